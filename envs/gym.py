@@ -1,0 +1,1 @@
+"""Gymnasium and Stable-Baselines3 adapters (placeholder, filled in below)."""

@@ -1,0 +1,13 @@
+"""Learners: memory models behind the environments, all speaking the learner protocol.
+
+A learner is an object with pure functions over per-item arrays (see ``base.Learner``):
+``init``, ``recall_prob``, ``practice``, ``elapse``, ``sleep``, plus ``default_params`` and
+``validate_params``. ``LEARNERS`` maps a name to the learner used by ``learner=...`` overrides.
+"""
+
+from .base import LEARNERS, Learner, delayed_recall, get_learner, register_learner
+from .fsrs import FSRS
+
+register_learner(FSRS)
+
+__all__ = ["LEARNERS", "Learner", "delayed_recall", "get_learner", "register_learner", "FSRS"]

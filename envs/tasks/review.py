@@ -1,0 +1,273 @@
+"""Review-v0: choose which item a learner reviews in each study slot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..core import (Array, Box, Discrete, Environment, check_positive_int, check_range, pytree_dataclass,
+                    static_dataclass, time_days)
+from ..learners import delayed_recall, get_learner
+
+#: Seconds per review by (phase, grade): rows learning (first exposure), review, relearning (after a
+#: lapse); columns Again, Hard, Good, Easy. fsrs-optimizer's simulator defaults.
+RATING_SECONDS = ((19.58, 18.79, 13.78, 10.71), (19.38, 17.59, 12.38, 8.94), (16.44, 15.25, 12.32, 8.03))
+
+ITEM_FEATURES = ("days_since_review", "reviews", "lapses", "last_grade", "seen")
+GLOBAL_FEATURES = ("progress", "slot_of_day", "last_step_grade", "last_step_recalled")
+
+
+@static_dataclass
+class ReviewConfig:
+    """Static config of Review-v0 (fixes shapes; hashable)."""
+
+    n_items: int = 30  # items to learn
+    slots_per_day: int = 10  # review opportunities per day
+    n_days: int = 30  # course length in days
+    delay_days: int = 7  # retention test this many days after the course, no study in between
+    learner: str = "fsrs"  # memory model: a name in studygym.envs.learners.LEARNERS
+
+    def validate(self) -> None:
+        for name in ("n_items", "slots_per_day", "n_days"):
+            check_positive_int(name, getattr(self, name))
+        if isinstance(self.delay_days, bool) or not isinstance(self.delay_days, (int, np.integer)) \
+                or self.delay_days < 0:
+            raise ValueError(f"delay_days must be a non-negative integer, got {self.delay_days!r}")
+        get_learner(self.learner)
+
+
+@pytree_dataclass
+class ReviewParams:
+    """Dynamic params of Review-v0 (a pytree: vmap over it for a population)."""
+
+    learner: Any  # the learner's params (e.g. FSRSParams)
+    slot_minutes: Array  # () minutes between consecutive slots of a day's session
+    night_hours: Array  # () hours from the last slot of a day to the first slot of the next
+    sleep_hours: Array  # () hours of sleep, ending at the next day's first slot
+    cost_per_minute: Array  # () reward cost per minute studied
+    rating_seconds: Array  # (3, 4) seconds per review by phase (learning, review, relearning) x grade
+
+
+@pytree_dataclass
+class ReviewState:
+    """Env state: the hidden learner plus what the app has recorded."""
+
+    learner: Any  # hidden memory state
+    step: Array  # () int32 step counter; real time is derived from it
+    reviews: Array  # (N,) int32 reviews per item
+    lapses: Array  # (N,) int32 failed recalls of seen items
+    last_grade: Array  # (N,) int32 last grade per item (0 = never reviewed)
+    last_time: Array  # (N,) float32 time of the last review (days)
+    last_step_grade: Array  # () int32 grade of the previous step (0 = rest)
+    knowledge: Array  # () mean recall probability now
+    knowledge_sum: Array  # () sum of knowledge over steps so far (for the AUC)
+    study_seconds: Array  # () total study time
+    retrievals: Array  # () int32 reviews of already-seen items
+    successes: Array  # () int32 successful recalls among them
+
+
+class ReviewEnv(Environment[ReviewState, ReviewParams]):
+    """Review-v0: which item to review in each slot, so a learner knows the most for the least time.
+
+    A course of ``n_days`` days with ``slots_per_day`` review slots a day (``slot_minutes`` apart,
+    then a night of ``night_hours``). ``n_items`` items start unseen; showing an unseen item is
+    its first study. The simulated learner (FSRS-6 by default; ``learner="..."`` for others)
+    answers with a grade: recall succeeds with the learner's hidden recall probability.
+
+    - **Observation** ``Box(float32, (N * 5 + 4,))``: per item (row-major ``(N, 5)``) the days since
+      its last review (0 if unseen), its review count, lapse count, last grade (0 unseen, 1 Again ..
+      4 Easy) and a seen flag; then 4 globals: course progress ``step / (slots_per_day * n_days)``,
+      slot of the day ``/ slots_per_day``, last step's grade (0 rest) and whether it was recalled.
+      What a real app knows; never the hidden memory. ``env.obs_layout`` gives the split.
+    - **Action** ``Discrete(N + 1)``: an item index, or ``N`` to rest. Inside ``jit`` an
+      out-of-range action rests and sets ``info["invalid_action"]``; the Gymnasium adapter raises.
+    - **Reward**: gain in knowledge (mean recall probability over items, evaluated at the next
+      slot) minus ``cost_per_minute`` x minutes studied (seconds per review from fsrs-optimizer's
+      cost table, by phase and grade). Summed over an episode: final knowledge minus study cost.
+    - **Termination**: ``terminated`` after ``slots_per_day * n_days`` steps (the course ends);
+      never truncated. ``step`` does not reset; use ``AutoReset``.
+    - **State** :class:`ReviewState`: the learner's hidden memory, the step counter and the app's
+      per-item history (int32/float32 arrays of shape ``(N,)``).
+    - **Info** every step: ``knowledge``, ``grade``, ``invalid_action``, cumulative ``reviews``,
+      ``study_minutes``, ``retrievals``, ``successes``; at the last step also ``knowledge_final``,
+      ``knowledge_auc`` (mean knowledge over steps) and ``retention_delayed`` (mean recall
+      ``delay_days`` after the course with no study, nights slept); these are 0 before the end.
+    - **Science**: FSRS-6 forgetting curve and the desirable-difficulty stability gain (see
+      ``studygym.envs.learners.fsrs``); grades drawn as fsrs-optimizer's simulator draws them.
+
+    Example::
+
+        >>> import jax, studygym
+        >>> env, params = studygym.make("Review-v0", n_items=10)
+        >>> obs, state = env.reset(jax.random.key(0), params)
+        >>> obs, state, reward, terminated, truncated, info = env.step(jax.random.key(1), state, 3, params)
+        >>> int(info["grade"]) in (1, 2, 3, 4)
+        True
+    """
+
+    def __init__(self, config: ReviewConfig | None = None):
+        self.config = ReviewConfig() if config is None else config
+        self.config.validate()
+        self.learner = get_learner(self.config.learner)
+
+    # -- params ------------------------------------------------------------------------------
+    @property
+    def default_params(self) -> ReviewParams:
+        cfg = self.config
+        slot_minutes = 3.0
+        return ReviewParams(
+            learner=self.learner.default_params(),
+            slot_minutes=jnp.float32(slot_minutes),
+            night_hours=jnp.float32(24.0 - cfg.slots_per_day * slot_minutes / 60.0),
+            sleep_hours=jnp.float32(8.0),
+            cost_per_minute=jnp.float32(0.002),
+            rating_seconds=jnp.asarray(RATING_SECONDS, jnp.float32),
+        )
+
+    def validate_params(self, params: ReviewParams) -> None:
+        check_range("slot_minutes", params.slot_minutes, 0.0, 24 * 60, low_open=True)
+        check_range("night_hours", params.night_hours, 0.0, None, low_open=True)
+        check_range("sleep_hours", params.sleep_hours, 0.0, params.night_hours)
+        check_range("cost_per_minute", params.cost_per_minute, 0.0, None)
+        check_range("rating_seconds", params.rating_seconds, 0.0, 3600.0)
+        if np.shape(params.rating_seconds) != (3, 4):
+            raise ValueError(f"rating_seconds must have shape (3, 4), got {np.shape(params.rating_seconds)}")
+        self.learner.validate_params(params.learner, "learner")
+
+    # -- time ----------------------------------------------------------------------------------
+    @property
+    def max_steps(self) -> int:
+        return self.config.slots_per_day * self.config.n_days
+
+    def day_length(self, params: ReviewParams) -> Array:
+        return (self.config.slots_per_day * params.slot_minutes / 60.0 + params.night_hours) / 24.0
+
+    def time(self, step: Array, params: ReviewParams) -> Array:
+        """Real time in days at an integer step (never accumulated)."""
+        return time_days(step, self.config.slots_per_day, params.slot_minutes / 1440.0, self.day_length(params))
+
+    def bedtime(self, next_day_start: Array, params: ReviewParams) -> Array:
+        return next_day_start - params.sleep_hours / 24.0
+
+    # -- spaces --------------------------------------------------------------------------------
+    @property
+    def obs_layout(self) -> tuple[int, int, int]:
+        """(n_items, item features, global features): obs[:N*F].reshape(N, F) are the items."""
+        return self.config.n_items, len(ITEM_FEATURES), len(GLOBAL_FEATURES)
+
+    def observation_space(self, params: ReviewParams | None = None) -> Box:
+        params = self.default_params if params is None else params
+        cfg = self.config
+        horizon = float(np.max(np.asarray(self.day_length(params)))) * (cfg.n_days + 1)
+        item_high = np.array([horizon, self.max_steps, self.max_steps, 4.0, 1.0], np.float32)
+        high = np.concatenate([np.tile(item_high, cfg.n_items), np.array([1.0, 1.0, 4.0, 1.0], np.float32)])
+        return Box(0.0, high, (high.size,))
+
+    def action_space(self, params: ReviewParams | None = None) -> Discrete:
+        return Discrete(self.config.n_items + 1)
+
+    # -- dynamics ------------------------------------------------------------------------------
+    def reset_env(self, key: Array, params: ReviewParams) -> tuple[Array, ReviewState]:
+        n = self.config.n_items
+        zeros_i = jnp.zeros(n, jnp.int32)
+        state = ReviewState(
+            learner=self.learner.init(key, params.learner, n),
+            step=jnp.int32(0),
+            reviews=zeros_i,
+            lapses=zeros_i,
+            last_grade=zeros_i,
+            last_time=jnp.zeros(n, jnp.float32),
+            last_step_grade=jnp.int32(0),
+            knowledge=jnp.float32(0.0),
+            knowledge_sum=jnp.float32(0.0),
+            study_seconds=jnp.float32(0.0),
+            retrievals=jnp.int32(0),
+            successes=jnp.int32(0),
+        )
+        return self.get_obs(state, params), state
+
+    def step_env(self, key: Array, state: ReviewState, action: Any, params: ReviewParams):
+        cfg, learner = self.config, self.learner
+        n = cfg.n_items
+        action = jnp.asarray(action).astype(jnp.int32)
+        invalid = (action < 0) | (action > n)
+        rest = invalid | (action == n)
+        item = jnp.clip(action, 0, n - 1)
+        now = self.time(state.step, params)
+
+        grade, practiced = learner.practice(key, state.learner, item, now, params.learner)
+        learner_state = jax.tree.map(lambda old, new: jnp.where(rest, old, new), state.learner, practiced)
+        grade = jnp.where(rest, 0, grade)
+        reviewed = ~rest
+
+        seen_before = state.reviews[item] > 0
+        phase = jnp.where(seen_before, jnp.where(state.last_grade[item] == 1, 2, 1), 0)
+        seconds = jnp.where(reviewed, params.rating_seconds[phase, jnp.maximum(grade, 1) - 1], 0.0)
+        retrieval = reviewed & seen_before
+        success = retrieval & (grade > 1)
+
+        next_step = state.step + 1
+        t_next = self.time(next_step, params)
+        new_day = next_step % cfg.slots_per_day == 0
+
+        def night(ls):
+            bedtime = self.bedtime(t_next, params)
+            return learner.sleep(learner.elapse(ls, bedtime, params.learner), bedtime, params.learner)
+
+        learner_state = jax.lax.cond(new_day, night, lambda ls: ls, learner_state)
+        learner_state = learner.elapse(learner_state, t_next, params.learner)
+        knowledge = jnp.mean(learner.recall_prob(learner_state, t_next, params.learner))
+        reward = knowledge - state.knowledge - params.cost_per_minute * seconds / 60.0
+
+        new_state = ReviewState(
+            learner=learner_state,
+            step=next_step,
+            reviews=state.reviews.at[item].add(reviewed.astype(jnp.int32)),
+            lapses=state.lapses.at[item].add((retrieval & (grade == 1)).astype(jnp.int32)),
+            last_grade=state.last_grade.at[item].set(jnp.where(reviewed, grade, state.last_grade[item])),
+            last_time=state.last_time.at[item].set(jnp.where(reviewed, now, state.last_time[item])),
+            last_step_grade=grade,
+            knowledge=knowledge,
+            knowledge_sum=state.knowledge_sum + knowledge,
+            study_seconds=state.study_seconds + seconds,
+            retrievals=state.retrievals + retrieval.astype(jnp.int32),
+            successes=state.successes + success.astype(jnp.int32),
+        )
+        terminated = next_step >= self.max_steps
+
+        def delayed(ls):
+            bedtime_offset = self.bedtime(t_next + self.day_length(params), params) - t_next
+            recall = delayed_recall(learner, ls, t_next, cfg.delay_days, params.learner, bedtime_offset)
+            return jnp.mean(recall)
+
+        retention = jax.lax.cond(terminated, delayed, lambda ls: jnp.float32(0.0), learner_state)
+        info = {
+            "knowledge": knowledge,
+            "grade": grade,
+            "invalid_action": invalid,
+            "reviews": jnp.sum(new_state.reviews),
+            "study_minutes": new_state.study_seconds / 60.0,
+            "retrievals": new_state.retrievals,
+            "successes": new_state.successes,
+            "knowledge_final": jnp.where(terminated, knowledge, 0.0),
+            "knowledge_auc": jnp.where(terminated, new_state.knowledge_sum / self.max_steps, 0.0),
+            "retention_delayed": retention,
+        }
+        return self.get_obs(new_state, params), new_state, reward, terminated, jnp.bool_(False), info
+
+    def get_obs(self, state: ReviewState, params: ReviewParams) -> Array:
+        cfg = self.config
+        now = self.time(state.step, params)
+        seen = state.reviews > 0
+        since = jnp.where(seen, now - state.last_time, 0.0)
+        items = jnp.stack(
+            [since, state.reviews.astype(jnp.float32), state.lapses.astype(jnp.float32),
+             state.last_grade.astype(jnp.float32), seen.astype(jnp.float32)], axis=-1)
+        progress = state.step.astype(jnp.float32) / self.max_steps
+        slot = (state.step % cfg.slots_per_day).astype(jnp.float32) / cfg.slots_per_day
+        last = state.last_step_grade.astype(jnp.float32)
+        glob = jnp.stack([progress, slot, last, (state.last_step_grade > 1).astype(jnp.float32)])
+        return jnp.concatenate([items.reshape(-1), glob])

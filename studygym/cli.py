@@ -1,0 +1,32 @@
+"""The ``studygym`` command line: ``studygym <command> ...``.
+
+Each sub-command lives in its own module exposing ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "list": ("studygym.cli_list", "list the registered environments"),
+    "smoke": ("studygym.smoke", "smoke-test environments (jit once, finite, deterministic)"),
+    "demo": ("studygym.demo", "the main job on built-in defaults: train, evaluate, leaderboard"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="studygym", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    modules = {}
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        modules[name] = module
+        module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    args = parser.parse_args(argv)
+    return int(modules[args.command].run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Environment registry: ``make(env_id, **overrides) -> (env, params)``."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import jax.numpy as jnp
+import numpy as np
+
+from studygym.envs.core import Environment
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    id: str
+    env_class: Callable[..., Environment]
+    config_class: type
+    config_defaults: dict  # overrides of the config class's defaults for this id
+    params_defaults: dict  # overrides of the env's default params for this id
+    description: str = ""
+
+
+REGISTRY: dict[str, EnvSpec] = {}
+
+
+def register(env_id: str, env_class, config_class, description: str = "", config: dict | None = None,
+             params: dict | None = None) -> None:
+    REGISTRY[env_id] = EnvSpec(env_id, env_class, config_class, dict(config or {}), dict(params or {}),
+                               description)
+
+
+def registered_ids() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def spec(env_id: str) -> EnvSpec:
+    if env_id not in REGISTRY:
+        close = difflib.get_close_matches(env_id, REGISTRY, n=3, cutoff=0.4)
+        if not close:  # case-insensitive prefix, e.g. "review" -> "Review-v0"
+            close = [i for i in REGISTRY if i.lower().startswith(env_id.lower().split("-")[0])][:3]
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"Unknown env id {env_id!r}.{hint} Registered: {', '.join(registered_ids())}")
+    return REGISTRY[env_id]
+
+
+def _as_array(value: Any, like: Any) -> Any:
+    if dataclasses.is_dataclass(like) and not isinstance(like, type):
+        return value
+    dtype = getattr(like, "dtype", jnp.float32)
+    return jnp.asarray(np.asarray(value, dtype=np.float64 if np.issubdtype(dtype, np.floating) else dtype),
+                       dtype=dtype)
+
+
+def make(env_id: str, **overrides) -> tuple[Environment, Any]:
+    """Build a registered env and its params.
+
+    Overrides name a static config field (``n_items=50``, ``learner="fsrs"``), an env param
+    (``cost_per_minute=0.01``) or a learner param (``forget_sd=0.5``, ``w=[...]``). Anything else
+    raises ``ValueError`` with the nearest names. Params are validated here, never later as NaN.
+    """
+    s = spec(env_id)
+    config_fields = {f.name for f in dataclasses.fields(s.config_class)}
+    merged = {**s.config_defaults, **s.params_defaults, **overrides}
+    config_kwargs = {k: v for k, v in merged.items() if k in config_fields}
+    env = s.env_class(s.config_class(**config_kwargs))
+    env.id = env_id
+    params = env.default_params
+    param_fields = {f.name for f in dataclasses.fields(params)}
+    learner_params = getattr(params, "learner", None)
+    learner_fields = ({f.name for f in dataclasses.fields(learner_params)}
+                      if dataclasses.is_dataclass(learner_params) else set())
+    param_changes, learner_changes, unknown = {}, {}, []
+    for key, value in merged.items():
+        if key in config_fields:
+            continue
+        if key in param_fields and key != "learner":
+            param_changes[key] = _as_array(value, getattr(params, key))
+        elif key in learner_fields:
+            learner_changes[key] = _as_array(value, getattr(learner_params, key))
+        else:
+            unknown.append(key)
+    if unknown:
+        known = sorted(config_fields | param_fields | learner_fields)
+        msgs = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+            msgs.append(f"{key!r}" + (f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""))
+        raise ValueError(f"Unknown override(s) for {env_id}: {', '.join(msgs)}. Known: {', '.join(known)}")
+    if learner_changes:
+        param_changes["learner"] = learner_params.replace(**learner_changes)
+    params = params.replace(**param_changes)
+    env.validate_params(params)
+    return env, params
