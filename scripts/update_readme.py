@@ -61,10 +61,10 @@ def main() -> int:
     readme = ROOT / "README.md"
     text = readme.read_text()
     for name, make in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
         if pattern.search(text):
             body = make()
-            text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+            text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     readme.write_text(text)
     print(f"updated {readme}")
     return 0
