@@ -1,1 +1,405 @@
-"""Gymnasium and Stable-Baselines3 adapters (placeholder, filled in below)."""
+"""Gymnasium and Stable-Baselines3 adapters over the functional envs.
+
+- :class:`StudyGymEnv`: a numpy-speaking ``gymnasium.Env`` (one learner). Passes both
+  ``gymnasium.utils.env_checker.check_env`` and SB3's ``check_env``: numpy observations of the
+  space's dtype, Python ``float`` rewards and ``bool`` flags, ``super().reset(seed=seed)``.
+  Out-of-range actions raise ``ValueError`` (inside ``jit`` they would rest silently).
+- :class:`StudyGymVectorEnv`: a Gymnasium ``VectorEnv`` (``autoreset_mode`` = same step, the final
+  observation in ``info["final_obs"]``) that steps every sub-env in one jitted call.
+- ``StudySB3VecEnv``: an SB3 ``VecEnv`` over the same batched core, with SB3's terminal
+  semantics (``info["terminal_observation"]``, ``info["TimeLimit.truncated"]``). Imported lazily
+  so that ``import studygym`` does not import torch.
+
+After ``import studygym`` every registered id ``X`` is also ``gymnasium.make("studygym/X")`` and
+``gymnasium.make_vec("studygym/X", num_envs=n)``; keyword arguments are ``studygym.make``
+overrides (``n_items=50``, ``cost_per_minute=0.01``, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+GYM_NAMESPACE = "studygym"
+_SEED_HIGH = 2**31 - 1
+
+
+def gym_id(env_id: str) -> str:
+    return f"{GYM_NAMESPACE}/{env_id}"
+
+
+def register_gym_env(env_id: str) -> None:
+    """Register ``studygym/<env_id>`` with Gymnasium (single and vector entry points)."""
+    name = gym_id(env_id)
+    if name in gymnasium.registry:
+        del gymnasium.registry[name]
+    gymnasium.register(id=name, entry_point=f"{__name__}:StudyGymEnv",
+                       vector_entry_point=f"{__name__}:StudyGymVectorEnv", kwargs={"env_id": env_id},
+                       disable_env_checker=False)
+
+
+def check_action(space: gymnasium.Space, action: Any, where: str) -> np.ndarray:
+    """Return ``action`` as a numpy array, or raise ``ValueError`` saying why it is invalid."""
+    if isinstance(space, gymnasium.spaces.Discrete):
+        arr = np.asarray(action)
+        if arr.shape != () or not (np.issubdtype(arr.dtype, np.integer) or
+                                   (np.issubdtype(arr.dtype, np.floating) and float(arr) == int(arr))):
+            raise ValueError(f"{where}: action must be an integer in [0, {space.n - 1}], got {action!r}")
+        if not 0 <= int(arr) < space.n:
+            raise ValueError(f"{where}: action {int(arr)} is out of range; valid actions are 0..{space.n - 1}")
+        return arr.astype(np.int32)
+    arr = np.asarray(action, dtype=np.float32)
+    if arr.shape != space.shape:
+        raise ValueError(f"{where}: action must have shape {space.shape}, got {arr.shape}")
+    if not (np.all(np.isfinite(arr)) and np.all(arr >= space.low) and np.all(arr <= space.high)):
+        raise ValueError(f"{where}: action {arr.tolist()} is outside [{space.low.tolist()}, {space.high.tolist()}]")
+    return arr
+
+
+def check_actions(space: gymnasium.Space, actions: Any, n_envs: int, where: str) -> np.ndarray:
+    """Validate a batch of actions (one per sub-env)."""
+    if isinstance(space, gymnasium.spaces.Discrete):
+        arr = np.asarray(actions).reshape(-1)
+        if arr.shape != (n_envs,):
+            raise ValueError(f"{where}: expected {n_envs} actions, got shape {np.shape(actions)}")
+        if not np.issubdtype(arr.dtype, np.integer):
+            if not (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))):
+                raise ValueError(f"{where}: actions must be integers in [0, {space.n - 1}], got {arr[:5]}")
+        bad = (arr < 0) | (arr >= space.n)
+        if np.any(bad):
+            raise ValueError(f"{where}: actions {arr[bad][:5].tolist()} (sub-envs {np.flatnonzero(bad)[:5].tolist()})"
+                             f" are out of range; valid actions are 0..{space.n - 1}")
+        return arr.astype(np.int32)
+    arr = np.asarray(actions, dtype=np.float32).reshape((n_envs, *space.shape))
+    bad = ~np.all(np.isfinite(arr) & (arr >= space.low) & (arr <= space.high),
+                  axis=tuple(range(1, arr.ndim)))
+    if np.any(bad):
+        raise ValueError(f"{where}: actions of sub-envs {np.flatnonzero(bad)[:5].tolist()} are outside "
+                         f"[{space.low.tolist()}, {space.high.tolist()}]")
+    return arr
+
+
+def _to_numpy_info(info: dict) -> dict:
+    return {k: np.asarray(v) for k, v in info.items()}
+
+
+class Packer:
+    """Packs a pytree of small arrays into one float32 vector inside ``jit`` and unpacks on the host.
+
+    One device-to-host copy instead of one per leaf: per-leaf copies cost more than the step
+    itself for a single env. Integer and bool leaves must fit float32 exactly (|x| < 2**24).
+    """
+
+    def __init__(self, fn, *example_args):
+        shapes = jax.eval_shape(fn, *example_args)
+        leaves, self.treedef = jax.tree.flatten(shapes)
+        self.shapes = [leaf.shape for leaf in leaves]
+        self.dtypes = [np.dtype(leaf.dtype) for leaf in leaves]
+        self.sizes = [int(np.prod(shape)) for shape in self.shapes]
+        self.offsets = np.cumsum([0] + self.sizes)
+
+    def pack(self, tree) -> jax.Array:
+        return jnp.concatenate([jnp.ravel(leaf).astype(jnp.float32) for leaf in jax.tree.leaves(tree)])
+
+    def unpack(self, flat: np.ndarray):
+        leaves = []
+        for shape, dtype, start, stop in zip(self.shapes, self.dtypes, self.offsets[:-1], self.offsets[1:]):
+            part = flat[start:stop].reshape(shape)
+            leaves.append(part.astype(dtype) if shape else dtype.type(part))
+        return jax.tree.unflatten(self.treedef, leaves)
+
+
+# ----------------------------------------------------------------------------------------------
+# Single env
+# ----------------------------------------------------------------------------------------------
+
+
+class StudyGymEnv(gymnasium.Env):
+    """One studygym env as a numpy ``gymnasium.Env``. ``StudyGymEnv("Review-v0", n_items=50)``."""
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(self, env_id: str = "Review-v0", render_mode: str | None = None, **overrides):
+        from studygym.registry import make
+
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.env, self.params = make(env_id, **overrides)
+        self.env_id = env_id
+        self.render_mode = render_mode
+        self.observation_space = self.env.observation_space(self.params).to_gym()
+        self.action_space = self.env.action_space(self.params).to_gym()
+        env, params = self.env, self.params
+
+        def reset(key):
+            key, sub = jax.random.split(key)
+            obs, state = env.reset(sub, params)
+            return key, obs, state
+
+        def step(key, state, action):
+            key, sub = jax.random.split(key)
+            obs, state, reward, terminated, truncated, info = env.step(sub, state, action, params)
+            return key, state, (obs, reward, terminated, truncated, info)
+
+        key, _, state = jax.eval_shape(reset, jax.random.key(0))
+        action = jnp.zeros(self.action_space.shape, jnp.asarray(self.action_space.sample()).dtype)
+        self._packer = Packer(lambda *args: step(*args)[2], key, state, action)
+
+        def packed_step(key, state, action):
+            key, state, out = step(key, state, action)
+            return key, state, self._packer.pack(out)
+
+        self._reset = jax.jit(reset)
+        self._step = jax.jit(packed_step)
+        self._key = None
+        self._state = None
+        self._last = None
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        key = jax.random.key(int(self.np_random.integers(0, _SEED_HIGH)))
+        self._key, obs, self._state = self._reset(key)
+        self._last = None
+        return np.array(obs), {}
+
+    def step(self, action):
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        action = check_action(self.action_space, action, self.env_id)
+        self._key, self._state, packed = self._step(self._key, self._state, action)
+        obs, reward, terminated, truncated, info = self._packer.unpack(np.asarray(packed))
+        self._last = info
+        return obs, float(reward), bool(terminated), bool(truncated), info
+
+    def render(self):
+        if self.render_mode == "ansi":
+            if self._last is None:
+                return f"{self.env_id}: start of episode"
+            shown = ", ".join(f"{k}={float(v):.4g}" for k, v in self._last.items() if np.ndim(v) == 0)
+            return f"{self.env_id}: {shown}"
+        return None
+
+    def close(self):
+        self._state = None
+
+
+# ----------------------------------------------------------------------------------------------
+# Batched core shared by the Gymnasium VectorEnv and the SB3 VecEnv
+# ----------------------------------------------------------------------------------------------
+
+
+class BatchedCore:
+    """``n_envs`` copies of one env stepped in one jitted call, with per-env same-step resets.
+
+    Each sub-env has its own key stream, so sub-env ``i``'s trajectory depends only on its seed,
+    not on the batch size.
+    """
+
+    def __init__(self, env_id: str, n_envs: int, overrides: dict):
+        from studygym.envs.core import check_positive_int
+        from studygym.registry import make
+
+        check_positive_int("n_envs", n_envs)
+        self.env_id = env_id
+        self.n_envs = n_envs
+        self.env, self.params = make(env_id, **overrides)
+        env, params = self.env, self.params
+        self.single_observation_space = env.observation_space(params).to_gym()
+        self.single_action_space = env.action_space(params).to_gym()
+        batched_reset = jax.vmap(env.reset, in_axes=(0, None))
+        batched_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+
+        def reset(keys):
+            split = jax.vmap(jax.random.split)(keys)
+            obs, state = batched_reset(split[:, 1], params)
+            return split[:, 0], obs, state
+
+        def step(keys, state, actions):
+            split = jax.vmap(lambda k: jax.random.split(k, 3))(keys)
+            obs, state, reward, terminated, truncated, info = batched_step(split[:, 1], state, actions, params)
+            done = terminated | truncated
+
+            def reset_done(carry):
+                obs, state = carry
+                obs_new, state_new = batched_reset(split[:, 2], params)
+
+                def pick(new, old):
+                    return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), new, old)
+
+                return pick(obs_new, obs), jax.tree.map(pick, state_new, state)
+
+            next_obs, state = jax.lax.cond(jnp.any(done), reset_done, lambda carry: carry, (obs, state))
+            return split[:, 0], next_obs, state, reward, terminated, truncated, info, obs
+
+        self._reset = jax.jit(reset)
+        self._step = jax.jit(step)
+        self.keys = None
+        self.state = None
+
+    def reset(self, seeds: list[int]) -> np.ndarray:
+        keys = jnp.stack([jax.random.key(int(s)) for s in seeds])
+        self.keys, obs, self.state = self._reset(keys)
+        return np.array(obs)  # a writable copy (SB3 hands it to torch)
+
+    def step(self, actions: np.ndarray):
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        self.keys, obs, self.state, reward, terminated, truncated, info, final_obs = self._step(
+            self.keys, self.state, jnp.asarray(actions))
+        return obs, reward, terminated, truncated, info, final_obs
+
+
+class StudyGymVectorEnv(VectorEnv):
+    """A Gymnasium ``VectorEnv`` stepping ``num_envs`` sub-envs in one jitted call (same-step reset)."""
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+
+    def __init__(self, num_envs: int = 1, env_id: str = "Review-v0", render_mode: str | None = None,
+                 **overrides):
+        if render_mode is not None:
+            raise ValueError(f"{env_id} vector env supports render_mode=None only, got {render_mode!r}")
+        overrides.pop("max_episode_steps", None)  # studygym envs end themselves (fixed horizon)
+        self.core = BatchedCore(env_id, num_envs, overrides)
+        self.num_envs = num_envs
+        self.render_mode = None
+        self.single_observation_space = self.core.single_observation_space
+        self.single_action_space = self.core.single_action_space
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        if seed is not None or self._np_random is None:
+            base = seed[0] if isinstance(seed, (list, tuple)) else seed
+            self._np_random, self._np_random_seed = gymnasium.utils.seeding.np_random(base)
+        if isinstance(seed, (list, tuple)):
+            seeds = list(seed)
+        elif seed is not None:
+            seeds = [seed + i for i in range(self.num_envs)]
+        else:
+            seeds = self.np_random.integers(0, _SEED_HIGH, self.num_envs).tolist()
+        return self.core.reset(seeds), {}
+
+    def step(self, actions):
+        actions = check_actions(self.single_action_space, actions, self.num_envs, self.core.env_id)
+        obs, reward, terminated, truncated, info, final_obs = self.core.step(actions)
+        terminated, truncated = np.asarray(terminated), np.asarray(truncated)
+        infos = _to_numpy_info(info)
+        done = terminated | truncated
+        if done.any():
+            final = np.asarray(final_obs)
+            final_obs_arr = np.full(self.num_envs, None, dtype=object)
+            for i in np.flatnonzero(done):
+                final_obs_arr[i] = final[i]
+            infos["final_obs"] = final_obs_arr
+            infos["_final_obs"] = done
+            infos["final_info"] = {**{k: v for k, v in infos.items() if not k.startswith(("final", "_final"))},
+                                   **{f"_{k}": done for k in info}}
+            infos["_final_info"] = done
+        return np.array(obs), np.asarray(reward, dtype=np.float32), terminated, truncated, infos
+
+    def close_extras(self, **kwargs):
+        self.core.state = None
+
+
+# ----------------------------------------------------------------------------------------------
+# SB3 VecEnv (built on first access: SB3 imports torch)
+# ----------------------------------------------------------------------------------------------
+
+
+def _make_sb3_vec_env_class():
+    from stable_baselines3.common.vec_env import VecEnv
+
+    class StudySB3VecEnv(VecEnv):
+        """An SB3 ``VecEnv``: ``StudySB3VecEnv("Review-v0", n_envs=64, seed=0, **overrides)``.
+
+        All sub-envs step in one jitted call. On episode end, as SB3's ``DummyVecEnv``:
+        ``done = terminated or truncated``, ``info["terminal_observation"]`` holds the last
+        observation, ``info["TimeLimit.truncated"] = truncated and not terminated``, the returned
+        observation is the first of the next episode, and the episode's end metrics
+        (``knowledge_final``, ``retention_delayed``, ...) are in ``info``.
+        """
+
+        def __init__(self, env_id: str = "Review-v0", n_envs: int = 8, seed: int | None = None, **overrides):
+            self.core = BatchedCore(env_id, n_envs, overrides)
+            self.render_mode = None
+            self._actions = None
+            super().__init__(n_envs, self.core.single_observation_space, self.core.single_action_space)
+            self.seed(seed)
+
+        def reset(self):
+            seeds = [int(np.random.randint(0, _SEED_HIGH)) if s is None else int(s) for s in self._seeds]
+            obs = self.core.reset(seeds)
+            self._reset_seeds()
+            self.reset_infos = [{} for _ in range(self.num_envs)]
+            return obs
+
+        def step_async(self, actions):
+            self._actions = check_actions(self.action_space, actions, self.num_envs, self.core.env_id)
+
+        def step_wait(self):
+            obs, reward, terminated, truncated, info, final_obs = self.core.step(self._actions)
+            terminated, truncated = np.asarray(terminated), np.asarray(truncated)
+            done = terminated | truncated
+            infos = [{} for _ in range(self.num_envs)]
+            if done.any():
+                final = np.asarray(final_obs)
+                info = _to_numpy_info(info)
+                for i in np.flatnonzero(done):
+                    infos[i] = {k: v[i].item() for k, v in info.items()}
+                    infos[i]["terminal_observation"] = final[i]
+                    infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+            return np.array(obs), np.asarray(reward, dtype=np.float32), done, infos
+
+        def close(self):
+            self.core.state = None
+
+        def _indices(self, indices):
+            if indices is None:
+                return range(self.num_envs)
+            return [indices] if isinstance(indices, int) else indices
+
+        def get_attr(self, attr_name, indices=None):
+            target = self if attr_name in ("render_mode",) or not hasattr(self.core.env, attr_name) else self.core.env
+            return [getattr(target, attr_name) for _ in self._indices(indices)]
+
+        def set_attr(self, attr_name, value, indices=None):
+            setattr(self, attr_name, value)
+
+        def env_method(self, method_name, *method_args, indices=None, **method_kwargs):
+            method = getattr(self.core.env, method_name)
+            return [method(*method_args, **method_kwargs) for _ in self._indices(indices)]
+
+        def env_is_wrapped(self, wrapper_class, indices=None):
+            return [False for _ in self._indices(indices)]
+
+    return StudySB3VecEnv
+
+
+_LAZY = {}
+
+
+def __getattr__(name: str):
+    if name == "StudySB3VecEnv":
+        if name not in _LAZY:
+            _LAZY[name] = _make_sb3_vec_env_class()
+        return _LAZY[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def register_all() -> None:
+    from studygym.registry import registered_ids
+
+    for env_id in registered_ids():
+        register_gym_env(env_id)
+
+
+register_all()
+
+__all__ = ["StudyGymEnv", "StudyGymVectorEnv", "StudySB3VecEnv", "BatchedCore", "register_gym_env",
+           "check_action", "check_actions", "gym_id"]

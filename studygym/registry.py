@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -30,6 +31,9 @@ def register(env_id: str, env_class, config_class, description: str = "", config
              params: dict | None = None) -> None:
     REGISTRY[env_id] = EnvSpec(env_id, env_class, config_class, dict(config or {}), dict(params or {}),
                                description)
+    gym_adapters = sys.modules.get("studygym.envs.gym")
+    if gym_adapters is not None:  # registered after import: make gymnasium.make("studygym/<id>") work too
+        gym_adapters.register_gym_env(env_id)
 
 
 def registered_ids() -> list[str]:

@@ -1,0 +1,142 @@
+"""Gymnasium and SB3 adapters: both checkers, clear errors, vector semantics, SB3 training."""
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import studygym
+from studygym.envs.gym import StudyGymEnv, StudyGymVectorEnv, StudySB3VecEnv
+
+SMALL = {"Review-v0": dict(n_items=5, slots_per_day=3, n_days=2)}
+
+
+def small(env_id):
+    return SMALL.get(env_id, {})
+
+
+@pytest.mark.parametrize("env_id", studygym.registered_ids())
+def test_gymnasium_checker_passes(env_id):
+    env = gymnasium.make(f"studygym/{env_id}", **small(env_id))
+    gym_check_env(env.unwrapped, skip_render_check=False)
+
+
+@pytest.mark.parametrize("env_id", studygym.registered_ids())
+def test_sb3_checker_passes(env_id):
+    sb3_check_env(StudyGymEnv(env_id, **small(env_id)), warn=True)
+
+
+@pytest.mark.parametrize("env_id", studygym.registered_ids())
+def test_step_returns_plain_python_types(env_id):
+    env = StudyGymEnv(env_id, **small(env_id))
+    obs, info = env.reset(seed=3)
+    assert isinstance(obs, np.ndarray) and obs.dtype == env.observation_space.dtype
+    obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    assert type(reward) is float and type(terminated) is bool and type(truncated) is bool
+    assert env.observation_space.contains(obs)
+
+
+def test_out_of_range_actions_raise_clear_errors():
+    env = StudyGymEnv("Review-v0", n_items=5)
+    env.reset(seed=0)
+    for bad in (6, -1, 2.5, "a", [1, 2]):
+        with pytest.raises(ValueError, match="action"):
+            env.step(bad)
+    env.step(5)  # rest is valid
+    venv = gymnasium.make_vec("studygym/Review-v0", num_envs=3, n_items=5)
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match="out of range"):
+        venv.step(np.array([0, 1, 9]))
+    with pytest.raises(ValueError, match="expected 3 actions"):
+        venv.step(np.array([0, 1]))
+    sb3 = StudySB3VecEnv("Review-v0", n_envs=2, seed=0, n_items=5)
+    sb3.reset()
+    with pytest.raises(ValueError, match="out of range"):
+        sb3.step(np.array([0, 6]))
+
+
+def test_step_before_reset_raises():
+    with pytest.raises(RuntimeError, match="reset"):
+        StudyGymEnv("Review-v0", n_items=3).step(0)
+
+
+def test_gymnasium_make_unknown_id_and_override():
+    with pytest.raises(ValueError, match="Review-v0"):
+        StudyGymEnv("Reveiw-v0")
+    env = gymnasium.make("studygym/Review-v0", n_items=7)
+    assert env.action_space.n == 8
+
+
+def test_single_env_seeding():
+    env = StudyGymEnv("Review-v0", n_items=5)
+
+    def rollout(seed):
+        obs, _ = env.reset(seed=seed)
+        rewards = [env.step(i % 6)[1] for i in range(12)]
+        return obs, rewards
+
+    assert rollout(1)[1] == rollout(1)[1]
+    assert rollout(1)[1] != rollout(2)[1]
+
+
+def _episode(venv_step, actions, n_steps):
+    return [venv_step(actions) for _ in range(n_steps)]
+
+
+def test_vector_env_same_step_autoreset():
+    cfg = dict(n_items=4, slots_per_day=2, n_days=2)  # 4-step episodes
+    venv = gymnasium.make_vec("studygym/Review-v0", num_envs=3, **cfg)
+    assert isinstance(venv, StudyGymVectorEnv)
+    assert venv.metadata["autoreset_mode"] == gymnasium.vector.AutoresetMode.SAME_STEP
+    obs, _ = venv.reset(seed=0)
+    assert obs.shape == (3, 4 * 5 + 4) and venv.observation_space.contains(obs)
+    progress = -4  # global feature 0
+    for t in range(4):
+        obs, reward, terminated, truncated, info = venv.step(np.array([0, 1, 2]))
+        assert reward.shape == (3,) and np.all(np.isfinite(reward))
+    assert terminated.all() and not truncated.any()
+    assert info["_final_obs"].all()
+    assert all(final[progress] == 1.0 for final in info["final_obs"])  # the last obs of the episode
+    assert np.all(obs[:, progress] == 0.0)  # the first obs of the next episode
+    assert np.all(info["final_info"]["knowledge_final"] > 0)
+    obs, reward, terminated, truncated, info = venv.step(np.array([0, 1, 2]))
+    assert not terminated.any() and "final_obs" not in info
+
+
+def test_sb3_vec_env_terminal_semantics_and_batch_invariance():
+    cfg = dict(n_items=4, slots_per_day=2, n_days=2)
+    venv = StudySB3VecEnv("Review-v0", n_envs=3, seed=11, **cfg)
+    obs = venv.reset()
+    trajectory = []
+    for t in range(4):
+        obs, rewards, dones, infos = venv.step(np.array([t % 5, 1, 4]))
+        trajectory.append(rewards.copy())
+    assert dones.all() and rewards.dtype == np.float32
+    for info in infos:
+        assert info["terminal_observation"][-4] == 1.0 and info["TimeLimit.truncated"] is False
+        assert np.isfinite(info["retention_delayed"])
+    assert 0.0 < infos[0]["knowledge_final"] <= 1.0 and 0.0 < infos[1]["knowledge_final"] <= 1.0
+    assert infos[2]["knowledge_final"] == 0.0 and infos[2]["reviews"] == 0  # action 4 = rest, always
+    assert np.all(obs[:, -4] == 0.0)
+    # Sub-env 0 follows its own seed: the same trajectory in a batch of one.
+    alone = StudySB3VecEnv("Review-v0", n_envs=1, seed=11, **cfg)
+    alone.reset()
+    for t in range(4):
+        rewards = alone.step(np.array([t % 5]))[1]
+        assert rewards[0] == trajectory[t][0]
+
+
+def test_sb3_ppo_trains_on_batched_vec_env():
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    venv = VecMonitor(StudySB3VecEnv("Review-v0", n_envs=8, seed=0, n_items=5, slots_per_day=3, n_days=5))
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=128, n_epochs=2, seed=0, verbose=0, device="cpu")
+    model.learn(total_timesteps=3072)
+    assert model.num_timesteps >= 3072
+    returns = [ep["r"] for ep in model.ep_info_buffer]
+    assert len(returns) >= 8 and np.all(np.isfinite(returns))
+    obs = venv.reset()
+    actions, _ = model.predict(obs, deterministic=True)
+    assert actions.shape == (8,) and np.all((actions >= 0) & (actions <= 5))
