@@ -19,8 +19,12 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="studygym", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Import only the command asked for (each pulls its own heavy dependencies), all for --help.
+    chosen = [argv[0]] if argv and argv[0] in COMMANDS else list(COMMANDS)
     modules = {}
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name in chosen:
+        module_name, help_text = COMMANDS[name]
         module = importlib.import_module(module_name)
         modules[name] = module
         module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
