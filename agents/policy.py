@@ -24,3 +24,24 @@ class Policy(Protocol):
     def init(self, key: jax.Array, env_params: Any) -> Any: ...
 
     def act(self, key: jax.Array, pstate: Any, obs: jax.Array, *env_state: Any) -> tuple[jax.Array, Any]: ...
+
+
+class Constant:
+    """Always the same action (e.g. a fixed desired retention in Deck-v0, or always rest).
+
+    ``env_overrides`` (optional) runs it on a variant of the env, e.g. Deck-v0 with its built-in
+    Anki SM-2 scheduler, where the action is ignored.
+    """
+
+    privileged = False
+
+    def __init__(self, action: Any, name: str | None = None, env_overrides: dict | None = None):
+        self.action = jax.numpy.asarray(action)
+        self.name = name or f"constant_{action}"
+        self.env_overrides = dict(env_overrides or {})
+
+    def init(self, key: jax.Array, env_params: Any) -> Any:
+        return ()
+
+    def act(self, key: jax.Array, pstate: Any, obs: jax.Array) -> tuple[jax.Array, Any]:
+        return self.action, pstate
