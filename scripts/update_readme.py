@@ -44,10 +44,10 @@ def figure(path: str, alt: str) -> str:
 
 SECTIONS = {
     "env-table": env_table,
-    "leaderboard-review": lambda: include("results/classic/review/leaderboard.md",
+    "leaderboard-review": lambda: include("results/classic/review-v0/leaderboard.md",
                                           "run `studygym bench --suite classic` to generate"),
-    "figure-review": lambda: figure("results/classic/review/knowledge_over_time.png", "knowledge over time"),
-    "leaderboard-deck": lambda: include("results/classic/deck/leaderboard.md",
+    "figure-review": lambda: figure("results/classic/review-v0/knowledge_over_time.png", "knowledge over time"),
+    "leaderboard-deck": lambda: include("results/classic/deck-v0/leaderboard.md",
                                         "run `studygym bench --suite classic` to generate"),
     "agents": lambda: include("results/agents/summary.md", "run `scripts/train_agents.py` to generate"),
     "science-table": lambda: include("results/science/science_table.md", "run `scripts/science_figure.py`"),

@@ -12,6 +12,8 @@ import sys
 COMMANDS = {
     "list": ("studygym.cli_list", "list the registered environments"),
     "smoke": ("studygym.smoke", "smoke-test environments (jit once, finite, deterministic)"),
+    "evaluate": ("studygym.cli_evaluate", "evaluate policies on an env; write a leaderboard and figures"),
+    "bench": ("studygym.suites", "run a named benchmark suite (e.g. --suite classic) into results/"),
     "demo": ("studygym.demo", "the main job on built-in defaults: train, evaluate, leaderboard"),
 }
 

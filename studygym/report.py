@@ -1,0 +1,91 @@
+"""Writing evaluation results: episodes.csv, leaderboard.md and figures, never overwriting unasked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from studygym.harness import leaderboard_markdown, summarize
+
+RESULT_FILES = ("episodes.csv", "summary.csv", "leaderboard.md", "knowledge_over_time.png",
+                "reviews_vs_retention.png")
+
+
+def check_writable(out_dir: Path, force: bool, names=RESULT_FILES) -> None:
+    """Raise ``FileExistsError`` naming the files that would be overwritten (unless ``force``)."""
+    existing = [str(Path(out_dir) / n) for n in names if (Path(out_dir) / n).exists()]
+    if existing and not force:
+        raise FileExistsError(f"would overwrite {', '.join(existing)}; pass --force (force=True) to replace them")
+
+
+def plot_knowledge_over_time(curves: pd.DataFrame, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for policy, part in curves.groupby("policy", sort=False):
+        ax.plot(part["day"], part["knowledge"], label=policy, lw=1.4)
+    ax.set_xlabel("day")
+    ax.set_ylabel("knowledge (mean recall probability)")
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_reviews_vs_retention(summary: pd.DataFrame, path: Path, title: str, metric: str = "retention_delayed") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ok = summary[~summary["failed"] & summary[metric].notna()]
+    for _, row in ok.iterrows():
+        yerr = np.array([[row[metric] - row[f"{metric}_lo"]], [row[f"{metric}_hi"] - row[metric]]])
+        ax.errorbar(row["reviews"], row[metric], yerr=yerr, fmt="s" if row["privileged"] else "o", capsize=2)
+        ax.annotate(row["policy"], (row["reviews"], row[metric]), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
+    ax.set_xlabel("reviews per learner")
+    ax.set_ylabel(metric.replace("_", " ") + " (mean, 95% CI)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False, reference: str | None = None,
+                  sort_by: str = "retention_delayed", title: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Write the episode table, the summary, a markdown leaderboard and two figures to ``out_dir``.
+
+    Returns ``(summary, leaderboard markdown)``.
+    """
+    out_dir = Path(out_dir)
+    check_writable(out_dir, force)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env_id = df.attrs.get("env_id", "")
+    n_learners = df["learner"].nunique()
+    title = title or f"{env_id}: {n_learners} learners (seed {df.attrs.get('seed', 0)})"
+    if sort_by not in df.columns or not df[sort_by].notna().any():
+        sort_by = "knowledge_final"
+    summary = summarize(df, reference=reference)
+    board = leaderboard_markdown(summary, sort_by=sort_by)
+    df.to_csv(out_dir / "episodes.csv", index=False)
+    summary.to_csv(out_dir / "summary.csv", index=False)
+    (out_dir / "leaderboard.md").write_text(
+        f"### {title}\n\nSorted by {sort_by.replace('_', ' ')}; mean [95% bootstrap CI] over learners; "
+        f"every policy met the same learners (common random numbers).\n\n{board}")
+    if "curves" in df.attrs and len(df.attrs["curves"]):
+        plot_knowledge_over_time(df.attrs["curves"], out_dir / "knowledge_over_time.png", title)
+    plot_reviews_vs_retention(summary, out_dir / "reviews_vs_retention.png", title, sort_by)
+    return summary, board
+
+
+__all__ = ["write_results", "check_writable", "RESULT_FILES", "plot_knowledge_over_time", "plot_reviews_vs_retention"]

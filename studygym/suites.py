@@ -1,0 +1,130 @@
+"""Named benchmark suites: ``studygym bench --suite classic`` writes ``results/<suite>/``.
+
+A suite is a list of (env id, policies, learners, overrides). Each env gets its own folder with
+``episodes.csv``, ``summary.csv``, ``leaderboard.md`` and figures; the suite's ``leaderboard.md``
+collects the env leaderboards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Desired retentions offered as fixed Deck-v0 policies (the apps' setting).
+DECK_RETENTIONS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.99)
+
+
+def is_deck(env) -> bool:
+    return type(env).__name__ == "DeckEnv"
+
+
+def deck_policies() -> list:
+    """Deck-v0 baselines: FSRS at a fixed desired retention, and the apps' alternative schedulers."""
+    from studygym.agents.policy import Constant
+
+    policies = [Constant(r, name=f"fsrs_dr_{r:.2f}") for r in DECK_RETENTIONS]
+    policies.append(Constant(0.9, name="anki_sm2", env_overrides={"scheduler": "anki_sm2"}))
+    policies.append(Constant(0.9, name="fixed_interval", env_overrides={"scheduler": "fixed"}))
+    return policies
+
+
+def all_policies(env) -> list:
+    """Every baseline for ``env`` (and the privileged oracle where there is one)."""
+    if is_deck(env):
+        return deck_policies()
+    from studygym.agents.schedulers import CLASSIC, make_policy
+
+    return [make_policy(name, env) for name in CLASSIC] + [make_policy("oracle_greedy", env)]
+
+
+def policy_by_name(name: str, env):
+    """A policy by name: a classic scheduler, a Deck-v0 baseline, or ``constant:<action>``."""
+    import difflib
+
+    from studygym.agents.policy import Constant
+
+    if name.startswith("constant:"):
+        return Constant(float(name.split(":", 1)[1]) if is_deck(env) else int(name.split(":", 1)[1]), name=name)
+    if is_deck(env):
+        by_name = {p.name: p for p in deck_policies()}
+        if name not in by_name:
+            close = difflib.get_close_matches(name, by_name, n=3, cutoff=0.4)
+            raise ValueError(f"unknown Deck-v0 policy {name!r}" + (f"; did you mean {close}?" if close else "")
+                             + f" (known: {', '.join(by_name)}, constant:<retention>)")
+        return by_name[name]
+    from studygym.agents.schedulers import make_policy
+
+    return make_policy(name, env)
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    env_id: str
+    policies: str = "all"
+    learners: int = 1000
+    overrides: dict = field(default_factory=dict)
+    reference: str | None = None
+
+
+SUITES: dict[str, list[SuiteEntry]] = {
+    "classic": [
+        SuiteEntry("Review-v0", reference="fsrs"),
+        SuiteEntry("Deck-v0", reference="fsrs_dr_0.90"),
+    ],
+}
+
+
+def run_suite(name: str, out_root: str | Path = "results", *, learners: int | None = None, seed: int = 0,
+              force: bool = False, progress: bool = True) -> dict[str, str]:
+    """Run a suite; returns ``{env_id: leaderboard markdown}`` and writes ``out_root/name/``."""
+    from studygym.harness import evaluate
+    from studygym.registry import registered_ids
+    from studygym.report import check_writable, write_results
+
+    if name not in SUITES:
+        raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+    out = Path(out_root) / name
+    entries = [e for e in SUITES[name] if e.env_id in registered_ids()]
+    for entry in entries:
+        check_writable(out / entry.env_id.lower(), force)
+    boards = {}
+    for entry in entries:
+        start = time.perf_counter()
+        df = evaluate(entry.policies, entry.env_id, n_learners=learners or entry.learners, seed=seed,
+                      progress=progress, **entry.overrides)
+        _, board = write_results(df, out / entry.env_id.lower(), force=force, reference=entry.reference)
+        boards[entry.env_id] = board
+        print(f"{entry.env_id}: {learners or entry.learners} learners x {df['policy'].nunique()} policies "
+              f"in {time.perf_counter() - start:.1f}s", flush=True)
+    parts = [f"# Suite `{name}`\n"]
+    for entry in entries:
+        parts.append((out / entry.env_id.lower() / "leaderboard.md").read_text())
+    (out / "leaderboard.md").write_text("\n".join(parts))
+    return boards
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--suite", default="classic", help=f"one of: {', '.join(SUITES)}")
+    parser.add_argument("--learners", type=int, default=None, help="override the suite's learner count")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="results", help="results root (the suite writes OUT/<suite>/)")
+    parser.add_argument("--force", action="store_true", help="overwrite existing result files")
+
+
+def run(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    try:
+        boards = run_suite(args.suite, args.out, learners=args.learners, seed=args.seed, force=args.force)
+    except (ValueError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for env_id, board in boards.items():
+        print(f"\n## {env_id}\n\n{board}")
+    print(f"suite {args.suite}: {time.perf_counter() - start:.1f}s; wrote {args.out}/{args.suite}/")
+    return 0
+
+
+__all__ = ["SUITES", "SuiteEntry", "run_suite", "all_policies", "policy_by_name", "deck_policies"]
