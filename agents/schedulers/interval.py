@@ -1,0 +1,326 @@
+"""Interval schedulers: each item gets a next interval in days from the scheduler's own estimate.
+
+Fixed intervals, Pimsleur's graduated intervals, Leitner boxes, SuperMemo-2, Anki's SM-2 variant
+(as fsrs-optimizer simulates it) and FSRS-6 with its default weights. All share the slot logic of
+:class:`~.base.IntervalScheduler`: review the most overdue due item, else introduce a new item,
+else rest. Each ``update_item`` is a pure function of one item's estimate and one observed review,
+so the interval sequences can be checked by hand (``tests/test_schedulers.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from studygym.envs.core import Array, pytree_dataclass
+from studygym.envs.learners import fsrs as fsrs_maths
+
+from .base import IntervalScheduler, ReviewEvent, check_int_kwarg, check_kwarg
+
+
+# ----------------------------------------------------------------------------------------------
+# Fixed intervals and Pimsleur
+# ----------------------------------------------------------------------------------------------
+
+
+@pytree_dataclass
+class IntervalEstimate:
+    interval: Array  # days until the item is due again
+
+
+@pytree_dataclass
+class ExposureEstimate:
+    exposures: Array  # reviews so far, the first study included
+    interval: Array  # days
+
+
+class FixedScheduler(IntervalScheduler):
+    """Review every item every ``interval_days`` days (default 1: daily), whatever the grade.
+
+    Due reviews come before new items, so once the items introduced fill every slot of a day no
+    more are introduced: on default Review-v0 (30 items, 10 slots a day) a 1-day interval keeps
+    reviewing the first 10 items and never meets the other 20.
+    """
+
+    name = "fixed"
+
+    def __init__(self, env: Any, interval_days: float = 1.0):
+        super().__init__(env)
+        self.interval_days = check_kwarg("interval_days", interval_days, 0.0, 36500.0, low_open=True)
+
+    def settings(self) -> dict:
+        return {"interval_days": self.interval_days}
+
+    def init_items(self, n_items: int) -> IntervalEstimate:
+        return IntervalEstimate(interval=jnp.full(n_items, self.interval_days, jnp.float32))
+
+    def update_item(self, est: IntervalEstimate, event: ReviewEvent) -> IntervalEstimate:
+        return est
+
+
+def pimsleur_interval(exposures: Array) -> Array:
+    """Pimsleur (1967) graduated intervals as Settles & Meeder (2016, sec. 2) write them: the
+    half-life after ``n`` exposures is ``2^(2.35 n - 16.46)`` days (5 s, 25 s, 2 min, 10 min, 1 h,
+    5 h, 1 day, 5 days, 25 days, 4 months, 2 years), and an item is due at its half-life."""
+    return jnp.exp2(2.35 * exposures - 16.46)
+
+
+class PimsleurScheduler(IntervalScheduler):
+    """Pimsleur's graduated-interval recall: the n-th interval is ``2^(2.35 n - 16.46)`` days.
+
+    The schedule ignores grades (only the number of exposures counts). Its first six intervals are
+    shorter than a day, so new items are drilled within the session before the daily steps begin.
+    """
+
+    name = "pimsleur"
+
+    def init_items(self, n_items: int) -> ExposureEstimate:
+        return ExposureEstimate(exposures=jnp.zeros(n_items, jnp.float32),
+                                interval=jnp.ones(n_items, jnp.float32))
+
+    def update_item(self, est: ExposureEstimate, event: ReviewEvent) -> ExposureEstimate:
+        exposures = est.exposures + 1.0
+        return ExposureEstimate(exposures=exposures, interval=pimsleur_interval(exposures))
+
+
+# ----------------------------------------------------------------------------------------------
+# Leitner boxes
+# ----------------------------------------------------------------------------------------------
+
+
+@pytree_dataclass
+class LeitnerEstimate:
+    box: Array  # 1 .. n_boxes
+    interval: Array  # days: base^(box - 1)
+
+
+class LeitnerScheduler(IntervalScheduler):
+    """Leitner's boxes (Leitner 1972; Settles & Meeder 2016): box k is reviewed every
+    ``base^(k-1)`` days. A new item enters box 1; a recall promotes it one box (up to
+    ``n_boxes``), a failure sends it back to box 1. Defaults: base 2, five boxes (1, 2, 4, 8, 16
+    days), the classic card-file layout."""
+
+    name = "leitner"
+
+    def __init__(self, env: Any, base: float = 2.0, n_boxes: int = 5):
+        super().__init__(env)
+        self.base = check_kwarg("base", base, 1.0, 100.0, low_open=True)
+        self.n_boxes = check_int_kwarg("n_boxes", n_boxes, 1)
+
+    def settings(self) -> dict:
+        return {"base": self.base, "n_boxes": self.n_boxes}
+
+    def init_items(self, n_items: int) -> LeitnerEstimate:
+        return LeitnerEstimate(box=jnp.ones(n_items, jnp.int32), interval=jnp.ones(n_items, jnp.float32))
+
+    def update_item(self, est: LeitnerEstimate, event: ReviewEvent) -> LeitnerEstimate:
+        promoted = jnp.minimum(est.box + 1, self.n_boxes)
+        box = jnp.where(event.first | (event.grade == 1), 1, promoted)
+        interval = jnp.exp((box - 1.0) * jnp.log(self.base))
+        return LeitnerEstimate(box=box.astype(jnp.int32), interval=interval.astype(jnp.float32))
+
+
+# ----------------------------------------------------------------------------------------------
+# SuperMemo-2 (Wozniak 1990) and Anki's variant
+# ----------------------------------------------------------------------------------------------
+
+#: SM-2 quality q (0..5) for each FSRS grade: Again -> 1 (a failure, q < 3), Hard -> 3 (recalled
+#: with serious difficulty), Good -> 4 (after a hesitation), Easy -> 5 (perfect). Index 0 unused.
+SM2_QUALITY = (0, 1, 3, 4, 5)
+SM2_START_EF = 2.5
+SM2_MIN_EF = 1.3
+
+
+@pytree_dataclass
+class SM2Estimate:
+    ef: Array  # E-Factor, >= 1.3
+    repetition: Array  # successful repetitions in a row (n - 1 in SM-2's I(n))
+    interval: Array  # days
+    drill: Array  # bool: scored below 4 today, to be repeated after today's reviews
+
+
+def sm2_quality(grade: Array) -> Array:
+    return jnp.asarray(SM2_QUALITY, jnp.float32)[jnp.asarray(grade, jnp.int32)]
+
+
+def sm2_next_ef(ef: Array, q: Array) -> Array:
+    """EF' = EF + (0.1 - (5 - q)(0.08 + (5 - q) 0.02)), floored at 1.3."""
+    miss = 5.0 - q
+    return jnp.maximum(ef + (0.1 - miss * (0.08 + miss * 0.02)), SM2_MIN_EF)
+
+
+class SM2Scheduler(IntervalScheduler):
+    """SuperMemo-2 as Wozniak specified it (1990; supermemo.com "Algorithm SM-2").
+
+    Each item has an E-Factor (start 2.5). After a response of quality q >= 3 the next interval is
+    I(1) = 1, I(2) = 6, I(n) = I(n-1) x EF (fractions rounded up), and EF becomes
+    EF + (0.1 - (5-q)(0.08 + (5-q) 0.02)), at least 1.3. A response with q < 3 restarts the
+    repetitions from I(1) with EF unchanged. The interval uses the E-Factor held before this
+    response (the order of the text's steps 3-5, and of common implementations); the new EF
+    applies from the next repetition. An item's first study counts as its first repetition
+    (n = 1, next interval 1 day).
+
+    FSRS grades map to SM-2 qualities as Again -> 1, Hard -> 3, Good -> 4, Easy -> 5 (Again is
+    a failure). With ``drill=True`` (SM-2's last step) items that scored below 4 today are
+    repeated after the day's due reviews until they score at least 4; these same-day drills do not
+    change EF or the interval.
+    """
+
+    name = "sm2"
+
+    def __init__(self, env: Any, drill: bool = True):
+        super().__init__(env)
+        if not isinstance(drill, bool):
+            raise ValueError(f"drill must be True or False, got {drill!r}")
+        self.drill_enabled = drill
+
+    def settings(self) -> dict:
+        return {"drill": self.drill_enabled}
+
+    def init_items(self, n_items: int) -> SM2Estimate:
+        return SM2Estimate(ef=jnp.full(n_items, SM2_START_EF, jnp.float32),
+                           repetition=jnp.zeros(n_items, jnp.int32),
+                           interval=jnp.ones(n_items, jnp.float32),
+                           drill=jnp.zeros(n_items, bool))
+
+    def update_item(self, est: SM2Estimate, event: ReviewEvent) -> SM2Estimate:
+        q = sm2_quality(event.grade)
+        passed = q >= 3.0
+        grown = jnp.ceil(est.interval * est.ef - 1e-4)  # ceil, tolerant of float32 error in I x EF
+        success_interval = jnp.where(est.repetition == 0, 1.0, jnp.where(est.repetition == 1, 6.0, grown))
+        scheduled = SM2Estimate(
+            ef=jnp.where(passed, sm2_next_ef(est.ef, q), est.ef),
+            repetition=jnp.where(passed, est.repetition + 1, 0),
+            interval=jnp.where(passed, success_interval, 1.0),
+            drill=q < 4.0,
+        )
+        # Any same-day re-showing of a seen item is one of SM-2's drills (its intervals are >= 1 day).
+        drilled = ~event.first & (event.calendar_days == 0)
+        drill_only = est.replace(drill=q < 4.0)
+        return jax.tree.map(lambda a, b: jnp.where(drilled, a, b).astype(b.dtype), drill_only, scheduled)
+
+    def select(self, key: Array, items: SM2Estimate, view, state) -> tuple[Array, Any]:
+        action, items = super().select(key, items, view, state)
+        if not self.drill_enabled:
+            return action, items
+        due = self.due(items, view, state)
+        # A drill flag only counts on the day it was set (the item was shown today).
+        drilling = items.drill & view.seen & (state.last_day == view.today)
+        drill_item = jnp.argmax(drilling)
+        action = jnp.where(~due.any() & drilling.any(), drill_item, action)
+        return action.astype(jnp.int32), items
+
+
+@pytree_dataclass
+class AnkiEstimate:
+    ease: Array  # 0 = new card (not yet graduated), else the ease factor (>= 1.3)
+    interval: Array  # scheduled interval in days (integer valued)
+
+
+ANKI_GRADUATING_INTERVAL = 1.0
+ANKI_EASY_INTERVAL = 4.0
+ANKI_START_EASE = 2.5
+ANKI_HARD_FACTOR = 1.2
+ANKI_EASY_BONUS = 1.3
+ANKI_MIN_EASE = 1.3
+ANKI_EASE_CHANGE = (-0.2, -0.15, 0.0, 0.15)  # Again, Hard, Good, Easy
+
+
+def anki_sm2_review(ease: Array, scheduled: Array, elapsed: Array, grade: Array,
+                    maximum_interval: float = fsrs_maths.MAX_INTERVAL) -> tuple[Array, Array]:
+    """(next interval, ease) of a card in review, as fsrs-optimizer's ``anki_sm2_scheduler``.
+
+    Again: 1 day (relearning is not simulated), ease -0.2. Hard: scheduled x 1.2, at least
+    scheduled + 1, ease -0.15. Good: (scheduled + delay/2) x ease, at least Hard + 1. Easy:
+    elapsed x ease x 1.3, at least Good + 1, ease +0.15. Intervals are rounded (after adding 0.01,
+    as Anki does) and capped; ease is floored at 1.3. ``elapsed`` is whole days since the last
+    review, ``delay = elapsed - scheduled``.
+    """
+    delay = elapsed - scheduled
+    again = jnp.ones_like(scheduled)
+    hard = jnp.minimum(jnp.maximum(jnp.round(scheduled * ANKI_HARD_FACTOR + 0.01), scheduled + 1.0),
+                       maximum_interval)
+    good = jnp.minimum(jnp.maximum(jnp.round((scheduled + delay / 2.0) * ease + 0.01), hard + 1.0),
+                       maximum_interval)
+    easy = jnp.minimum(jnp.maximum(jnp.round(elapsed * ease * ANKI_EASY_BONUS + 0.01), good + 1.0),
+                       maximum_interval)
+    grade = jnp.asarray(grade, jnp.int32)
+    interval = jnp.stack([again, hard, good, easy])[grade - 1]
+    new_ease = jnp.maximum(ease + jnp.asarray(ANKI_EASE_CHANGE, jnp.float32)[grade - 1], ANKI_MIN_EASE)
+    return interval, new_ease
+
+
+class AnkiSM2Scheduler(IntervalScheduler):
+    """Anki's SM-2 variant as fsrs-optimizer simulates it (``fsrs_simulator.anki_sm2_scheduler``).
+
+    A new card graduates after its first study with ease 2.5 and an interval of 1 day (4 days if
+    Easy). In review see :func:`anki_sm2_review`. The elapsed time is counted in whole calendar
+    days, as the simulator counts it.
+    """
+
+    name = "anki_sm2"
+
+    def init_items(self, n_items: int) -> AnkiEstimate:
+        return AnkiEstimate(ease=jnp.zeros(n_items, jnp.float32), interval=jnp.ones(n_items, jnp.float32))
+
+    def update_item(self, est: AnkiEstimate, event: ReviewEvent) -> AnkiEstimate:
+        new_card = event.first | (est.ease == 0.0)
+        learned_interval = jnp.where(event.grade == 4, ANKI_EASY_INTERVAL, ANKI_GRADUATING_INTERVAL)
+        review_interval, review_ease = anki_sm2_review(jnp.maximum(est.ease, ANKI_MIN_EASE), est.interval,
+                                                       event.calendar_days.astype(jnp.float32), event.grade)
+        return AnkiEstimate(ease=jnp.where(new_card, ANKI_START_EASE, review_ease),
+                            interval=jnp.where(new_card, learned_interval, review_interval))
+
+
+# ----------------------------------------------------------------------------------------------
+# FSRS-6
+# ----------------------------------------------------------------------------------------------
+
+
+@pytree_dataclass
+class FSRSEstimate:
+    stability: Array  # days (the scheduler's estimate, with its own weights)
+    difficulty: Array  # 1 .. 10
+    interval: Array  # days
+
+
+class FSRSScheduler(IntervalScheduler):
+    """FSRS-6 (py-fsrs) with its own memory estimates: after each review the item's stability and
+    difficulty are updated with the scheduler's weights (default: FSRS-6 defaults) and the next
+    interval is the time for recall to fall to ``desired_retention`` (default 0.9), rounded to
+    whole days, at least 1. No learning or relearning steps and no fuzz, i.e. py-fsrs's
+    ``Scheduler(desired_retention, learning_steps=(), relearning_steps=(), enable_fuzzing=False)``.
+
+    The maths is :mod:`studygym.envs.learners.fsrs` (checked against py-fsrs). The elapsed time is
+    the observed ``days_since_review`` (real days); py-fsrs counts whole days, so the two agree
+    on reviews an integer number of days apart, and on same-day reviews (< 1 day).
+    """
+
+    name = "fsrs"
+
+    def __init__(self, env: Any, desired_retention: float = 0.9, weights: Any = None):
+        super().__init__(env)
+        self.desired_retention = check_kwarg("desired_retention", desired_retention, 0.0, 1.0,
+                                             low_open=True, high_open=True)
+        weights = fsrs_maths.FSRS6_DEFAULT_WEIGHTS if weights is None else tuple(float(x) for x in weights)
+        if len(weights) != 21:
+            raise ValueError(f"weights must have 21 FSRS-6 weights, got {len(weights)}")
+        for i, (w, low, high) in enumerate(zip(weights, fsrs_maths.WEIGHT_LOWER, fsrs_maths.WEIGHT_UPPER)):
+            check_kwarg(f"weights[{i}]", w, low, high)
+        self.weights = weights
+
+    def settings(self) -> dict:
+        return {"desired_retention": self.desired_retention}
+
+    def init_items(self, n_items: int) -> FSRSEstimate:
+        return FSRSEstimate(stability=jnp.ones(n_items, jnp.float32), difficulty=jnp.full(n_items, 5.0, jnp.float32),
+                            interval=jnp.ones(n_items, jnp.float32))
+
+    def update_item(self, est: FSRSEstimate, event: ReviewEvent) -> FSRSEstimate:
+        w = jnp.asarray(self.weights, jnp.float32)
+        stability, difficulty = fsrs_maths.review(w, est.stability, est.difficulty, event.elapsed_days,
+                                                  event.grade, event.first)
+        interval = fsrs_maths.next_interval(w, stability, jnp.float32(self.desired_retention))
+        return FSRSEstimate(stability=stability, difficulty=difficulty, interval=interval.astype(jnp.float32))
