@@ -62,10 +62,14 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
     """Build a registered env and its params.
 
     Overrides name a static config field (``n_items=50``, ``learner="fsrs"``), an env param
-    (``cost_per_minute=0.01``) or a learner param (``forget_sd=0.5``, ``w=[...]``). Anything else
+    (``cost_per_minute=0.01``) or a learner param (``forget_sd=0.5``, ``w=[...]``). ``learner`` may
+    also be a fit result (``studygym.fit.FitResult``): a population around the fitted params. Anything else
     raises ``ValueError`` with the nearest names. Params are validated here, never later as NaN.
     """
     s = spec(env_id)
+    fitted = overrides.get("learner")
+    if fitted is not None and not isinstance(fitted, str) and hasattr(fitted, "overrides"):
+        overrides = {**{k: v for k, v in overrides.items() if k != "learner"}, **fitted.overrides()}
     config_fields = {f.name for f in dataclasses.fields(s.config_class)}
     merged = {**s.config_defaults, **s.params_defaults, **overrides}
     config_kwargs = {k: v for k, v in merged.items() if k in config_fields}

@@ -1,0 +1,50 @@
+"""``studygym fit LOG --model fsrs --out DIR``: fit a memory model to a review log.
+
+LOG is a py-fsrs CSV (card_id,review_rating,review_time,review_duration), an Anki ``.colpkg`` or
+``.apkg`` export, or ``builtin`` (the real log shipped with studygym). Writes params.json,
+metrics.json, metrics.md and calibration.png into DIR; a fitted FSRS result then drives Review-v0:
+``studygym.make("Review-v0", **FitResult.load("DIR/params.json").overrides())``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from studygym.fit import MODELS
+
+    parser.add_argument("log", metavar="LOG", help="review log: a .csv (py-fsrs format), an Anki .colpkg/.apkg, "
+                                                    "or 'builtin'")
+    parser.add_argument("--model", default="fsrs", help=f"model to fit: {', '.join(sorted(MODELS))} (default fsrs)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--force", action="store_true", help="overwrite existing result files in --out")
+    parser.add_argument("--train-fraction", type=float, default=0.8,
+                        help="fraction of reviews (earliest first) to fit on; the rest are held out (default 0.8)")
+    parser.add_argument("--steps", type=int, default=300, help="gradient steps (default 300)")
+    parser.add_argument("--learning-rate", type=float, default=0.04, help="Adam learning rate (default 0.04)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from studygym.data import load_log
+    from studygym.fit import FIT_FILES, fit, get_model, metrics_markdown, write_fit
+
+    out = Path(args.out)
+    try:
+        get_model(args.model)
+        existing = [str(out / n) for n in FIT_FILES if (out / n).exists()]
+        if existing and not args.force:  # refuse before spending time on the fit
+            raise FileExistsError(f"would overwrite {', '.join(existing)}; pass --force to replace them")
+        log = load_log(args.log)
+        result = fit(log, args.model, train_fraction=args.train_fraction, steps=args.steps,
+                     learning_rate=args.learning_rate)
+        write_fit(result, out, force=args.force)
+    except (ValueError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(metrics_markdown(result))
+    print(f"wrote {', '.join(str(out / n) for n in FIT_FILES)}")
+    return 0

@@ -1,0 +1,4 @@
+"""Real review logs shipped with studygym (package data; see NOTICE for their licences).
+
+Load them with :func:`studygym.data.builtin_log`.
+"""
