@@ -38,7 +38,7 @@ class OracleGreedy:
 
     privileged = True
 
-    def __init__(self, env: Any, horizon: Any = "test", n_samples: int = 8, min_gain: float = 0.0):
+    def __init__(self, env: Any, horizon: Any = "test", n_samples: int = 4, min_gain: float = 0.0):
         if not hasattr(env, "learner") or not hasattr(env, "time"):
             raise ValueError(f"env {getattr(env, 'name', env)!r} has no learner/time: oracle_greedy needs a "
                              "Review-v0-like env")
