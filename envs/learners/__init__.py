@@ -7,7 +7,9 @@ A learner is an object with pure functions over per-item arrays (see ``base.Lear
 
 from .base import LEARNERS, Learner, delayed_recall, get_learner, register_learner
 from .fsrs import FSRS
+from .brain import BRAIN
 
 register_learner(FSRS)
+register_learner(BRAIN)
 
 __all__ = ["LEARNERS", "Learner", "delayed_recall", "get_learner", "register_learner", "FSRS"]
