@@ -239,15 +239,16 @@ class AutoReset:
         horizon and the batch is started together); asserts nothing at run time.
         """
         params = self.env.default_params if params is None else params
-        split = jax.vmap(jax.random.split)(keys)
-        key_step, key_reset = split[:, 0], split[:, 1]
+        # Step and reset keys are folded out of each env's key (data 0 and 1): one hash per env per
+        # step (a split costs two), and the reset keys are derived only when the batch resets.
+        fold = jax.vmap(jax.random.fold_in, in_axes=(0, None))
         step = jax.vmap(self.env.step, in_axes=(0, 0, 0, params_axis))
-        obs, states, reward, terminated, truncated, info = step(key_step, states, actions, params)
+        obs, states, reward, terminated, truncated, info = step(fold(keys, 0), states, actions, params)
         done = jnp.logical_or(terminated, truncated)
         reset = jax.vmap(self.env.reset, in_axes=(0, params_axis))
 
         def do_reset(_):
-            return reset(key_reset, params)
+            return reset(fold(keys, 1), params)
 
         def keep(_):
             return obs, states
@@ -269,6 +270,50 @@ def time_days(step: Array, steps_per_day: int, slot_days: Array, day_length: Arr
     return day.astype(jnp.float32) * day_length + slot.astype(jnp.float32) * slot_days
 
 
+def cond_any(pred: Array, true_fun, false_fun, *operands):
+    """``lax.cond(pred, true_fun, false_fun, *operands)`` that stays a branch under ``vmap``.
+
+    Under ``vmap`` with a batched ``pred``, ``lax.cond`` becomes a ``select`` that evaluates both
+    branches for every element on every call. Here a batched ``pred`` instead runs ``true_fun`` (for
+    the whole batch, then selects per element) only when *some* element needs it, so a branch
+    that fires rarely (the end of an episode, a night) costs nothing on the other steps.
+
+    ``true_fun``/``false_fun`` must be pure functions of ``operands`` that return pytrees of the
+    same structure: they may not close over traced values (pass those in ``operands``).
+    """
+    from jax.custom_batching import custom_vmap
+
+    @custom_vmap
+    def branch(pred, operands):
+        return jax.lax.cond(pred, true_fun, false_fun, *operands)
+
+    @branch.def_vmap
+    def branch_batched(axis_size, in_batched, pred, operands):
+        pred_batched, operands_batched = in_batched
+        operands = jax.tree.map(
+            lambda x, batched: x if batched else jnp.broadcast_to(x, (axis_size,) + jnp.shape(x)),
+            operands, operands_batched)
+        true_all, false_all = jax.vmap(true_fun), jax.vmap(false_fun)
+        def all_batched(out):
+            return out, jax.tree.map(lambda _: True, out)
+
+        if not pred_batched:
+            return all_batched(jax.lax.cond(pred, true_all, false_all, *operands))
+
+        def some_true(pred, *operands):
+            chosen, other = true_all(*operands), false_all(*operands)
+            return jax.tree.map(
+                lambda t, f: jnp.where(pred.reshape(pred.shape + (1,) * (t.ndim - 1)), t, f), chosen, other)
+
+        def none_true(pred, *operands):
+            return false_all(*operands)
+
+        # Recursing keeps the any-branch a branch under an outer vmap too (e.g. over params).
+        return all_batched(cond_any(jnp.any(pred), some_true, none_true, pred, *operands))
+
+    return branch(jnp.asarray(pred), operands)
+
+
 def fast_pow(x: Array, c: Array) -> Array:
     """``x ** c`` for ``x > 0`` as ``exp(c * log(x))`` (several times faster under XLA on CPU)."""
     return jnp.exp(c * jnp.log(x))
@@ -281,5 +326,5 @@ def pow1p(x: Array, c: Array) -> Array:
 
 __all__ = [
     "Array", "PRNGKey", "pytree_dataclass", "static_dataclass", "check_range", "check_positive_int",
-    "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "fast_pow", "pow1p",
+    "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "cond_any", "fast_pow", "pow1p",
 ]

@@ -62,8 +62,14 @@ def factor(w: Array) -> Array:
 
 
 def retrievability(w: Array, elapsed_days: Array, stability: Array) -> Array:
-    """R(t, S) = (1 + F t / S)^decay."""
-    return pow1p(factor(w) * jnp.maximum(elapsed_days, 0.0) / stability, decay(w))
+    """R(t, S) = (1 + F t / S)^decay.
+
+    Evaluated as ``exp(decay * log(1 + x))``: XLA's ``log`` is much faster than its ``log1p`` on
+    CPU, and this is the hot loop (every item, every step). Rounding ``1 + x`` costs at most ~1e-7
+    of absolute error in R, a probability, where no relative precision near R = 1 is needed.
+    """
+    x = factor(w) * jnp.maximum(elapsed_days, 0.0) / stability
+    return jnp.exp(decay(w) * jnp.log(1.0 + x))
 
 
 def initial_stability(w: Array, grade: Array) -> Array:
@@ -196,6 +202,12 @@ def validate_params(p: FSRSParams, prefix: str = "learner") -> None:
     check_range(f"{prefix}.difficulty_sd", p.difficulty_sd, 0.0, 9.0)
 
 
+def _inverse_cdf(u: Array, probs: Array) -> Array:
+    """Index k with cumsum(probs)[k-1] <= u < cumsum(probs)[k]: a categorical draw from one uniform."""
+    thresholds = jnp.cumsum(probs)[:-1]
+    return jnp.sum(u >= thresholds).astype(jnp.int32)
+
+
 class FSRSLearner:
     """FSRS-6 learner: the learner protocol over :class:`FSRSState`."""
 
@@ -226,25 +238,45 @@ class FSRSLearner:
         elapsed = (now - state.last_review) * state.forget_mult
         return jnp.where(state.seen, retrievability(params.w, elapsed, state.stability), 0.0)
 
+    #: ``practice`` with an item index >= N reviews nothing and returns the state unchanged (its
+    #: grade is then meaningless). Review-v0 rests this way instead of a select over the state.
+    out_of_range_item_rests = True
+
     def practice(self, key: Array, state: FSRSState, item: Array, now: Array,
                  params: FSRSParams) -> tuple[Array, FSRSState]:
-        key_recall, key_grade = jax.random.split(key)
         w = params.w
-        seen = state.seen[item]
-        stability, difficulty = state.stability[item], state.difficulty[item]
-        elapsed = now - state.last_review[item]
+        item = jnp.asarray(item, jnp.int32)
+        # Gather the item's scalars (clamped), review them, scatter back (dropped if out of range):
+        # the review touches one item, so nothing of size N is rewritten.
+        def get(values):
+            return values.at[item].get(mode="clip")
+
+        def put(values, value):
+            return values.at[item].set(value, mode="drop")
+
+        seen = get(state.seen)
+        stability, difficulty, last_review = get(state.stability), get(state.difficulty), get(state.last_review)
+        offset = get(state.item_offset)
+        elapsed = now - last_review
         recall = retrievability(w, elapsed * state.forget_mult, stability)
-        recalled = jax.random.uniform(key_recall) < recall
-        success_grade = 2 + jax.random.choice(key_grade, 3, p=params.success_grade_probs)
-        first_grade = 1 + jax.random.choice(key_grade, 4, p=params.first_grade_probs)
+        # One uniform draw decides both the recall and the grade: given recall (u < R), u / R is
+        # again uniform and picks Hard/Good/Easy by the inverse CDF; at first exposure u picks it.
+        u = jax.random.uniform(key)
+        recalled = u < recall
+        success_grade = 2 + _inverse_cdf(u / jnp.maximum(recall, 1e-12), params.success_grade_probs)
+        first_grade = 1 + _inverse_cdf(u, params.first_grade_probs)
         grade = jnp.where(seen, jnp.where(recalled, success_grade, 1), first_grade).astype(jnp.int32)
         s_next, d_next = review(w, stability, difficulty, elapsed, grade, ~seen, recall)
-        d_next = jnp.where(seen, d_next, jnp.clip(d_next + state.item_offset[item], 1.0, 10.0))
+        d_next = jnp.where(seen, d_next, jnp.clip(d_next + offset, 1.0, 10.0))
+        # Every value scattered back is computed from the values gathered above (in_range makes
+        # that explicit for time and the seen flag): XLA then orders the reads before the writes
+        # and updates the arrays in place; a write independent of the reads costs a copy of the array.
+        in_range = item < state.seen.shape[-1]
         state = state.replace(
-            stability=state.stability.at[item].set(s_next),
-            difficulty=state.difficulty.at[item].set(d_next),
-            last_review=state.last_review.at[item].set(now),
-            seen=state.seen.at[item].set(True),
+            stability=put(state.stability, s_next),
+            difficulty=put(state.difficulty, d_next),
+            last_review=put(state.last_review, jnp.where(in_range, now, last_review)),
+            seen=put(state.seen, seen | in_range),
         )
         return grade, state
 

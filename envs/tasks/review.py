@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import (Array, Box, Discrete, Environment, check_positive_int, check_range, pytree_dataclass,
-                    static_dataclass, time_days)
+from ..core import (Array, Box, Discrete, Environment, check_positive_int, check_range, cond_any,
+                    pytree_dataclass, static_dataclass, time_days)
 from ..learners import delayed_recall, get_learner
 
 #: Seconds per review by (phase, grade): rows learning (first exposure), review, relearning (after a
@@ -195,29 +195,37 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         action = jnp.asarray(action).astype(jnp.int32)
         invalid = (action < 0) | (action > n)
         rest = invalid | (action == n)
+        reviewed = ~rest
         item = jnp.clip(action, 0, n - 1)
+        # Per-item records are updated by scatters at `target`; resting aims them at index n, out of
+        # range, where a scatter is dropped: no select over whole arrays.
+        target = jnp.where(rest, n, item)
         now = self.time(state.step, params)
 
-        grade, practiced = learner.practice(key, state.learner, item, now, params.learner)
-        learner_state = jax.tree.map(lambda old, new: jnp.where(rest, old, new), state.learner, practiced)
+        if getattr(learner, "out_of_range_item_rests", False):
+            grade, learner_state = learner.practice(key, state.learner, target, now, params.learner)
+        else:
+            grade, practiced = learner.practice(key, state.learner, item, now, params.learner)
+            learner_state = jax.tree.map(lambda old, new: jnp.where(rest, old, new), state.learner, practiced)
         grade = jnp.where(rest, 0, grade)
-        reviewed = ~rest
 
-        seen_before = state.reviews[item] > 0
-        phase = jnp.where(seen_before, jnp.where(state.last_grade[item] == 1, 2, 1), 0)
+        # Read the item's records once; every value written back below is computed from them, so
+        # XLA updates the arrays in place (see FSRSLearner.practice).
+        reviews_item, lapses_item = state.reviews[item], state.lapses[item]
+        last_grade_item, last_time_item = state.last_grade[item], state.last_time[item]
+        seen_before = reviews_item > 0
+        phase = jnp.where(seen_before, jnp.where(last_grade_item == 1, 2, 1), 0)
         seconds = jnp.where(reviewed, params.rating_seconds[phase, jnp.maximum(grade, 1) - 1], 0.0)
         retrieval = reviewed & seen_before
         success = retrieval & (grade > 1)
+        lapse = retrieval & (grade == 1)
 
         next_step = state.step + 1
         t_next = self.time(next_step, params)
         new_day = next_step % cfg.slots_per_day == 0
-
-        def night(ls):
-            bedtime = self.bedtime(t_next, params)
-            return learner.sleep(learner.elapse(ls, bedtime, params.learner), bedtime, params.learner)
-
-        learner_state = jax.lax.cond(new_day, night, lambda ls: ls, learner_state)
+        # Nights and the delayed test are rare: cond_any runs them only on steps that need them,
+        # also under vmap (where lax.cond would evaluate them on every step).
+        learner_state = cond_any(new_day, self._night, self._no_night, learner_state, t_next, params)
         learner_state = learner.elapse(learner_state, t_next, params.learner)
         knowledge = jnp.mean(learner.recall_prob(learner_state, t_next, params.learner))
         reward = knowledge - state.knowledge - params.cost_per_minute * seconds / 60.0
@@ -225,10 +233,10 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         new_state = ReviewState(
             learner=learner_state,
             step=next_step,
-            reviews=state.reviews.at[item].add(reviewed.astype(jnp.int32)),
-            lapses=state.lapses.at[item].add((retrieval & (grade == 1)).astype(jnp.int32)),
-            last_grade=state.last_grade.at[item].set(jnp.where(reviewed, grade, state.last_grade[item])),
-            last_time=state.last_time.at[item].set(jnp.where(reviewed, now, state.last_time[item])),
+            reviews=state.reviews.at[target].set(reviews_item + 1, mode="drop"),
+            lapses=state.lapses.at[target].set(lapses_item + lapse.astype(jnp.int32), mode="drop"),
+            last_grade=state.last_grade.at[target].set(jnp.where(reviewed, grade, last_grade_item), mode="drop"),
+            last_time=state.last_time.at[target].set(jnp.where(reviewed, now, last_time_item), mode="drop"),
             last_step_grade=grade,
             knowledge=knowledge,
             knowledge_sum=state.knowledge_sum + knowledge,
@@ -237,13 +245,7 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
             successes=state.successes + success.astype(jnp.int32),
         )
         terminated = next_step >= self.max_steps
-
-        def delayed(ls):
-            bedtime_offset = self.bedtime(t_next + self.day_length(params), params) - t_next
-            recall = delayed_recall(learner, ls, t_next, cfg.delay_days, params.learner, bedtime_offset)
-            return jnp.mean(recall)
-
-        retention = jax.lax.cond(terminated, delayed, lambda ls: jnp.float32(0.0), learner_state)
+        retention = cond_any(terminated, self._retention_delayed, self._no_retention, learner_state, t_next, params)
         info = {
             "knowledge": knowledge,
             "grade": grade,
@@ -257,6 +259,24 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
             "retention_delayed": retention,
         }
         return self.get_obs(new_state, params), new_state, reward, terminated, jnp.bool_(False), info
+
+    # Branches of step_env's cond_any: pure functions of their operands (no captured tracers).
+    def _night(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Any:
+        bedtime = self.bedtime(t_next, params)
+        learner = self.learner
+        return learner.sleep(learner.elapse(learner_state, bedtime, params.learner), bedtime, params.learner)
+
+    def _no_night(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Any:
+        return learner_state
+
+    def _retention_delayed(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Array:
+        bedtime_offset = self.bedtime(t_next + self.day_length(params), params) - t_next
+        recall = delayed_recall(self.learner, learner_state, t_next, self.config.delay_days, params.learner,
+                                bedtime_offset)
+        return jnp.mean(recall)
+
+    def _no_retention(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Array:
+        return jnp.zeros((), jnp.float32)
 
     def get_obs(self, state: ReviewState, params: ReviewParams) -> Array:
         cfg = self.config
