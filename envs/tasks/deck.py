@@ -21,6 +21,8 @@ from ..learners import get_learner
 from ..learners import fsrs
 from ..learners.fsrs import FSRSParams, FSRSState
 from .review import RATING_SECONDS
+from ..anki import (ANKI_EASY_INTERVAL, ANKI_GRADUATING_INTERVAL, ANKI_MIN_EASE, ANKI_START_EASE,
+                    anki_sm2_review)
 
 #: The desired retention an agent may ask for (the action's range).
 RETENTION_LOW, RETENTION_HIGH = 0.70, 0.99
@@ -45,13 +47,8 @@ RELEARNING_STEP_TRANSITIONS = ((0.2157, 0.0643, 0.6595, 0.0605),
 SCHEDULERS = ("fsrs", "anki_sm2", "fixed")
 
 # Anki SM-2 constants (Anki's defaults, as fsrs-optimizer's ``anki_sm2_scheduler``).
-SM2_GRADUATING_INTERVAL = 1
-SM2_EASY_INTERVAL = 4
-SM2_START_EASE = 2.5
-SM2_HARD_FACTOR = 1.2
-SM2_EASY_BONUS = 1.3
-SM2_MIN_EASE = 1.3
-SM2_EASE_CHANGE = (-0.2, -0.15, 0.0, 0.15)  # Again, Hard, Good, Easy
+SM2_GRADUATING_INTERVAL, SM2_EASY_INTERVAL = ANKI_GRADUATING_INTERVAL, ANKI_EASY_INTERVAL
+SM2_START_EASE, SM2_MIN_EASE = ANKI_START_EASE, ANKI_MIN_EASE
 
 OBS_FEATURES = ("progress", "learned", "due_today", "due_tomorrow", "last_reviews", "last_new_cards",
                 "last_minutes", "predicted_retention", "last_desired_retention")
@@ -261,14 +258,8 @@ def anki_sm2_interval(scheduled: Array, elapsed: Array, ease: Array, grade: Arra
     +0.15, floored at 1.3. Follows fsrs-optimizer's ``anki_sm2_scheduler``.
     """
     scheduled = scheduled.astype(jnp.float32)
-    delay = elapsed - scheduled
-    cap = jnp.float32(max_interval)
-    again = jnp.ones_like(scheduled)
-    hard = jnp.minimum(jnp.maximum(jnp.round(scheduled * SM2_HARD_FACTOR + 0.01), scheduled + 1.0), cap)
-    good = jnp.minimum(jnp.maximum(jnp.round((scheduled + delay / 2.0) * ease + 0.01), hard + 1.0), cap)
-    easy = jnp.minimum(jnp.maximum(jnp.round(elapsed * ease * SM2_EASY_BONUS + 0.01), good + 1.0), cap)
-    review_interval = jnp.choose(grade - 1, [again, hard, good, easy], mode="clip")
-    review_ease = jnp.maximum(ease + jnp.asarray(SM2_EASE_CHANGE, jnp.float32)[grade - 1], SM2_MIN_EASE)
+    review_interval, review_ease = anki_sm2_review(jnp.maximum(ease, SM2_MIN_EASE), scheduled, elapsed,
+                                                   jnp.clip(grade, 1, 4), float(max_interval))
     new = ease == 0
     new_interval = jnp.where(grade == 4, float(SM2_EASY_INTERVAL), float(SM2_GRADUATING_INTERVAL))
     interval = jnp.where(new, new_interval, review_interval)
