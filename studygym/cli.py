@@ -14,6 +14,7 @@ COMMANDS = {
     "smoke": ("studygym.smoke", "smoke-test environments (jit once, finite, deterministic)"),
     "evaluate": ("studygym.cli_evaluate", "evaluate policies on an env; write a leaderboard and figures"),
     "bench": ("studygym.suites", "run a named benchmark suite (e.g. --suite classic) into results/"),
+    "train": ("studygym.cli_train", "train a learned agent (JAX PPO) and save it as a policy"),
     "fit": ("studygym.cli_fit", "fit a memory model to a review log (CSV, Anki export or builtin)"),
     "demo": ("studygym.demo", "the main job on built-in defaults: train, evaluate, leaderboard"),
 }

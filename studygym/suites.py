@@ -46,6 +46,10 @@ def policy_by_name(name: str, env):
 
     from studygym.agents.policy import Constant
 
+    if name.startswith("ppo:"):  # a saved JAX PPO run: ppo:DIR
+        from studygym.agents.ppo import load_ppo
+
+        return load_ppo(name.split(":", 1)[1], env=env)
     if name.startswith("constant:"):
         return Constant(float(name.split(":", 1)[1]) if is_deck(env) else int(name.split(":", 1)[1]), name=name)
     if is_deck(env):
@@ -75,9 +79,9 @@ class SuiteEntry:
 #: review in every slot, and win on retention by studying twice as long (see the README).
 REVIEW_SUITE_OVERRIDES = {"n_items": 60}
 
-#: Deck-v0 as the classic suite runs it: a 2,000-card deck over a year (the 10,000-card default for
+#: Deck-v0 as the classic suite runs it: a 1,000-card deck over a year (the 10,000-card default for
 #: 1,000 learners x 9 policies would take ~6 minutes here; the suite's budget is 5).
-DECK_SUITE_OVERRIDES = {"deck_size": 2000}
+DECK_SUITE_OVERRIDES = {"deck_size": 1000}
 
 SUITES: dict[str, list[SuiteEntry]] = {
     "classic": [
@@ -88,10 +92,14 @@ SUITES: dict[str, list[SuiteEntry]] = {
 
 
 def run_suite(name: str, out_root: str | Path = "results", *, learners: int | None = None, seed: int = 0,
-              force: bool = False, progress: bool = True) -> dict[str, str]:
-    """Run a suite; returns ``{env_id: leaderboard markdown}`` and writes ``out_root/name/``."""
-    from studygym.harness import evaluate
-    from studygym.registry import registered_ids
+              force: bool = False, progress: bool = True, extra_policies: dict | None = None) -> dict[str, str]:
+    """Run a suite; returns ``{env_id: leaderboard markdown}`` and writes ``out_root/name/``.
+
+    ``extra_policies`` (``{env_id: [policy, ...]}``) are evaluated beside the suite's own, on the
+    same learners (e.g. the demo's freshly trained PPO agent).
+    """
+    from studygym.harness import evaluate, resolve_policies
+    from studygym.registry import make, registered_ids
     from studygym.report import check_writable, write_results
 
     if name not in SUITES:
@@ -103,7 +111,12 @@ def run_suite(name: str, out_root: str | Path = "results", *, learners: int | No
     boards = {}
     for entry in entries:
         start = time.perf_counter()
-        df = evaluate(entry.policies, entry.env_id, n_learners=learners or entry.learners, seed=seed,
+        policies = entry.policies
+        extra = list((extra_policies or {}).get(entry.env_id, []))
+        if extra:
+            env, _ = make(entry.env_id, **entry.overrides)
+            policies = resolve_policies(entry.policies, env) + extra
+        df = evaluate(policies, entry.env_id, n_learners=learners or entry.learners, seed=seed,
                       progress=progress, **entry.overrides)
         _, board = write_results(df, out / entry.env_id.lower(), force=force, reference=entry.reference)
         boards[entry.env_id] = board

@@ -1,0 +1,817 @@
+"""JAX-native PPO: the whole training loop under one ``jit``, vmapped over simulated learners.
+
+PureJaxRL-style (Lu et al. 2022, "Discovered policy optimisation"; the clipped objective of
+Schulman et al. 2017, GAE of Schulman et al. 2016). One training update is:
+
+1. **Rollout**: ``lax.scan`` over ``n_steps`` steps of a batch of ``n_learners`` simulated learners,
+   stepped through the env's functional API (``AutoReset.step_batch``: every studygym task has a
+   fixed horizon, so the whole batch resets together with one ``lax.cond``).
+2. **Advantages**: generalised advantage estimation, a reverse ``lax.scan``.
+3. **Optimisation**: ``update_epochs`` passes of shuffled minibatches; Adam with global-norm
+   gradient clipping, written out below (a few lines; no optax dependency).
+
+``train`` runs updates in chunks (one jitted ``lax.scan`` over updates per chunk) so that the CLI can
+show progress; with ``chunk_updates=None`` the whole training is a single jitted call.
+
+**Network.** For item-selection envs (an ``obs_layout`` of N items x F features + G globals and a
+``Discrete(N + 1)`` action: N items, then rest) the policy is permutation-equivariant, in the
+spirit of Deep Sets (Zaheer et al. 2017): a shared MLP embeds every item from its own features; a
+learner summary is the mean of the item embeddings plus the globals; a shared scorer gives each
+item a logit from its embedding and the summary; the rest logit and the value come from the
+summary. One network therefore serves any number of items. For other envs (e.g. Deck-v0: a flat
+observation and a ``Box`` action) actor and critic are plain MLPs and the policy is a Gaussian
+squashed into the box with a sigmoid (the PPO ratio is taken on the pre-squash sample, where the
+Jacobian of the squash cancels).
+
+**Memory (partial observability).** The learner's memory state is hidden; what a real app records
+is the observation's per-item history (days since last review, reviews, lapses, last grade). That
+history drops one thing FSRS-like memory models depend on: *at what interval* past recalls
+happened (stability grows most when an item is recalled after a long gap). The policy therefore
+keeps, per item, a running summary updated from consecutive observations (no gradient flows
+through it, so it is part of the input, not a recurrent network): the interval before the item's
+last review, the longest interval at which it was recalled, and its current streak of successful
+recalls. This is cheap (three numbers per item), deterministic, and identical in training and
+evaluation. A recurrent network was not used: the learner-level hidden trait (how fast this
+learner forgets) shows in the lapse counts of all items, which the mean-pooled summary sees, and
+backpropagation through time would slow training several-fold on this CPU.
+
+**Rewards** are normalised by a running standard deviation of the discounted return (as SB3's
+``VecNormalize`` does): Review-v0's rewards are ~1e-3 per step, too small for a value network.
+**Observations** are normalised inside the network (``log1p`` of counts and days).
+
+Example::
+
+    >>> from studygym.agents.ppo import train, load_ppo
+    >>> trained = train("Review-v0", total_steps=20_000, seed=0, n_learners=64,
+    ...                 overrides={"n_items": 10, "slots_per_day": 5, "n_days": 10})  # doctest: +SKIP
+    >>> trained.save("runs/ppo")  # doctest: +SKIP
+    >>> policy = load_ppo("runs/ppo")  # a Policy: studygym.harness.evaluate([policy, "fsrs"], ...)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from studygym.envs.core import AutoReset, Box, Discrete, check_positive_int, check_range
+
+# ----------------------------------------------------------------------------------------------
+# Hyper-parameters
+# ----------------------------------------------------------------------------------------------
+
+#: Defaults of every hyper-parameter ``train`` accepts (``n_learners`` is the batch of envs).
+HYPER_DEFAULTS: dict[str, Any] = {
+    "n_learners": 128,  # simulated learners stepped in parallel (the batch of envs)
+    "n_steps": 64,  # env steps per learner per update (rollout length)
+    "update_epochs": 4,  # passes over each rollout
+    "n_minibatches": 8,  # minibatches per pass (more, smaller steps learned faster on Review-v0)
+    "learning_rate": 1e-3,  # Adam step size (annealed linearly to 0 if anneal_lr)
+    "anneal_lr": True,
+    "gamma": 0.995,  # discount; episodes are 50-300 steps and the objective is the final knowledge
+    "gae_lambda": 0.95,
+    "clip_eps": 0.2,  # PPO ratio clip
+    "ent_coef": 0.01,  # entropy bonus
+    "vf_coef": 0.5,  # value-loss weight
+    "max_grad_norm": 0.5,  # global gradient-norm clip
+    "hidden": 32,  # width of every hidden layer
+    "network": "auto",  # "auto": the item scorer where the env has items, else an MLP; "mlp": always an MLP
+    "normalize_reward": True,  # divide rewards by a running std of the discounted return
+}
+
+#: Allowed ranges: (low, high, low_open, high_open); ints are checked as positive integers.
+_INT_HYPER = ("n_learners", "n_steps", "update_epochs", "n_minibatches", "hidden")
+_FLOAT_RANGES = {
+    "learning_rate": (0.0, 1.0, True, False),
+    "gamma": (0.0, 1.0, False, False),
+    "gae_lambda": (0.0, 1.0, False, False),
+    "clip_eps": (0.0, 1.0, True, False),
+    "ent_coef": (0.0, None, False, False),
+    "vf_coef": (0.0, None, False, False),
+    "max_grad_norm": (0.0, None, True, False),
+}
+_BOOL_HYPER = ("anneal_lr", "normalize_reward")
+NETWORKS = ("auto", "mlp")
+
+
+def check_hyper(hyper: dict) -> dict:
+    """Defaults filled in; unknown names and out-of-range values raise ``ValueError``."""
+    unknown = [k for k in hyper if k not in HYPER_DEFAULTS]
+    if unknown:
+        msgs = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, list(HYPER_DEFAULTS), n=2, cutoff=0.5)
+            msgs.append(f"{key!r}" + (f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""))
+        raise ValueError(f"Unknown PPO hyper-parameter(s): {', '.join(msgs)}. Known: {', '.join(HYPER_DEFAULTS)}")
+    merged = {**HYPER_DEFAULTS, **hyper}
+    for name in _INT_HYPER:
+        check_positive_int(name, merged[name])
+        merged[name] = int(merged[name])
+    for name, (low, high, low_open, high_open) in _FLOAT_RANGES.items():
+        value = merged[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        check_range(name, value, low, high, low_open=low_open, high_open=high_open)
+        merged[name] = float(value)
+    for name in _BOOL_HYPER:
+        if not isinstance(merged[name], (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {merged[name]!r}")
+        merged[name] = bool(merged[name])
+    if merged["network"] not in NETWORKS:
+        raise ValueError(f"network must be one of {NETWORKS}, got {merged['network']!r}")
+    batch = merged["n_learners"] * merged["n_steps"]
+    if batch % merged["n_minibatches"]:
+        raise ValueError(f"n_minibatches must divide n_learners * n_steps = {batch}, got {merged['n_minibatches']}")
+    return merged
+
+
+# ----------------------------------------------------------------------------------------------
+# Network shapes (static): what the env looks like to the network
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class NetSpec:
+    """Static description of the network: input layout, action kind and sizes."""
+
+    kind: str  # "items" (permutation-equivariant item scorer) or "flat" (MLP)
+    hidden: int
+    obs_size: int  # flat observation length
+    n_items: int = 0  # items (kind "items")
+    n_item_features: int = 0  # F: features per item in the observation
+    n_globals: int = 0  # G: global features after the items
+    history_columns: tuple = ()  # (days_since, reviews, last_grade, seen) column indices, or () for none
+    action: str = "discrete"  # "discrete" or "box"
+    n_actions: int = 0  # discrete: number of actions; box: action dimension
+    action_low: tuple = ()  # box bounds
+    action_high: tuple = ()
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "NetSpec":
+        data = dict(data)
+        for name in ("history_columns", "action_low", "action_high"):
+            data[name] = tuple(data.get(name, ()))
+        return cls(**data)
+
+    def for_items(self, n_items: int) -> "NetSpec":
+        """The same network for another number of items (its weights do not depend on N)."""
+        if self.kind != "items":
+            return self
+        obs_size = n_items * self.n_item_features + self.n_globals
+        return dataclasses.replace(self, n_items=n_items, obs_size=obs_size, n_actions=n_items + 1)
+
+
+#: Per-item history features the policy keeps itself (see the module docstring).
+N_HISTORY = 3
+
+
+def net_spec_for(env, params, hidden: int, network: str = "auto") -> NetSpec:
+    """The network an env needs: the item scorer for item-selection envs, else an MLP.
+
+    ``network="mlp"`` forces a plain MLP on the flat observation (an ablation, and the network
+    SB3 would use).
+    """
+    obs_space = env.observation_space(params)
+    action_space = env.action_space(params)
+    obs_size = int(np.prod(obs_space.shape))
+    layout = getattr(env, "obs_layout", None)
+    if network == "auto" and layout is not None and isinstance(action_space, Discrete) \
+            and action_space.n == layout[0] + 1:
+        n_items, n_features, n_globals = (int(x) for x in layout)
+        names = _item_feature_names(env)
+        needed = ("days_since_review", "reviews", "last_grade", "seen")
+        columns = tuple(names.index(n) for n in needed) if names and all(n in names for n in needed) else ()
+        return NetSpec("items", hidden, obs_size, n_items, n_features, n_globals, columns, "discrete",
+                       n_items + 1)
+    if isinstance(action_space, Discrete):
+        return NetSpec("flat", hidden, obs_size, action="discrete", n_actions=action_space.n)
+    if isinstance(action_space, Box):
+        return NetSpec("flat", hidden, obs_size, action="box", n_actions=int(np.prod(action_space.shape)),
+                       action_low=tuple(float(x) for x in np.ravel(action_space.low)),
+                       action_high=tuple(float(x) for x in np.ravel(action_space.high)))
+    raise ValueError(f"PPO supports Discrete and Box action spaces, got {action_space!r}")
+
+
+def _item_feature_names(env) -> tuple:
+    """Names of the per-item observation features (the env's ``ITEM_FEATURES``), if declared."""
+    names = getattr(env, "item_features", None)
+    if names is None:
+        names = getattr(sys.modules.get(type(env).__module__), "ITEM_FEATURES", None)
+    return tuple(names) if names is not None else ()
+
+
+# ----------------------------------------------------------------------------------------------
+# Per-item history (the policy's own running summary; part of its input, no gradient)
+# ----------------------------------------------------------------------------------------------
+
+
+class History(NamedTuple):
+    """What the policy remembers between steps, per item (shapes ``(N,)``)."""
+
+    prev_reviews: jax.Array  # review counts in the previous observation
+    prev_days_since: jax.Array  # days since last review in the previous observation
+    last_interval: jax.Array  # days between the item's last two reviews (0 if reviewed < 2 times)
+    longest_recalled: jax.Array  # longest interval after which the item was recalled (days)
+    streak: jax.Array  # successful recalls in a row (reset by a lapse)
+
+
+def history_init(spec: NetSpec) -> History:
+    zeros = jnp.zeros(spec.n_items if spec.history_columns else 0, jnp.float32)
+    return History(zeros, zeros, zeros, zeros, zeros)
+
+
+def history_update(spec: NetSpec, history: History, obs: jax.Array) -> History:
+    """Fold the newest observation in: an item whose review count grew was just reviewed, at an
+    interval of its previous ``days_since``; its new ``last_grade`` is the outcome."""
+    if not spec.history_columns:
+        return history
+    items = obs[: spec.n_items * spec.n_item_features].reshape(spec.n_items, spec.n_item_features)
+    col_since, col_reviews, col_grade, _ = spec.history_columns
+    reviews, grade = items[:, col_reviews], items[:, col_grade]
+    reviewed = reviews > history.prev_reviews
+    retrieval = reviewed & (history.prev_reviews > 0)  # not the first study
+    recalled = retrieval & (grade > 1.5)
+    interval = history.prev_days_since
+    return History(
+        prev_reviews=reviews,
+        prev_days_since=items[:, col_since],
+        last_interval=jnp.where(retrieval, interval, history.last_interval),
+        longest_recalled=jnp.where(recalled, jnp.maximum(history.longest_recalled, interval),
+                                   history.longest_recalled),
+        streak=jnp.where(reviewed, jnp.where(recalled, history.streak + 1.0, 0.0), history.streak),
+    )
+
+
+def network_input(spec: NetSpec, history: History, obs: jax.Array):
+    """Normalised network input: ``(items (N, F + history), globals (G,))`` or a flat vector."""
+    symlog = lambda x: jnp.sign(x) * jnp.log1p(jnp.abs(x))  # noqa: E731  (counts and days span decades)
+    obs = jnp.asarray(obs, jnp.float32)
+    if spec.kind != "items":
+        return symlog(obs)
+    n, f = spec.n_items, spec.n_item_features
+    items = symlog(obs[: n * f].reshape(n, f))
+    if spec.history_columns:
+        extra = jnp.stack([history.last_interval, history.longest_recalled, history.streak], axis=-1)
+        items = jnp.concatenate([items, symlog(extra)], axis=-1)
+    return items, symlog(obs[n * f:])
+
+
+# ----------------------------------------------------------------------------------------------
+# Network: parameters are nested dicts of arrays (saved flat in .npz)
+# ----------------------------------------------------------------------------------------------
+
+
+def _dense_init(key, n_in: int, n_out: int, scale: float) -> dict:
+    return {"w": jax.nn.initializers.orthogonal(scale)(key, (n_in, n_out), jnp.float32),
+            "b": jnp.zeros((n_out,), jnp.float32)}
+
+
+def _mlp_init(key, sizes: list[int], last_scale: float) -> list:
+    keys = jax.random.split(key, len(sizes) - 1)
+    return [_dense_init(k, a, b, last_scale if i == len(sizes) - 2 else math.sqrt(2.0))
+            for i, (k, a, b) in enumerate(zip(keys, sizes[:-1], sizes[1:]))]
+
+
+def _mlp(layers: list, x: jax.Array, activate_last: bool = False) -> jax.Array:
+    for i, layer in enumerate(layers):
+        x = x @ layer["w"] + layer["b"]
+        if i < len(layers) - 1 or activate_last:
+            x = jnp.tanh(x)
+    return x
+
+
+def init_network(key: jax.Array, spec: NetSpec) -> dict:
+    """Fresh parameters (orthogonal init; small policy head so the first policy is near uniform)."""
+    h = spec.hidden
+    keys = jax.random.split(key, 6)
+    if spec.kind == "items":
+        n_in = spec.n_item_features + (N_HISTORY if spec.history_columns else 0)
+        return {
+            "embed": _mlp_init(keys[0], [n_in, h, h], math.sqrt(2.0)),
+            "summary": _mlp_init(keys[1], [h + spec.n_globals, h], math.sqrt(2.0)),
+            # The scorer's first layer on [item embedding, summary] is split in two so that the
+            # summary's half is computed once per learner, not once per item (half the FLOPs).
+            "score_item": _dense_init(keys[2], h, h, math.sqrt(2.0)),
+            "score_summary": _dense_init(keys[5], h, h, math.sqrt(2.0)),
+            "score_out": _dense_init(jax.random.fold_in(keys[2], 1), h, 1, 0.01),
+            "rest": _mlp_init(keys[3], [h, 1], 0.01),
+            "value": _mlp_init(keys[4], [h, h, 1], 1.0),
+        }
+    params = {
+        "actor": _mlp_init(keys[0], [spec.obs_size, h, h, spec.n_actions], 0.01),
+        "critic": _mlp_init(keys[1], [spec.obs_size, h, h, 1], 1.0),
+    }
+    if spec.action == "box":
+        params["log_std"] = jnp.full((spec.n_actions,), -0.5, jnp.float32)
+    return params
+
+
+def apply_network(spec: NetSpec, params: dict, net_in) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(logits or Gaussian mean, log_std (box only, else zeros), value)`` for one observation."""
+    if spec.kind == "items":
+        items, globals_ = net_in
+        embed = _mlp(params["embed"], items, activate_last=True)  # (N, H): the same MLP for every item
+        summary = _mlp(params["summary"], jnp.concatenate([embed.mean(axis=0), globals_]), activate_last=True)
+        hidden = jnp.tanh(embed @ params["score_item"]["w"]
+                          + (summary @ params["score_summary"]["w"] + params["score_item"]["b"]))
+        item_logits = (hidden @ params["score_out"]["w"] + params["score_out"]["b"])[:, 0]
+        rest_logit = _mlp(params["rest"], summary)
+        logits = jnp.concatenate([item_logits, rest_logit])
+        value = _mlp(params["value"], summary)[0]
+        return logits, jnp.zeros(()), value
+    head = _mlp(params["actor"], net_in)
+    value = _mlp(params["critic"], net_in)[0]
+    log_std = params["log_std"] if spec.action == "box" else jnp.zeros(())
+    return head, log_std, value
+
+
+# -- the action distribution ------------------------------------------------------------------
+
+
+def sample_action(spec: NetSpec, key, head, log_std) -> jax.Array:
+    if spec.action == "discrete":
+        return jax.random.categorical(key, head)
+    return head + jnp.exp(log_std) * jax.random.normal(key, head.shape)
+
+
+def log_prob(spec: NetSpec, head, log_std, action) -> jax.Array:
+    if spec.action == "discrete":
+        return jax.nn.log_softmax(head)[action]
+    z = (action - head) * jnp.exp(-log_std)
+    return jnp.sum(-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi))
+
+
+def entropy(spec: NetSpec, head, log_std) -> jax.Array:
+    if spec.action == "discrete":
+        logp = jax.nn.log_softmax(head)
+        return -jnp.sum(jnp.exp(logp) * logp)
+    return jnp.sum(log_std + 0.5 * math.log(2 * math.pi * math.e))
+
+
+def env_action(spec: NetSpec, action: jax.Array) -> jax.Array:
+    """What the env receives: the item index, or the Gaussian sample squashed into the box."""
+    if spec.action == "discrete":
+        return action.astype(jnp.int32)
+    low, high = jnp.asarray(spec.action_low), jnp.asarray(spec.action_high)
+    return low + (high - low) * jax.nn.sigmoid(action)
+
+
+def greedy_action(spec: NetSpec, head) -> jax.Array:
+    return jnp.argmax(head) if spec.action == "discrete" else head
+
+
+# ----------------------------------------------------------------------------------------------
+# Adam with global-norm gradient clipping (Kingma & Ba 2015)
+# ----------------------------------------------------------------------------------------------
+
+
+class AdamState(NamedTuple):
+    count: jax.Array
+    mean: Any  # first moment, same tree as params
+    var: Any  # second moment
+
+
+def adam_init(params) -> AdamState:
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    return AdamState(jnp.int32(0), zeros, zeros)
+
+
+def adam_step(params, grads, state: AdamState, learning_rate, max_grad_norm: float,
+              b1: float = 0.9, b2: float = 0.999, eps: float = 1e-5):
+    norm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree.leaves(grads)))
+    grads = jax.tree.map(lambda g: g * jnp.minimum(1.0, max_grad_norm / (norm + 1e-12)), grads)
+    count = state.count + 1
+    mean = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.mean, grads)
+    var = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g**2, state.var, grads)
+    mean_correction, var_correction = 1 - b1**count, 1 - b2**count  # the moments start at 0
+    params = jax.tree.map(
+        lambda p, m, v: p - learning_rate * (m / mean_correction) / (jnp.sqrt(v / var_correction) + eps),
+        params, mean, var)
+    return params, AdamState(count, mean, var)
+
+
+# ----------------------------------------------------------------------------------------------
+# The training loop
+# ----------------------------------------------------------------------------------------------
+
+
+class RewardNorm(NamedTuple):
+    """Running statistics of the discounted return (to scale rewards, as SB3's VecNormalize)."""
+
+    discounted: jax.Array  # (B,) running discounted return per env
+    count: jax.Array
+    mean: jax.Array
+    var: jax.Array
+
+
+class Runner(NamedTuple):
+    params: dict
+    opt: AdamState
+    env_state: Any
+    obs: jax.Array  # (B, obs) the current observations
+    history: History  # (B, ...) the policy's per-item history
+    episode_return: jax.Array  # (B,) undiscounted return of the running episode
+    reward_norm: RewardNorm
+    update: jax.Array  # () updates done
+    key: jax.Array
+
+
+class Transition(NamedTuple):
+    net_in: Any
+    action: jax.Array
+    log_prob: jax.Array
+    value: jax.Array
+    reward: jax.Array  # normalised
+    done: jax.Array
+
+
+#: Metrics recorded per update (the learning curve).
+CURVE_FIELDS = ("episode_return", "knowledge_final", "retention_delayed", "episodes", "value_loss",
+                "policy_loss", "entropy", "approx_kl", "learning_rate")
+
+
+def make_train(env, env_params, spec: NetSpec, hyper: dict, total_updates: int):
+    """``(init(key) -> Runner, run(runner, n_updates) -> (Runner, curve))``; both pure and jittable.
+
+    ``total_updates`` sets the learning-rate schedule, so running the updates in chunks gives the
+    same schedule as one call.
+    """
+    wrapper = AutoReset(env)
+    n_envs, n_steps = hyper["n_learners"], hyper["n_steps"]
+    batch = n_envs * n_steps
+    minibatch = batch // hyper["n_minibatches"]
+    gamma, lam = hyper["gamma"], hyper["gae_lambda"]
+    apply = jax.vmap(lambda p, x: apply_network(spec, p, x), in_axes=(None, 0))
+    update_history = jax.vmap(lambda h, o: history_update(spec, h, o))
+    to_input = jax.vmap(lambda h, o: network_input(spec, h, o))
+    batched_log_prob = jax.vmap(lambda h, s, a: log_prob(spec, h, s, a))
+
+    def init(key) -> Runner:
+        key, key_net, key_env = jax.random.split(key, 3)
+        params = init_network(key_net, spec)
+        obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key_env, n_envs), env_params)
+        history = jax.tree.map(lambda x: jnp.broadcast_to(x, (n_envs, *x.shape)), history_init(spec))
+        zeros = jnp.zeros(n_envs, jnp.float32)
+        norm = RewardNorm(zeros, jnp.float32(1e-4), jnp.float32(0.0), jnp.float32(1.0))
+        return Runner(params, adam_init(params), env_state, obs, history, zeros, norm, jnp.int32(0), key)
+
+    def learning_rate(update):
+        if not hyper["anneal_lr"]:
+            return jnp.float32(hyper["learning_rate"])
+        return hyper["learning_rate"] * (1.0 - update.astype(jnp.float32) / total_updates)
+
+    # -- 1. rollout: n_steps of the whole batch ----------------------------------------------------
+    def env_step(runner: Runner, _):
+        key, key_act, key_env = jax.random.split(runner.key, 3)
+        history = update_history(runner.history, runner.obs)
+        net_in = to_input(history, runner.obs)
+        head, log_std, value = apply(runner.params, net_in)
+        action = jax.vmap(lambda k, h, s: sample_action(spec, k, h, s))(
+            jax.random.split(key_act, n_envs), head, log_std)
+        logp = batched_log_prob(head, log_std, action)
+        obs, env_state, reward, terminated, truncated, info = wrapper.step_batch(
+            jax.random.split(key_env, n_envs), runner.env_state, env_action(spec, action), env_params)
+        done = terminated | truncated
+        # Running std of the discounted return; rewards are divided by it (not centred).
+        norm = runner.reward_norm
+        discounted = norm.discounted * gamma + reward
+        batch_mean, batch_var = discounted.mean(), discounted.var()
+        count = norm.count + n_envs
+        delta = batch_mean - norm.mean
+        mean = norm.mean + delta * n_envs / count
+        var = (norm.var * norm.count + batch_var * n_envs + delta**2 * norm.count * n_envs / count) / count
+        norm = RewardNorm(jnp.where(done, 0.0, discounted), count, mean, var)
+        scaled = reward / jnp.sqrt(var + 1e-8) if hyper["normalize_reward"] else reward
+        # The batch resets together: a finished episode starts the next with an empty history.
+        fresh = history_init(spec)
+        history = jax.tree.map(lambda h, f: jnp.where(done.reshape((-1,) + (1,) * f.ndim), f, h), history, fresh)
+        episode_return = runner.episode_return + reward
+        ended = {
+            "episode_return": jnp.where(done, episode_return, 0.0),
+            "knowledge_final": jnp.where(done, info.get("knowledge_final", jnp.zeros(n_envs)), 0.0),
+            "retention_delayed": jnp.where(done, info.get("retention_delayed", jnp.zeros(n_envs)), 0.0),
+            "episodes": done.astype(jnp.float32),
+        }
+        runner = runner._replace(env_state=env_state, obs=obs, history=history,
+                                 episode_return=jnp.where(done, 0.0, episode_return), reward_norm=norm, key=key)
+        return runner, (Transition(net_in, action, logp, value, scaled, done), ended)
+
+    # -- 2. advantages: GAE, a reverse scan ------------------------------------------------------
+    def advantages(traj: Transition, last_value):
+        def backward(carry, t: Transition):
+            gae, next_value = carry
+            not_done = 1.0 - t.done.astype(jnp.float32)
+            delta = t.reward + gamma * next_value * not_done - t.value
+            gae = delta + gamma * lam * not_done * gae
+            return (gae, t.value), gae
+
+        _, adv = jax.lax.scan(backward, (jnp.zeros_like(last_value), last_value), traj, reverse=True)
+        return adv, adv + traj.value
+
+    # -- 3. the PPO loss --------------------------------------------------------------------------
+    def loss_fn(params, t: Transition, adv, target):
+        head, log_std, value = apply(params, t.net_in)
+        logp = batched_log_prob(head, log_std, t.action)
+        ratio = jnp.exp(logp - t.log_prob)
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        policy_loss = -jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - hyper["clip_eps"], 1 + hyper["clip_eps"]) * adv)
+        value_clipped = t.value + jnp.clip(value - t.value, -hyper["clip_eps"], hyper["clip_eps"])
+        value_loss = 0.5 * jnp.maximum((value - target) ** 2, (value_clipped - target) ** 2)
+        ent = jax.vmap(lambda h, s: entropy(spec, h, s))(head, log_std)
+        total = policy_loss.mean() + hyper["vf_coef"] * value_loss.mean() - hyper["ent_coef"] * ent.mean()
+        approx_kl = jnp.mean((ratio - 1) - (logp - t.log_prob))
+        return total, (value_loss.mean(), policy_loss.mean(), ent.mean(), approx_kl)
+
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
+    # -- one update: rollout, advantages, epochs of minibatches -----------------------------------
+    def update(runner: Runner, _):
+        runner, (traj, ended) = jax.lax.scan(env_step, runner, None, n_steps)
+        history = update_history(runner.history, runner.obs)
+        _, _, last_value = apply(runner.params, to_input(history, runner.obs))
+        adv, target = advantages(traj, last_value)
+        lr = learning_rate(runner.update)
+
+        def epoch(carry, key):
+            params, opt = carry
+            order = jax.random.permutation(key, batch)
+            flat = jax.tree.map(lambda x: x.reshape((batch,) + x.shape[2:])[order], (traj, adv, target))
+            shards = jax.tree.map(lambda x: x.reshape((hyper["n_minibatches"], minibatch) + x.shape[1:]), flat)
+
+            def minibatch_step(carry, shard):
+                params, opt = carry
+                (_, aux), grads = grad_fn(params, *shard)
+                params, opt = adam_step(params, grads, opt, lr, hyper["max_grad_norm"])
+                return (params, opt), aux
+
+            (params, opt), aux = jax.lax.scan(minibatch_step, (params, opt), shards)
+            return (params, opt), aux
+
+        key, key_epochs = jax.random.split(runner.key)
+        (params, opt), aux = jax.lax.scan(epoch, (runner.params, runner.opt),
+                                          jax.random.split(key_epochs, hyper["update_epochs"]))
+        value_loss, policy_loss, ent, approx_kl = (a.mean() for a in aux)
+        episodes = ended["episodes"].sum()
+        per_episode = lambda x: jnp.where(episodes > 0, x.sum() / jnp.maximum(episodes, 1.0), jnp.nan)  # noqa: E731
+        curve = {
+            "episode_return": per_episode(ended["episode_return"]),
+            "knowledge_final": per_episode(ended["knowledge_final"]),
+            "retention_delayed": per_episode(ended["retention_delayed"]),
+            "episodes": episodes,
+            "value_loss": value_loss, "policy_loss": policy_loss, "entropy": ent, "approx_kl": approx_kl,
+            "learning_rate": lr,
+        }
+        runner = runner._replace(params=params, opt=opt, update=runner.update + 1, key=key)
+        return runner, curve
+
+    def run(runner: Runner, n_updates: int):
+        return jax.lax.scan(update, runner, None, n_updates)
+
+    return init, run
+
+
+# ----------------------------------------------------------------------------------------------
+# Public API: train, save, load
+# ----------------------------------------------------------------------------------------------
+
+#: Files a saved PPO run consists of (``save`` refuses to overwrite them unless ``force``).
+SAVED_FILES = ("params.npz", "config.json", "curve.csv")
+
+
+@dataclasses.dataclass
+class TrainedPPO:
+    """A trained PPO agent: its parameters, its config (env, overrides, hyper, seed, net) and curve."""
+
+    params: dict
+    config: dict
+    curve: dict  # name -> np.ndarray, one value per update (see CURVE_FIELDS); NaN: no episode ended
+
+    @property
+    def spec(self) -> NetSpec:
+        return NetSpec.from_json(self.config["network"])
+
+    def policy(self, deterministic: bool = True, name: str = "ppo", env=None) -> "PPOPolicy":
+        return PPOPolicy(self.params, self.spec, deterministic=deterministic, name=name, env=env,
+                         config=self.config)
+
+    def save(self, out_dir: str | Path, force: bool = False) -> Path:
+        """Write ``params.npz`` (arrays), ``config.json`` and ``curve.csv``; no pickle."""
+        out = Path(out_dir)
+        existing = [str(out / n) for n in SAVED_FILES if (out / n).exists()]
+        if existing and not force:
+            raise FileExistsError(f"would overwrite {', '.join(existing)}; pass --force (force=True) to replace them")
+        out.mkdir(parents=True, exist_ok=True)
+        np.savez(out / "params.npz", **flatten_params(self.params))
+        (out / "config.json").write_text(json.dumps(self.config, indent=2, sort_keys=True) + "\n")
+        names = list(self.curve)
+        rows = [",".join(["update", *names])]
+        for i in range(len(self.curve[names[0]]) if names else 0):
+            rows.append(",".join([str(i + 1), *(repr(float(self.curve[n][i])) for n in names)]))
+        (out / "curve.csv").write_text("\n".join(rows) + "\n")
+        return out
+
+
+def flatten_params(params: dict) -> dict[str, np.ndarray]:
+    """``{"embed/0/w": array, ...}``: one named array per leaf (the .npz layout)."""
+    flat = {}
+    for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+        name = "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+        flat[name] = np.asarray(leaf)
+    return flat
+
+
+def unflatten_params(flat: dict, template: dict) -> dict:
+    """Arrays from ``flat`` placed in the tree of ``template`` (names and shapes must match)."""
+    expected = flatten_params(template)
+    missing = sorted(set(expected) - set(flat))
+    extra = sorted(set(flat) - set(expected))
+    if missing or extra:
+        raise ValueError(f"saved parameters do not match the network: missing {missing}, unexpected {extra}")
+    leaves = []
+    for name, like in expected.items():
+        value = np.asarray(flat[name])
+        if value.shape != like.shape:
+            raise ValueError(f"saved parameter {name} has shape {value.shape}, the network needs {like.shape}")
+        leaves.append(jnp.asarray(value, jnp.float32))
+    return jax.tree.unflatten(jax.tree.structure(template), leaves)
+
+
+def train(env_id: str, total_steps: int, seed: int = 0, *, overrides: dict | None = None,
+          chunk_updates: int | None = None, callback: Callable[[int, dict], None] | None = None,
+          **hyper) -> TrainedPPO:
+    """Train PPO on ``env_id`` for about ``total_steps`` env steps (rounded up to whole updates).
+
+    ``overrides`` are env overrides (as ``studygym.make``); ``hyper`` are PPO hyper-parameters
+    (see ``HYPER_DEFAULTS``; e.g. ``n_learners=256``). Runs ``chunk_updates`` updates per jitted
+    call (all of them in one call if ``None``) and calls ``callback(updates_done, curve_chunk)``
+    after each chunk. Training is deterministic given ``seed``.
+    """
+    from studygym.registry import make
+
+    check_positive_int("total_steps", total_steps)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if chunk_updates is not None:
+        check_positive_int("chunk_updates", chunk_updates)
+    hyper = check_hyper(hyper)
+    overrides = dict(overrides or {})
+    env, env_params = make(env_id, **overrides)
+    spec = net_spec_for(env, env_params, hyper["hidden"], hyper["network"])
+    steps_per_update = hyper["n_learners"] * hyper["n_steps"]
+    n_updates = max(1, -(-int(total_steps) // steps_per_update))
+    init, run = make_train(env, env_params, spec, hyper, n_updates)
+
+    start = time.perf_counter()
+    # Training keys come from their own stream, so they never coincide with harness learner keys.
+    key = jax.random.fold_in(jax.random.key(int(seed)), 0x7EA1)
+    chunk = n_updates if chunk_updates is None else min(chunk_updates, n_updates)
+    run_chunk = jax.jit(run, static_argnums=1)
+    if chunk == n_updates:
+        runner, curve = jax.jit(lambda k: run(init(k), n_updates))(key)
+        curves = [jax.device_get(curve)]
+        if callback is not None:
+            callback(n_updates, curves[-1])
+    else:
+        runner = jax.jit(init)(key)
+        curves, done = [], 0
+        while done < n_updates:
+            size = min(chunk, n_updates - done)
+            runner, curve = run_chunk(runner, size)
+            curves.append(jax.device_get(curve))
+            done += size
+            if callback is not None:
+                callback(done, curves[-1])
+    params = jax.device_get(runner.params)
+    seconds = time.perf_counter() - start
+    curve = {name: np.concatenate([np.asarray(c[name], np.float64) for c in curves]) for name in CURVE_FIELDS}
+    curve["env_steps"] = np.arange(1, n_updates + 1, dtype=np.float64) * steps_per_update
+    config = _run_config(env_id, overrides, seed, hyper, spec, total_steps, n_updates, seconds)
+    return TrainedPPO(params=params, config=config, curve=curve)
+
+
+def _run_config(env_id, overrides, seed, hyper, spec, total_steps, n_updates, seconds) -> dict:
+    """What ``config.json`` records: enough to rebuild the network and to reproduce the run."""
+    return {
+        "agent": "ppo",
+        "env_id": env_id,
+        "overrides": _jsonable(overrides),
+        "seed": int(seed),
+        "total_steps": int(total_steps),
+        "env_steps": int(n_updates * hyper["n_learners"] * hyper["n_steps"]),
+        "updates": int(n_updates),
+        "hyper": hyper,
+        "network": spec.to_json(),
+        "train_seconds": round(float(seconds), 3),
+        "versions": {"jax": jax.__version__},
+    }
+
+
+def untrained(env_id: str, seed: int = 0, *, overrides: dict | None = None, **hyper) -> TrainedPPO:
+    """A freshly initialised network (no training): a baseline, and a cheap fixture for tests."""
+    from studygym.registry import make
+
+    hyper = check_hyper(hyper)
+    overrides = dict(overrides or {})
+    env, env_params = make(env_id, **overrides)
+    spec = net_spec_for(env, env_params, hyper["hidden"], hyper["network"])
+    params = jax.device_get(init_network(jax.random.key(int(seed)), spec))
+    config = _run_config(env_id, overrides, seed, hyper, spec, 0, 0, 0.0)
+    return TrainedPPO(params=params, config=config, curve={name: np.zeros(0) for name in (*CURVE_FIELDS, "env_steps")})
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.generic, np.ndarray)) or hasattr(value, "tolist"):
+        return np.asarray(value).tolist()
+    return value
+
+
+class PPOPolicy:
+    """A trained PPO network as a :class:`studygym.agents.policy.Policy` (jittable ``act``).
+
+    ``deterministic=True`` takes the most likely item (or the Gaussian mean); ``False`` samples.
+    The item network serves any number of items: pass ``env`` to size it for another env.
+    """
+
+    privileged = False
+
+    def __init__(self, params: dict, spec: NetSpec, *, deterministic: bool = True, name: str = "ppo",
+                 env=None, config: dict | None = None):
+        if env is not None and spec.kind == "items":
+            layout = getattr(env, "obs_layout", None)
+            if layout is None or tuple(layout[1:]) != (spec.n_item_features, spec.n_globals):
+                raise ValueError(f"env's obs_layout {layout} does not match the network's "
+                                 f"(N, {spec.n_item_features}, {spec.n_globals})")
+            spec = spec.for_items(int(layout[0]))
+        self.params = jax.tree.map(jnp.asarray, params)
+        self.spec = spec
+        self.deterministic = bool(deterministic)
+        self.name = name
+        self.config = dict(config or {})
+
+    def init(self, key: jax.Array, env_params: Any) -> History:
+        return history_init(self.spec)
+
+    def act(self, key: jax.Array, pstate: History, obs: jax.Array) -> tuple[jax.Array, History]:
+        spec = self.spec
+        history = history_update(spec, pstate, obs)
+        head, log_std, _ = apply_network(spec, self.params, network_input(spec, history, obs))
+        action = greedy_action(spec, head) if self.deterministic else sample_action(spec, key, head, log_std)
+        return env_action(spec, action), history
+
+    def value(self, pstate: History, obs: jax.Array) -> jax.Array:
+        """The critic's estimate (normalised-reward units) for one observation."""
+        history = history_update(self.spec, pstate, obs)
+        return apply_network(self.spec, self.params, network_input(self.spec, history, obs))[2]
+
+
+def load_trained(run_dir: str | Path) -> TrainedPPO:
+    """A saved run (``TrainedPPO.save``) read back: parameters, config and learning curve."""
+    run = Path(run_dir)
+    for name in ("params.npz", "config.json"):
+        if not (run / name).exists():
+            raise FileNotFoundError(f"{run / name} not found: is {run} a saved PPO run?")
+    config = json.loads((run / "config.json").read_text())
+    if config.get("agent") != "ppo":
+        raise ValueError(f"{run}/config.json is not a PPO run (agent={config.get('agent')!r})")
+    spec = NetSpec.from_json(config["network"])
+    with np.load(run / "params.npz", allow_pickle=False) as data:
+        flat = {k: data[k] for k in data.files}
+    params = unflatten_params(flat, init_network(jax.random.key(0), spec))
+    curve = {}
+    if (run / "curve.csv").exists():
+        lines = (run / "curve.csv").read_text().strip().splitlines()
+        names = lines[0].split(",")[1:]
+        values = np.array([[float(x) for x in line.split(",")[1:]] for line in lines[1:]]).reshape(-1, len(names))
+        curve = {n: values[:, i] for i, n in enumerate(names)}
+    return TrainedPPO(params=params, config=config, curve=curve)
+
+
+def load_ppo(run_dir: str | Path, *, deterministic: bool = True, name: str | None = None, env=None) -> PPOPolicy:
+    """The saved PPO policy in ``run_dir`` as a Policy the harness evaluates.
+
+    ``name`` defaults to ``"ppo"``; ``env`` (an env object) sizes the item network for an env with a
+    different number of items than the one trained on.
+    """
+    trained = load_trained(run_dir)
+    return trained.policy(deterministic=deterministic, name=name or "ppo", env=env)
+
+
+__all__ = ["train", "untrained", "TrainedPPO", "PPOPolicy", "load_ppo", "load_trained", "make_train", "HYPER_DEFAULTS",
+           "NetSpec", "net_spec_for", "init_network", "apply_network", "History", "history_init",
+           "history_update", "network_input", "adam_init", "adam_step", "CURVE_FIELDS", "check_hyper"]

@@ -1,0 +1,121 @@
+"""``studygym train``: train a learned agent, save it, and draw its learning curve.
+
+    studygym train --agent ppo --env Review-v0 --steps 2000000 --seed 0 --out runs/ppo \\
+        [--set n_items=10] [--hyper n_learners=512] [--force]
+
+writes ``OUT/params.npz`` + ``OUT/config.json`` (the policy: arrays and JSON, no pickle),
+``OUT/curve.csv`` and ``OUT/learning_curve.png``. Evaluate it with the harness, e.g.
+``studygym.harness.evaluate([load_ppo("runs/ppo"), "fsrs"], "Review-v0")``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from studygym.cli_evaluate import parse_override
+
+AGENTS = ("ppo", "sb3-ppo", "sb3-a2c", "sb3-dqn")
+#: Files ``train`` writes into ``--out`` (refused if present, unless ``--force``).
+OUTPUT_FILES = ("params.npz", "config.json", "curve.csv", "learning_curve.png")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", default="ppo", choices=AGENTS, help="learning algorithm (default ppo: JAX PPO)")
+    parser.add_argument("--env", default="Review-v0", help="registered env id (default Review-v0)")
+    parser.add_argument("--steps", type=int, default=1_000_000, help="env steps to train for (default 1e6)")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (evaluate on other seeds)")
+    parser.add_argument("--out", required=True, help="output folder for the saved policy and curve")
+    parser.add_argument("--force", action="store_true", help="overwrite existing files in --out")
+    parser.add_argument("--set", dest="overrides", type=parse_override, action="append", default=[],
+                        metavar="KEY=VALUE", help="env override, e.g. --set n_items=10 (repeatable)")
+    parser.add_argument("--hyper", dest="hyper", type=parse_override, action="append", default=[],
+                        metavar="KEY=VALUE", help="PPO hyper-parameter, e.g. --hyper n_learners=512 (repeatable)")
+    parser.add_argument("--chunk", type=int, default=None,
+                        help="updates per jitted call (progress-bar granularity; default: about 20 chunks)")
+
+
+def plot_learning_curve(curve: dict, path: Path, title: str) -> None:
+    """Mean episode return (and final knowledge, if recorded) against env steps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    steps = np.asarray(curve["env_steps"])
+    panels = [("episode_return", "mean episode return")]
+    if np.isfinite(np.asarray(curve.get("knowledge_final", [np.nan]))).any() and \
+            np.nanmax(np.abs(curve["knowledge_final"])) > 0:
+        panels.append(("knowledge_final", "knowledge at the end (mean recall)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, (name, label) in zip(axes[0], panels):
+        values = np.asarray(curve[name])
+        finite = np.isfinite(values)  # updates in which no episode ended have no return
+        ax.plot(steps[finite], values[finite], marker="." if finite.sum() < 50 else None, lw=1.4)
+        ax.set_xlabel("env steps")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.agent != "ppo":
+        print(f"error: --agent {args.agent} is not yet implemented (Stable-Baselines3 agents will live in "
+              f"studygym/agents/sb3.py); use --agent ppo", file=sys.stderr)
+        return 2
+    from tqdm.auto import tqdm
+
+    from studygym.agents.ppo import check_hyper, train
+    from studygym.envs.core import check_positive_int
+
+    out = Path(args.out)
+    try:
+        check_positive_int("--steps", args.steps)
+        if args.chunk is not None:
+            check_positive_int("--chunk", args.chunk)
+        existing = [str(out / n) for n in OUTPUT_FILES if (out / n).exists()]
+        if existing and not args.force:
+            raise FileExistsError(f"would overwrite {', '.join(existing)}; pass --force to replace them")
+        hyper = check_hyper(dict(args.hyper))
+        steps_per_update = hyper["n_learners"] * hyper["n_steps"]
+        n_updates = max(1, -(-args.steps // steps_per_update))
+        chunk = args.chunk or max(1, -(-n_updates // 20))
+        bar = tqdm(total=n_updates * steps_per_update, desc=f"train ppo on {args.env}", unit="step",
+                   unit_scale=True)
+        progress = {"done": 0}
+
+        def on_chunk(updates_done, curve_chunk):
+            import numpy as np
+
+            bar.update((updates_done - progress["done"]) * steps_per_update)
+            progress["done"] = updates_done
+            returns = np.asarray(curve_chunk["episode_return"])
+            knowledge = np.asarray(curve_chunk["knowledge_final"])
+            shown = {}
+            if np.isfinite(returns).any():
+                shown["return"] = f"{np.nanmean(returns):.4f}"
+            if np.isfinite(knowledge).any():
+                shown["knowledge"] = f"{np.nanmean(knowledge):.3f}"
+            bar.set_postfix(shown)
+
+        try:
+            trained = train(args.env, args.steps, args.seed, overrides=dict(args.overrides), chunk_updates=chunk,
+                            callback=on_chunk, **hyper)
+        finally:
+            bar.close()
+        trained.save(out, force=args.force)
+        plot_learning_curve(trained.curve, out / "learning_curve.png",
+                            f"PPO on {args.env} (seed {args.seed})")
+    except (ValueError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    config = trained.config
+    print(f"trained {config['env_steps']:,} env steps in {config['train_seconds']:.1f}s "
+          f"({config['env_steps'] / max(config['train_seconds'], 1e-9):,.0f} steps/s, compile included)")
+    print(f"wrote {out}/params.npz, config.json, curve.csv and learning_curve.png")
+    return 0
