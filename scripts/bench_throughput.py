@@ -36,6 +36,7 @@ N_ITEMS = 100
 TARGETS = {  # config -> (kind, threshold): "abs" steps/s or "ratio" over the peer
     "jax B=8192": ("abs", 3e6),
     "jax B=1024": ("ratio", 1.5),
+    "jax B=1024, brain learner": ("ratio", 1 / 3),  # within 3x of the FSRS learner's env-steps/s
     "gymnasium single env": ("abs", 1e4),
     "SB3 VecEnv 64 envs": ("abs", 2e5),
 }
@@ -61,7 +62,7 @@ def steps_per_second(runners: dict, repeats: int = 3) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def prepare_jax(batch: int, n_steps: int, chunks: int = 1):
+def prepare_jax(batch: int, n_steps: int, chunks: int = 1, learner: str = "fsrs"):
     """``(run, env_steps)``: ``batch`` Review-v0 envs for ``n_steps`` steps in one jitted call.
 
     ``chunks > 1`` runs the batch as ``chunks`` groups one after another inside the same call
@@ -73,7 +74,7 @@ def prepare_jax(batch: int, n_steps: int, chunks: int = 1):
     import studygym
     from studygym.envs.core import AutoReset
 
-    env, params = studygym.make("Review-v0", n_items=N_ITEMS)
+    env, params = studygym.make("Review-v0", n_items=N_ITEMS, learner=learner)
     wrapped = AutoReset(env)
     n_actions = env.action_space(params).n
     group = batch // chunks
@@ -320,6 +321,12 @@ def main(argv=None) -> int:
         if "chunked" in rate:
             rows.append((f"jax B={batch} as 8 x 1024", rate["chunked"], yardstick, rate["peer"]))
         print(*rows[-len(rate) + 1:], sep="\n", flush=True)
+        if batch == 1024:
+            # The brain learner (sleep, tags, interference) beside the FSRS learner, same run.
+            rate = steps_per_second({"ours": prepare_jax(batch, jax_steps, learner="brain"),
+                                     "peer": prepare_jax(batch, jax_steps)}, repeats)
+            rows.append((f"jax B={batch}, brain learner", rate["ours"], "same env, FSRS learner", rate["peer"]))
+            print(rows[-1], flush=True)
 
     import gymnasium
 
