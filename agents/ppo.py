@@ -64,6 +64,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from studygym.envs.core import AutoReset, Box, Discrete, check_positive_int, check_range
+from studygym.files import check_writable
 
 # ----------------------------------------------------------------------------------------------
 # Hyper-parameters
@@ -609,9 +610,7 @@ class TrainedPPO:
     def save(self, out_dir: str | Path, force: bool = False) -> Path:
         """Write ``params.npz`` (arrays), ``config.json`` and ``curve.csv``; no pickle."""
         out = Path(out_dir)
-        existing = [str(out / n) for n in SAVED_FILES if (out / n).exists()]
-        if existing and not force:
-            raise FileExistsError(f"would overwrite {', '.join(existing)}; pass --force (force=True) to replace them")
+        check_writable(out, force, SAVED_FILES)
         out.mkdir(parents=True, exist_ok=True)
         np.savez(out / "params.npz", **flatten_params(self.params))
         (out / "config.json").write_text(json.dumps(self.config, indent=2, sort_keys=True) + "\n")

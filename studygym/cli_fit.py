@@ -30,14 +30,13 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from studygym.data import load_log
+    from studygym.files import check_writable
     from studygym.fit import FIT_FILES, fit, get_model, metrics_markdown, write_fit
 
     out = Path(args.out)
     try:
         get_model(args.model)
-        existing = [str(out / n) for n in FIT_FILES if (out / n).exists()]
-        if existing and not args.force:  # refuse before spending time on the fit
-            raise FileExistsError(f"would overwrite {', '.join(existing)}; pass --force to replace them")
+        check_writable(out, args.force, FIT_FILES)  # refuse before spending time on the fit
         log = load_log(args.log)
         result = fit(log, args.model, train_fraction=args.train_fraction, steps=args.steps,
                      learning_rate=args.learning_rate)

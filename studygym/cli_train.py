@@ -72,15 +72,14 @@ def run(args: argparse.Namespace) -> int:
 
     from studygym.agents.ppo import check_hyper, train
     from studygym.envs.core import check_positive_int
+    from studygym.files import check_writable
 
     out = Path(args.out)
     try:
         check_positive_int("--steps", args.steps)
         if args.chunk is not None:
             check_positive_int("--chunk", args.chunk)
-        existing = [str(out / n) for n in OUTPUT_FILES if (out / n).exists()]
-        if existing and not args.force:
-            raise FileExistsError(f"would overwrite {', '.join(existing)}; pass --force to replace them")
+        check_writable(out, args.force, OUTPUT_FILES)
         hyper = check_hyper(dict(args.hyper))
         steps_per_update = hyper["n_learners"] * hyper["n_steps"]
         n_updates = max(1, -(-args.steps // steps_per_update))

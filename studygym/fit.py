@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from studygym.envs.learners import fsrs as fsrs_maths
+from studygym.files import check_writable
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
 #: Predictions are clipped to [EPS, 1 - EPS] inside the log loss (a certain wrong answer would
@@ -724,9 +725,7 @@ FIT_FILES = ("params.json", "metrics.json", "metrics.md", "calibration.png")
 def write_fit(result: FitResult, out_dir: str | Path, force: bool = False) -> list[Path]:
     """Write params.json, metrics.json, metrics.md and calibration.png into ``out_dir``."""
     out = Path(out_dir)
-    existing = [str(out / name) for name in FIT_FILES if (out / name).exists()]
-    if existing and not force:
-        raise FileExistsError(f"would overwrite {', '.join(existing)}; pass --force (force=True) to replace them")
+    check_writable(out, force, FIT_FILES)
     out.mkdir(parents=True, exist_ok=True)
     result.save_params(out / "params.json")
     (out / "metrics.json").write_text(json.dumps({"model": result.model, "fitter": result.fitter,

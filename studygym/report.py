@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from studygym.files import check_writable as check_files_writable
 from studygym.harness import leaderboard_markdown, summarize
 
 RESULT_FILES = ("episodes.csv", "summary.csv", "leaderboard.md", "knowledge_over_time.png",
@@ -14,10 +15,8 @@ RESULT_FILES = ("episodes.csv", "summary.csv", "leaderboard.md", "knowledge_over
 
 
 def check_writable(out_dir: Path, force: bool, names=RESULT_FILES) -> None:
-    """Raise ``FileExistsError`` naming the files that would be overwritten (unless ``force``)."""
-    existing = [str(Path(out_dir) / n) for n in names if (Path(out_dir) / n).exists()]
-    if existing and not force:
-        raise FileExistsError(f"would overwrite {', '.join(existing)}; pass --force (force=True) to replace them")
+    """Raise ``FileExistsError`` naming the result files that would be overwritten (unless ``force``)."""
+    check_files_writable(out_dir, force, names)
 
 
 def plot_knowledge_over_time(curves: pd.DataFrame, path: Path, title: str) -> None:
