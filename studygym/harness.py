@@ -137,9 +137,9 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
                     bar.update(len(learners))
         except Exception as error:  # a policy that crashes is reported as failed, not dropped
             failure = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-            results = []
-            if bar is not None:
+            if bar is not None:  # count the learners this policy will not run
                 bar.update(n_learners - sum(len(r[0]) for r in results))
+            results = []
         if failure:
             for j in range(n_learners):
                 rows.append({"policy": policy.name, "learner": j, **{m: np.nan for m in METRICS},
