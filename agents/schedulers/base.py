@@ -102,10 +102,13 @@ class ObsScheduler:
             raise ValueError(f"env {getattr(env, 'name', env)!r} has no obs_layout: classic schedulers need "
                              "the Review-v0 observation (per-item history + globals)")
         n_items, n_item_features, n_globals = layout
-        if (n_item_features, n_globals) != (len(ITEM_COLUMNS), len(GLOBAL_COLUMNS)):
-            raise ValueError(f"env obs_layout {layout} is not the Review-v0 layout "
+        if n_item_features < len(ITEM_COLUMNS) or n_globals < len(GLOBAL_COLUMNS):
+            raise ValueError(f"env obs_layout {layout} does not extend the Review-v0 layout "
                              f"(N, {len(ITEM_COLUMNS)}, {len(GLOBAL_COLUMNS)})")
+        # Envs built on Review-v0 (Sleep, Tagging, Curriculum) may append item features and globals
+        # after Review-v0's; a classic scheduler reads only the leading Review-v0 columns.
         self.n_items = int(n_items)
+        self.n_item_features = int(n_item_features)
         self.slots_per_day = int(env.config.slots_per_day)
         self.max_steps = int(env.max_steps)
 
@@ -120,8 +123,8 @@ class ObsScheduler:
     def view(self, obs: Array) -> ObsView:
         n = self.n_items
         obs = jnp.asarray(obs, jnp.float32)
-        items = obs[: n * len(ITEM_COLUMNS)].reshape(n, len(ITEM_COLUMNS))
-        glob = obs[n * len(ITEM_COLUMNS):]
+        items = obs[: n * self.n_item_features].reshape(n, self.n_item_features)
+        glob = obs[n * self.n_item_features:]
         col = {c: items[:, i] for i, c in enumerate(ITEM_COLUMNS)}
         g = {c: glob[i] for i, c in enumerate(GLOBAL_COLUMNS)}
         # The step counter is exactly progress * max_steps (an integer) up to float32 rounding.

@@ -158,6 +158,12 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         """(n_items, item features, global features): obs[:N*F].reshape(N, F) are the items."""
         return self.config.n_items, len(ITEM_FEATURES), len(GLOBAL_FEATURES)
 
+    @property
+    def action_layout(self) -> tuple[int, int]:
+        """(blocks, global actions): action ``b * (N + g) + j`` is item ``j < N`` or global ``j - N``
+        in block ``b``. Review-v0 has one block of N items and one global action (rest)."""
+        return 1, 1
+
     def observation_space(self, params: ReviewParams | None = None) -> Box:
         params = self.default_params if params is None else params
         cfg = self.config
