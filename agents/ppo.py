@@ -18,7 +18,10 @@ show progress; with ``chunk_updates=None`` the whole training is a single jitted
 spirit of Deep Sets (Zaheer et al. 2017): a shared MLP embeds every item from its own features; a
 learner summary is the mean of the item embeddings plus the globals; a shared scorer gives each
 item a logit from its embedding and the summary; the rest logit and the value come from the
-summary. One network therefore serves any number of items. For other envs (e.g. Deck-v0: a flat
+summary. One network therefore serves any number of items. Envs with richer actions declare
+``env.action_layout = (blocks, g)``: ``blocks`` groups of N items followed by ``g`` global actions
+(Sleep-v0: items, rest, sleep; Tagging-v0: review, and review + a reward event); the scorer then
+gives each item one logit per block and the summary gives the ``blocks * g`` global logits. For other envs (e.g. Deck-v0: a flat
 observation and a ``Box`` action) actor and critic are plain MLPs and the policy is a Gaussian
 squashed into the box with a sigmoid (the PPO ratio is taken on the pre-squash sample, where the
 Jacobian of the squash cancels).
@@ -65,6 +68,7 @@ import numpy as np
 
 from studygym.envs.core import AutoReset, Box, Discrete, check_positive_int, check_range
 from studygym.files import check_writable
+from studygym.sharding import batch_mesh, constrain_batch
 
 # ----------------------------------------------------------------------------------------------
 # Hyper-parameters
@@ -155,6 +159,8 @@ class NetSpec:
     n_actions: int = 0  # discrete: number of actions; box: action dimension
     action_low: tuple = ()  # box bounds
     action_high: tuple = ()
+    blocks: int = 1  # item-selection action layout (env.action_layout): blocks of N items + global actions
+    n_global_actions: int = 1  # per block, after its items (Review-v0: rest)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -171,7 +177,8 @@ class NetSpec:
         if self.kind != "items":
             return self
         obs_size = n_items * self.n_item_features + self.n_globals
-        return dataclasses.replace(self, n_items=n_items, obs_size=obs_size, n_actions=n_items + 1)
+        return dataclasses.replace(self, n_items=n_items, obs_size=obs_size,
+                                   n_actions=self.blocks * (n_items + self.n_global_actions))
 
 
 #: Per-item history features the policy keeps itself (see the module docstring).
@@ -188,14 +195,15 @@ def net_spec_for(env, params, hidden: int, network: str = "auto") -> NetSpec:
     action_space = env.action_space(params)
     obs_size = int(np.prod(obs_space.shape))
     layout = getattr(env, "obs_layout", None)
+    blocks, n_global = (int(x) for x in getattr(env, "action_layout", (1, 1)))
     if network == "auto" and layout is not None and isinstance(action_space, Discrete) \
-            and action_space.n == layout[0] + 1:
+            and action_space.n == blocks * (layout[0] + n_global):
         n_items, n_features, n_globals = (int(x) for x in layout)
         names = _item_feature_names(env)
         needed = ("days_since_review", "reviews", "last_grade", "seen")
         columns = tuple(names.index(n) for n in needed) if names and all(n in names for n in needed) else ()
         return NetSpec("items", hidden, obs_size, n_items, n_features, n_globals, columns, "discrete",
-                       n_items + 1)
+                       action_space.n, blocks=blocks, n_global_actions=n_global)
     if isinstance(action_space, Discrete):
         return NetSpec("flat", hidden, obs_size, action="discrete", n_actions=action_space.n)
     if isinstance(action_space, Box):
@@ -306,8 +314,8 @@ def init_network(key: jax.Array, spec: NetSpec) -> dict:
             # summary's half is computed once per learner, not once per item (half the FLOPs).
             "score_item": _dense_init(keys[2], h, h, math.sqrt(2.0)),
             "score_summary": _dense_init(keys[5], h, h, math.sqrt(2.0)),
-            "score_out": _dense_init(jax.random.fold_in(keys[2], 1), h, 1, 0.01),
-            "rest": _mlp_init(keys[3], [h, 1], 0.01),
+            "score_out": _dense_init(jax.random.fold_in(keys[2], 1), h, spec.blocks, 0.01),
+            "rest": _mlp_init(keys[3], [h, spec.blocks * spec.n_global_actions], 0.01),
             "value": _mlp_init(keys[4], [h, h, 1], 1.0),
         }
     params = {
@@ -327,9 +335,10 @@ def apply_network(spec: NetSpec, params: dict, net_in) -> tuple[jax.Array, jax.A
         summary = _mlp(params["summary"], jnp.concatenate([embed.mean(axis=0), globals_]), activate_last=True)
         hidden = jnp.tanh(embed @ params["score_item"]["w"]
                           + (summary @ params["score_summary"]["w"] + params["score_item"]["b"]))
-        item_logits = (hidden @ params["score_out"]["w"] + params["score_out"]["b"])[:, 0]
-        rest_logit = _mlp(params["rest"], summary)
-        logits = jnp.concatenate([item_logits, rest_logit])
+        item_logits = hidden @ params["score_out"]["w"] + params["score_out"]["b"]  # (N, blocks)
+        global_logits = _mlp(params["rest"], summary).reshape(spec.blocks, spec.n_global_actions)
+        # Action b * (N + g) + j: block b's items, then its global actions (Review-v0: rest).
+        logits = jnp.concatenate([item_logits.T, global_logits], axis=1).reshape(-1)
         value = _mlp(params["value"], summary)[0]
         return logits, jnp.zeros(()), value
     head = _mlp(params["actor"], net_in)
@@ -443,11 +452,13 @@ CURVE_FIELDS = ("episode_return", "knowledge_final", "retention_delayed", "episo
                 "policy_loss", "entropy", "approx_kl", "learning_rate")
 
 
-def make_train(env, env_params, spec: NetSpec, hyper: dict, total_updates: int):
+def make_train(env, env_params, spec: NetSpec, hyper: dict, total_updates: int, mesh=None):
     """``(init(key) -> Runner, run(runner, n_updates) -> (Runner, curve))``; both pure and jittable.
 
     ``total_updates`` sets the learning-rate schedule, so running the updates in chunks gives the
-    same schedule as one call.
+    same schedule as one call. With a ``mesh`` (:func:`studygym.sharding.batch_mesh`) the learner
+    axis of the rollout and of each minibatch is split over its devices (data parallelism: XLA
+    all-reduces the gradients); results equal the one-device run up to float rounding.
     """
     wrapper = AutoReset(env)
     n_envs, n_steps = hyper["n_learners"], hyper["n_steps"]
@@ -465,6 +476,7 @@ def make_train(env, env_params, spec: NetSpec, hyper: dict, total_updates: int):
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key_env, n_envs), env_params)
         history = jax.tree.map(lambda x: jnp.broadcast_to(x, (n_envs, *x.shape)), history_init(spec))
         zeros = jnp.zeros(n_envs, jnp.float32)
+        env_state, obs, history, zeros = constrain_batch((env_state, obs, history, zeros), mesh)
         norm = RewardNorm(zeros, jnp.float32(1e-4), jnp.float32(0.0), jnp.float32(1.0))
         return Runner(params, adam_init(params), env_state, obs, history, zeros, norm, jnp.int32(0), key)
 
@@ -505,6 +517,7 @@ def make_train(env, env_params, spec: NetSpec, hyper: dict, total_updates: int):
             "retention_delayed": jnp.where(done, info.get("retention_delayed", jnp.zeros(n_envs)), 0.0),
             "episodes": done.astype(jnp.float32),
         }
+        env_state, obs, history = constrain_batch((env_state, obs, history), mesh)
         runner = runner._replace(env_state=env_state, obs=obs, history=history,
                                  episode_return=jnp.where(done, 0.0, episode_return), reward_norm=norm, key=key)
         return runner, (Transition(net_in, action, logp, value, scaled, done), ended)
@@ -550,6 +563,7 @@ def make_train(env, env_params, spec: NetSpec, hyper: dict, total_updates: int):
             order = jax.random.permutation(key, batch)
             flat = jax.tree.map(lambda x: x.reshape((batch,) + x.shape[2:])[order], (traj, adv, target))
             shards = jax.tree.map(lambda x: x.reshape((hyper["n_minibatches"], minibatch) + x.shape[1:]), flat)
+            shards = constrain_batch(shards, mesh, axis=1)  # each minibatch split over the devices
 
             def minibatch_step(carry, shard):
                 params, opt = carry
@@ -670,7 +684,7 @@ def train(env_id: str, total_steps: int, seed: int = 0, *, overrides: dict | Non
     spec = net_spec_for(env, env_params, hyper["hidden"], hyper["network"])
     steps_per_update = hyper["n_learners"] * hyper["n_steps"]
     n_updates = max(1, -(-int(total_steps) // steps_per_update))
-    init, run = make_train(env, env_params, spec, hyper, n_updates)
+    init, run = make_train(env, env_params, spec, hyper, n_updates, mesh=batch_mesh())
 
     start = time.perf_counter()
     # Training keys come from their own stream, so they never coincide with harness learner keys.
@@ -756,6 +770,10 @@ class PPOPolicy:
             if layout is None or tuple(layout[1:]) != (spec.n_item_features, spec.n_globals):
                 raise ValueError(f"env's obs_layout {layout} does not match the network's "
                                  f"(N, {spec.n_item_features}, {spec.n_globals})")
+            action_layout = tuple(getattr(env, "action_layout", (1, 1)))
+            if action_layout != (spec.blocks, spec.n_global_actions):
+                raise ValueError(f"env's action_layout {action_layout} does not match the network's "
+                                 f"({spec.blocks}, {spec.n_global_actions})")
             spec = spec.for_items(int(layout[0]))
         self.params = jax.tree.map(jnp.asarray, params)
         self.spec = spec

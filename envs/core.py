@@ -204,11 +204,11 @@ class Environment(Generic[TState, TParams]):
 class AutoReset:
     """Wraps an env so that ``step`` resets finished episodes (for PureJaxRL-style loops).
 
-    ``batch_reset=True`` (default) is the fast path for fixed-horizon tasks: it assumes a batch of
-    envs whose episodes end together, so the wrapped ``step`` is meant to be vmapped and then the
-    reset decided once per batch with :meth:`step_batch` (one ``lax.cond``). Per-env resets use
-    ``step`` (a ``where`` over the two states: correct for any batch, 3-5x slower).
-    The terminal observation is returned in ``info["final_obs"]``.
+    Two ways to step a batch. :meth:`step_batch` is the fast path for fixed-horizon tasks: it
+    assumes a batch of envs whose episodes end together and decides the reset once per batch (one
+    ``lax.cond``). :meth:`step` resets each env whose episode ended (correct for any batch; vmap
+    it): the reset runs through :func:`cond_any`, so under ``vmap`` it is computed only on steps
+    where some env ended. The terminal observation is returned in ``info["final_obs"]``.
     """
 
     def __init__(self, env: Environment):
@@ -221,16 +221,22 @@ class AutoReset:
         return self.env.reset(key, params)
 
     def step(self, key, state, action, params=None):
-        """Per-env auto-reset (works for any batching)."""
+        """Per-env auto-reset (works for any batching; vmap it for a batch)."""
         params = self.env.default_params if params is None else params
         key_step, key_reset = jax.random.split(key)
         obs, state, reward, terminated, truncated, info = self.env.step(key_step, state, action, params)
         done = jnp.logical_or(terminated, truncated)
-        obs_reset, state_reset = self.env.reset(key_reset, params)
+        reset = self.env.reset
+
+        def do_reset(key, params, obs, state):
+            return reset(key, params)
+
+        def keep(key, params, obs, state):
+            return obs, state
+
+        next_obs, state = cond_any(done, do_reset, keep, key_reset, params, obs, state)
         info = dict(info, final_obs=obs)
-        state = jax.tree.map(lambda r, s: jnp.where(done, r, s), state_reset, state)
-        obs = jnp.where(done, obs_reset, obs)
-        return obs, state, reward, terminated, truncated, info
+        return next_obs, state, reward, terminated, truncated, info
 
     def step_batch(self, keys, states, actions, params=None, *, params_axis=None):
         """Batched step (vmapped over the leading axis) with one ``lax.cond`` for the reset.

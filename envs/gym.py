@@ -212,8 +212,10 @@ class BatchedCore:
         env, params = self.env, self.params
         self.single_observation_space = env.observation_space(params).to_gym()
         self.single_action_space = env.action_space(params).to_gym()
+        from studygym.envs.core import AutoReset
+
         batched_reset = jax.vmap(env.reset, in_axes=(0, None))
-        batched_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+        batched_step = jax.vmap(AutoReset(env).step, in_axes=(0, 0, 0, None))  # per-env same-step reset
 
         def reset(keys):
             split = jax.vmap(jax.random.split)(keys)
@@ -221,21 +223,10 @@ class BatchedCore:
             return split[:, 0], obs, state
 
         def step(keys, state, actions):
-            split = jax.vmap(lambda k: jax.random.split(k, 3))(keys)
-            obs, state, reward, terminated, truncated, info = batched_step(split[:, 1], state, actions, params)
-            done = terminated | truncated
-
-            def reset_done(carry):
-                obs, state = carry
-                obs_new, state_new = batched_reset(split[:, 2], params)
-
-                def pick(new, old):
-                    return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), new, old)
-
-                return pick(obs_new, obs), jax.tree.map(pick, state_new, state)
-
-            next_obs, state = jax.lax.cond(jnp.any(done), reset_done, lambda carry: carry, (obs, state))
-            return split[:, 0], next_obs, state, reward, terminated, truncated, info, obs
+            split = jax.vmap(jax.random.split)(keys)
+            next_obs, state, reward, terminated, truncated, info = batched_step(split[:, 1], state, actions, params)
+            final_obs = info.pop("final_obs")
+            return split[:, 0], next_obs, state, reward, terminated, truncated, info, final_obs
 
         self._reset = jax.jit(reset)
         self._step = jax.jit(step)

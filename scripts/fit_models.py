@@ -5,8 +5,8 @@
 Writes ``model_table.md`` / ``model_table.csv`` (one row per model: parameters, train/test reviews,
 held-out log loss, RMSE(bins), AUC), ``calibration.png`` (predicted vs observed recall on held-out
 reviews) and ``params_<row>.json`` per fitted row. Rows: every model registered in
-``studygym.fit.MODELS`` fitted by studygym's projected Adam; FSRS-6 with its default weights
-(no fit); and FSRS-6 fitted by py-fsrs's own optimizer (``fsrs[optimizer]``, torch) on the same
+``studygym.fit.MODELS`` fitted by studygym's projected Adam; FSRS-6 with its default weights,
+ACT-R and DHP with their published parameters (no fit); and FSRS-6 fitted by py-fsrs's own optimizer (``fsrs[optimizer]``, torch) on the same
 training reviews, scored by the same code. Takes about two minutes on two CPU cores (most of it
 py-fsrs's optimizer).
 """
@@ -75,6 +75,19 @@ def main(argv: list[str] | None = None) -> int:
     record("fsrs (default weights)",
            lambda: evaluate_params("fsrs", get_model("fsrs").default_params, log, args.train_fraction,
                                    fitter="none: py-fsrs DEFAULT_PARAMETERS"))
+    # Published parameters, unfitted: ACT-R's from Pavlik & Anderson (2005), DHP's from Ye et al.'s
+    # MaiMemo fit (maimemo/SSP-MMC) with a guessed initial difficulty per first rating.
+    for name, source in (("actr", "Pavlik & Anderson 2005"), ("dhp", "maimemo/SSP-MMC model/utils.py")):
+        record(f"{name} (published params)",
+               lambda name=name, source=source: evaluate_params(name, get_model(name).default_params, log,
+                                                                args.train_fraction, fitter=f"none: {source}"))
+    # The unfitted starting points of HLR, EFC and GPL/DASH: Reddy et al. 2017's student distributions'
+    # centres (EFC, DASH) and hand-set Settles-style weights (HLR; studygym.envs.learners.hlr).
+    for name, source in (("hlr", "hand-set Settles-style weights"), ("efc", "Reddy et al. 2017"),
+                         ("dash", "Reddy et al. 2017")):
+        record(f"{name} (default params)",
+               lambda name=name, source=source: evaluate_params(name, get_model(name).default_params, log,
+                                                                args.train_fraction, fitter=f"none: {source}"))
     if not args.no_pyfsrs:
         record("fsrs (py-fsrs optimizer)", lambda: fit_pyfsrs_optimizer(log, args.train_fraction))
 

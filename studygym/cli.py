@@ -17,6 +17,7 @@ COMMANDS = {
     "train": ("studygym.cli_train", "train a learned agent (JAX PPO) and save it as a policy"),
     "fit": ("studygym.cli_fit", "fit a memory model to a review log (CSV, Anki export or builtin)"),
     "demo": ("studygym.demo", "the main job on built-in defaults: train, evaluate, leaderboard"),
+    "sweep": ("studygym.cli_sweep", "run a grid (env x learner preset x policy x seed) on Ray; one leaderboard"),
 }
 
 

@@ -6,6 +6,10 @@
 writes ``OUT/params.npz`` + ``OUT/config.json`` (the policy: arrays and JSON, no pickle),
 ``OUT/curve.csv`` and ``OUT/learning_curve.png``. Evaluate it with the harness, e.g.
 ``studygym.harness.evaluate([load_ppo("runs/ppo"), "fsrs"], "Review-v0")``.
+
+``--agent sb3-ppo|sb3-a2c|sb3-dqn`` trains Stable-Baselines3 instead (studygym.agents.sb3), which also
+writes ``OUT/tb/`` (TensorBoard), ``OUT/checkpoints/`` and ``OUT/model.zip``; evaluate it with
+``studygym evaluate --policies fsrs,sb3:OUT``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", type=parse_override, action="append", default=[],
                         metavar="KEY=VALUE", help="env override, e.g. --set n_items=10 (repeatable)")
     parser.add_argument("--hyper", dest="hyper", type=parse_override, action="append", default=[],
-                        metavar="KEY=VALUE", help="PPO hyper-parameter, e.g. --hyper n_learners=512 (repeatable)")
+                        metavar="KEY=VALUE", help="hyper-parameter, e.g. --hyper n_learners=512 (PPO) or --hyper n_envs=64 "
+                             "(SB3: its constructor arguments; repeatable)")
     parser.add_argument("--chunk", type=int, default=None,
                         help="updates per jitted call (progress-bar granularity; default: about 20 chunks)")
 
@@ -64,10 +69,8 @@ def plot_learning_curve(curve: dict, path: Path, title: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.agent != "ppo":
-        print(f"error: --agent {args.agent} is not yet implemented (Stable-Baselines3 agents will live in "
-              f"studygym/agents/sb3.py); use --agent ppo", file=sys.stderr)
-        return 2
+    if args.agent.startswith("sb3-"):
+        return run_sb3(args)
     from tqdm.auto import tqdm
 
     from studygym.agents.ppo import check_hyper, train
@@ -117,4 +120,32 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained {config['env_steps']:,} env steps in {config['train_seconds']:.1f}s "
           f"({config['env_steps'] / max(config['train_seconds'], 1e-9):,.0f} steps/s, compile included)")
     print(f"wrote {out}/params.npz, config.json, curve.csv and learning_curve.png")
+    return 0
+
+
+def run_sb3(args: argparse.Namespace) -> int:
+    """``--agent sb3-ppo|sb3-a2c|sb3-dqn``: Stable-Baselines3 on the batched VecEnv (studygym.agents.sb3).
+
+    ``--hyper`` takes SB3 constructor arguments (``learning_rate=3e-4``, ``net_arch=[64,64]``) and
+    ``n_envs`` (sub-envs stepped together, default 8); writes ``tb/`` and ``checkpoints/`` too.
+    """
+    from studygym.agents.sb3 import train_sb3
+    from studygym.envs.core import check_positive_int
+
+    algo = args.agent.removeprefix("sb3-")
+    hyper = dict(args.hyper)
+    n_envs = hyper.pop("n_envs", 8)
+    try:
+        check_positive_int("--steps", args.steps)
+        check_positive_int("n_envs", n_envs)
+        trained = train_sb3(algo, args.env, args.steps, args.seed, args.out, overrides=dict(args.overrides),
+                            n_envs=n_envs, hyper=hyper, force=args.force, progress=True)
+    except (ValueError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    config = trained.config
+    print(f"trained {config['env_steps']:,} env steps in {config['train_seconds']:.1f}s "
+          f"({config['steps_per_second']:,.0f} steps/s, {n_envs} envs)")
+    print(f"wrote {args.out}/params.npz, config.json, curve.csv, learning_curve.png, model.zip, tb/ and "
+          f"checkpoints/; evaluate with --policies sb3:{args.out}")
     return 0

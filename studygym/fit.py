@@ -231,6 +231,9 @@ class FitModel:
     step: Callable[[jax.Array, Any, dict], tuple[jax.Array, Any]]
     description: str = ""
     learner: str | None = None  # the studygym learner these params drive, if any
+    #: (fitted params by name, grade probs from the log) -> ``make("Review-v0", **overrides)`` keywords
+    #: for ``learner``; None: the FSRS mapping of :meth:`FitResult.overrides`.
+    learner_overrides: Callable[[dict, dict], dict] | None = None
 
     @property
     def n_params(self) -> int:
@@ -491,6 +494,9 @@ class FitResult:
 
     def overrides(self, **population) -> dict[str, Any]:
         """Keyword overrides for ``studygym.make("Review-v0", **overrides)`` (learner, w, grade probs)."""
+        model = get_model(self.model)
+        if model.learner_overrides is not None:
+            return model.learner_overrides(self.params, self.grade_probs, **population)
         params = self.learner_params(**population)
         return {"learner": "fsrs", "w": np.asarray(params.w).tolist(),
                 "first_grade_probs": np.asarray(params.first_grade_probs).tolist(),
@@ -734,3 +740,7 @@ def write_fit(result: FitResult, out_dir: str | Path, force: bool = False) -> li
     (out / "metrics.md").write_text(metrics_markdown(result))
     plot_calibration(result, out / "calibration.png", title=f"{result.model}: held-out calibration")
     return [out / name for name in FIT_FILES]
+
+
+from studygym import fit_reddy as _fit_reddy  # noqa: E402,F401  (registers hlr, efc, dash)
+from studygym import fit_actr_dhp as _fit_actr_dhp  # noqa: E402,F401  (registers actr, dhp)

@@ -21,13 +21,21 @@ import numpy as np
 import pandas as pd
 
 from studygym.registry import make
+from studygym.sharding import batch_mesh, pad_to_devices, shard_batch
 
 #: Per-episode metrics, read from the last step's ``info`` (``success_rate`` is derived).
-METRICS = ("knowledge_final", "knowledge_auc", "retention_delayed", "reviews", "study_minutes", "success_rate")
+METRICS = ("knowledge_final", "knowledge_auc", "retention_delayed", "reviews", "study_minutes", "success_rate",
+           "episode_return")
 #: Metrics where more is better (the others are costs).
 HIGHER_IS_BETTER = {"knowledge_final": True, "knowledge_auc": True, "retention_delayed": True,
-                    "success_rate": True, "reviews": False, "study_minutes": False}
+                    "success_rate": True, "reviews": False, "study_minutes": False, "episode_return": True}
 COLUMNS = ("policy", "learner", *METRICS, "invalid_actions", "privileged", "failed", "failure")
+
+
+def metrics_of(env) -> tuple[str, ...]:
+    """The standard ``METRICS`` plus the env's own (``env.extra_metrics``: names of info keys that
+    hold a per-episode value at the last step, e.g. Practice-v0's ``rt_final``)."""
+    return METRICS + tuple(m for m in getattr(env, "extra_metrics", ()) if m not in METRICS)
 
 
 def resolve_policies(policies: Any, env) -> list:
@@ -58,7 +66,7 @@ def learner_keys(seed: int, learners: np.ndarray) -> jax.Array:
 def make_episode_fn(env, params, policy) -> Callable:
     """``episode(learner_key) -> (metrics dict, knowledge curve (T,), invalid count, all finite)``."""
     privileged = bool(getattr(policy, "privileged", False))
-    metric_keys = [m for m in METRICS if m != "success_rate"]
+    metric_keys = [m for m in metrics_of(env) if m not in ("success_rate", "episode_return")]
 
     def episode(key):
         key_reset, key_run, key_policy = jax.random.split(key, 3)
@@ -73,12 +81,13 @@ def make_episode_fn(env, params, policy) -> Callable:
             obs, state, reward, terminated, truncated, info = env.step(
                 jax.random.fold_in(key_run, t), state, action, params)
             finite = jnp.isfinite(reward) & jnp.all(jnp.isfinite(obs))
-            out = (info["knowledge"], info.get("invalid_action", jnp.bool_(False)), finite)
+            out = (info["knowledge"], info.get("invalid_action", jnp.bool_(False)), finite, reward)
             return (obs, state, pstate), (out, info)
 
-        (_, _, _), ((curve, invalid, finite), infos) = jax.lax.scan(
+        (_, _, _), ((curve, invalid, finite, rewards), infos) = jax.lax.scan(
             step, (obs, state, pstate), jnp.arange(env.max_steps))
         last = {k: infos[k][-1] for k in metric_keys if k in infos}
+        last["episode_return"] = jnp.sum(rewards)  # the env's own objective (what agents are trained on)
         if "retrievals" in infos and "successes" in infos:
             retrievals = infos["retrievals"][-1]
             last["success_rate"] = jnp.where(retrievals > 0, infos["successes"][-1] / jnp.maximum(retrievals, 1),
@@ -104,6 +113,8 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
     (policy, learner) with the columns in ``COLUMNS``. A policy that raises, produces non-finite
     values or invalid actions is reported with ``failed=True`` and the reason in ``failure``, never
     dropped. With ``curves=True``, ``df.attrs["curves"]`` holds mean knowledge per step per policy.
+    Each chunk of learners is split over every local JAX device (``studygym.sharding``); results
+    are identical whatever the device count.
     """
     from studygym.envs.core import check_positive_int
 
@@ -112,6 +123,7 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
     env, params = make(env_id, **overrides)
     policies = resolve_policies(policies, env)
     chunk = min(chunk_size, n_learners)
+    mesh = batch_mesh()  # each chunk's learners are split over every local device (studygym.sharding)
     rows, curve_rows = [], []
     bar = None
     if progress:
@@ -130,8 +142,8 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
         try:
             run = jax.jit(jax.vmap(make_episode_fn(p_env, p_params, policy)))
             for learners in _chunks(n_learners, chunk):
-                padded = np.pad(learners, (0, chunk - len(learners)), mode="edge")  # one shape: one compile
-                out = jax.device_get(run(learner_keys(seed, padded)))
+                padded = pad_to_devices(learners, mesh, chunk)  # one shape: one compile
+                out = jax.device_get(run(shard_batch(learner_keys(seed, padded), mesh)))
                 results.append((learners, jax.tree.map(lambda x: x[: len(learners)], out)))
                 if bar is not None:
                     bar.update(len(learners))
@@ -142,7 +154,7 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
             results = []
         if failure:
             for j in range(n_learners):
-                rows.append({"policy": policy.name, "learner": j, **{m: np.nan for m in METRICS},
+                rows.append({"policy": policy.name, "learner": j, **{m: np.nan for m in metrics_of(env)},
                              "invalid_actions": 0, "privileged": privileged, "failed": True, "failure": failure})
             continue
         curve_sum = None
@@ -155,7 +167,7 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
                 if not finite[i]:
                     reason.append("non-finite reward, observation or metric")
                 rows.append({"policy": policy.name, "learner": int(j),
-                             **{m: float(metrics[m][i]) if m in metrics else np.nan for m in METRICS},
+                             **{m: float(metrics[m][i]) if m in metrics else np.nan for m in metrics_of(env)},
                              "invalid_actions": int(invalid[i]), "privileged": privileged,
                              "failed": bool(reason), "failure": "; ".join(reason)})
         if curves:
@@ -165,8 +177,10 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
                                "knowledge": float(k)} for t, k in enumerate(mean_curve))
     if bar is not None:
         bar.close()
-    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    extra = [m for m in metrics_of(env) if m not in METRICS]
+    df = pd.DataFrame(rows, columns=list(COLUMNS[:2 + len(METRICS)]) + extra + list(COLUMNS[2 + len(METRICS):]))
     df.attrs["env_id"] = env_id
+    df.attrs["extra_metrics"] = tuple(extra)
     df.attrs["seed"] = seed
     if curves:
         df.attrs["curves"] = pd.DataFrame(curve_rows, columns=["policy", "step", "day", "knowledge"])
@@ -190,10 +204,13 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, seed: int = 0, level: f
     return float(np.percentile(means, tail)), float(np.percentile(means, 100.0 - tail))
 
 
-def summarize(df: pd.DataFrame, reference: str | None = None, metrics: Sequence[str] = METRICS,
+def summarize(df: pd.DataFrame, reference: str | None = None, metrics: Sequence[str] | None = None,
               n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """One row per policy: mean and 95% bootstrap CI of each metric; with ``reference``, the
-    paired difference (policy - reference, learner by learner) with its CI."""
+    """One row per policy: mean and 95% bootstrap CI of each metric (default: ``METRICS`` plus the
+    env's extra metrics in ``df.attrs["extra_metrics"]``); with ``reference``, the paired difference
+    (policy - reference, learner by learner) with its CI."""
+    extra = tuple(df.attrs.get("extra_metrics", ())) if metrics is None else ()
+    metrics = METRICS + extra if metrics is None else metrics
     policies = list(dict.fromkeys(df["policy"]))
     if reference is not None and reference not in policies:
         raise ValueError(f"reference policy {reference!r} is not among {policies}")
@@ -215,18 +232,20 @@ def summarize(df: pd.DataFrame, reference: str | None = None, metrics: Sequence[
         out.append(row)
     summary = pd.DataFrame(out)
     summary.attrs["reference"] = reference
+    summary.attrs["extra_metrics"] = extra
     return summary
 
 
 def leaderboard_markdown(summary: pd.DataFrame, sort_by: str = "retention_delayed",
                          metrics: Sequence[str] = ("retention_delayed", "knowledge_final", "knowledge_auc",
-                                                   "reviews", "study_minutes", "success_rate"),
+                                                   "reviews", "study_minutes", "success_rate", "episode_return"),
                          digits: int = 3) -> str:
     """A markdown leaderboard: policies sorted by ``sort_by`` (best first), mean [95% CI] per metric.
 
     Privileged policies (that read the hidden learner state) are listed after the baselines and
     marked; failed policies last, with the reason.
     """
+    metrics = [*metrics, *(m for m in summary.attrs.get("extra_metrics", ()) if m not in metrics)]
     metrics = [m for m in metrics if m in summary.columns and summary[m].notna().any()]
     reference = summary.attrs.get("reference")
     descending = HIGHER_IS_BETTER.get(sort_by, True)
@@ -256,4 +275,4 @@ def leaderboard_markdown(summary: pd.DataFrame, sort_by: str = "retention_delaye
 
 
 __all__ = ["evaluate", "summarize", "leaderboard_markdown", "bootstrap_ci", "resolve_policies", "METRICS",
-           "COLUMNS", "learner_keys", "make_episode_fn"]
+           "COLUMNS", "learner_keys", "make_episode_fn", "metrics_of"]

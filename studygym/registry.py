@@ -63,10 +63,16 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
 
     Overrides name a static config field (``n_items=50``, ``learner="fsrs"``), an env param
     (``cost_per_minute=0.01``) or a learner param (``forget_sd=0.5``, ``w=[...]``). ``learner`` may
-    also be a fit result (``studygym.fit.FitResult``): a population around the fitted params. Anything else
-    raises ``ValueError`` with the nearest names. Params are validated here, never later as NaN.
+    also be a fit result (``studygym.fit.FitResult``): a population around the fitted params.
+    ``preset`` names a brain-learner preset (``lab_novice``, ``anki_like``, ``older_adult``,
+    ``sleep_deprived``; ``studygym.envs.learners.brain.PRESETS``) as the base of the learner params,
+    for any env whose learner is ``brain``: ``make("Review-v0", learner="brain", preset="older_adult")``;
+    learner-param overrides apply on top. Anything else raises ``ValueError`` with the nearest
+    names. Params are validated here, never later as NaN.
     """
     s = spec(env_id)
+    overrides = dict(overrides)
+    preset = overrides.pop("preset", None)
     fitted = overrides.get("learner")
     if fitted is not None and not isinstance(fitted, str) and hasattr(fitted, "overrides"):
         overrides = {**{k: v for k, v in overrides.items() if k != "learner"}, **fitted.overrides()}
@@ -76,6 +82,14 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
     env = s.env_class(s.config_class(**config_kwargs))
     env.id = env_id
     params = env.default_params
+    if preset is not None:
+        learner_name = getattr(getattr(env, "learner", None), "name", None)
+        if learner_name != "brain":
+            raise ValueError(f"preset={preset!r} needs the brain learner (learner='brain'); {env_id} here uses "
+                             f"learner={learner_name!r}")
+        from studygym.envs.learners.brain import brain_preset
+
+        params = params.replace(learner=brain_preset(preset))  # ValueError naming the close presets
     param_fields = {f.name for f in dataclasses.fields(params)}
     learner_params = getattr(params, "learner", None)
     learner_fields = ({f.name for f in dataclasses.fields(learner_params)}

@@ -21,6 +21,14 @@ def is_deck(env) -> bool:
     return type(env).__name__ == "DeckEnv"
 
 
+def is_practice(env) -> bool:
+    return type(env).__name__ == "PracticeEnv"
+
+
+def is_sspmmc(env) -> bool:
+    return type(env).__name__ == "SSPMMCEnv"
+
+
 def deck_policies() -> list:
     """Deck-v0 baselines: FSRS at a fixed desired retention, and the apps' alternative schedulers."""
     from studygym.agents.policy import Constant
@@ -35,13 +43,24 @@ def all_policies(env) -> list:
     """Every baseline for ``env`` (and the privileged oracle where there is one)."""
     if is_deck(env):
         return deck_policies()
-    from studygym.agents.schedulers import CLASSIC, make_policy
+    if is_practice(env):
+        from studygym.agents.schedulers.practice import practice_policies
 
-    return [make_policy(name, env) for name in CLASSIC] + [make_policy("oracle_greedy", env)]
+        return practice_policies(env)
+    if is_sspmmc(env):
+        from studygym.agents.schedulers.sspmmc import sspmmc_policies
+
+        return sspmmc_policies(env)
+    from studygym.agents.schedulers import CLASSIC, make_policy
+    from studygym.agents.schedulers.tutoring import tutoring_baselines  # Sleep-v0 / Tagging-v0 wrappers
+
+    return ([make_policy(name, env) for name in CLASSIC] + tutoring_baselines(env)
+            + [make_policy("oracle_greedy", env)])
 
 
 def policy_by_name(name: str, env):
-    """A policy by name: a classic scheduler, a Deck-v0 baseline, or ``constant:<action>``."""
+    """A policy by name: a classic scheduler, a Deck-v0 baseline, ``constant:<action>``, or a saved
+    run (``ppo:DIR``, ``sb3:DIR``)."""
     import difflib
 
     from studygym.agents.policy import Constant
@@ -50,6 +69,10 @@ def policy_by_name(name: str, env):
         from studygym.agents.ppo import load_ppo
 
         return load_ppo(name.split(":", 1)[1], env=env)
+    if name.startswith("sb3:"):  # a saved Stable-Baselines3 run: sb3:DIR
+        from studygym.agents.sb3 import load_sb3
+
+        return load_sb3(name.split(":", 1)[1], env=env)
     if name.startswith("constant:"):
         return Constant(float(name.split(":", 1)[1]) if is_deck(env) else int(name.split(":", 1)[1]), name=name)
     if is_deck(env):
@@ -59,9 +82,19 @@ def policy_by_name(name: str, env):
             raise ValueError(f"unknown Deck-v0 policy {name!r}" + (f"; did you mean {close}?" if close else "")
                              + f" (known: {', '.join(by_name)}, constant:<retention>)")
         return by_name[name]
-    from studygym.agents.schedulers import make_policy
+    if is_practice(env):
+        from studygym.agents.schedulers.practice import make_practice_policy
 
-    return make_policy(name, env)
+        return make_practice_policy(name, env)
+    if is_sspmmc(env):
+        from studygym.agents.schedulers.sspmmc import make_sspmmc_policy
+
+        return make_sspmmc_policy(name, env)
+    from studygym.agents.schedulers import make_policy
+    from studygym.agents.schedulers.tutoring import tutoring_baseline
+
+    wrapped = tutoring_baseline(name, env)  # cram, spaced+sleep, <scheduler>+bed<H>, <scheduler>+reward_<rule>
+    return make_policy(name, env) if wrapped is None else wrapped
 
 
 @dataclass(frozen=True)

@@ -12,4 +12,18 @@ from .brain import BRAIN
 register_learner(FSRS)
 register_learner(BRAIN)
 
+from .hlr import HLR  # noqa: E402
+from .efc import EFC  # noqa: E402
+from .dash import DASH  # noqa: E402
+
+register_learner(HLR)
+register_learner(EFC)
+register_learner(DASH)
+
+from .actr import ACTR  # noqa: E402
+from .dhp import DHP  # noqa: E402
+
+register_learner(ACTR)
+register_learner(DHP)
+
 __all__ = ["LEARNERS", "Learner", "delayed_recall", "get_learner", "register_learner", "FSRS"]

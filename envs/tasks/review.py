@@ -46,7 +46,8 @@ class ReviewParams:
     learner: Any  # the learner's params (e.g. FSRSParams)
     slot_minutes: Array  # () minutes between consecutive slots of a day's session
     night_hours: Array  # () hours from the last slot of a day to the first slot of the next
-    sleep_hours: Array  # () hours of sleep, ending at the next day's first slot
+    sleep_hours: Array  # () hours from bedtime to the next day's first slot (a learner with a sleep-duration
+    #   trait, brain, sleeps min(trait, sleep_hours) of them)
     cost_per_minute: Array  # () reward cost per minute studied
     rating_seconds: Array  # (3, 4) seconds per review by phase (learning, review, relearning) x grade
 
@@ -97,6 +98,9 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
       ``delay_days`` after the course with no study, nights slept); these are 0 before the end.
     - **Science**: FSRS-6 forgetting curve and the desirable-difficulty stability gain (see
       ``studygym.envs.learners.fsrs``); grades drawn as fsrs-optimizer's simulator draws them.
+      With ``learner="brain"`` (optionally ``preset="older_adult"`` etc.) the learner also sleeps
+      each night, ``sleep_hours`` before the next day's first slot, and consolidates (see
+      ``studygym.envs.learners.brain``); ``retention_delayed`` then includes the delay's nights.
 
     Example::
 
@@ -151,6 +155,16 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
 
     def bedtime(self, next_day_start: Array, params: ReviewParams) -> Array:
         return next_day_start - params.sleep_hours / 24.0
+
+    def night_learner_params(self, params: ReviewParams) -> Any:
+        """Learner params for a night: a learner with a sleep-duration trait (brain) sleeps
+        ``min(trait, sleep_hours)`` hours from bedtime (a short sleeper wakes early; a short night
+        cuts a long sleeper's sleep), so both ``sleep_hours`` and the trait (e.g. the
+        ``sleep_deprived`` preset) set how much a night consolidates."""
+        trait = getattr(params.learner, "sleep_duration_hours", None)
+        if trait is None:
+            return params.learner
+        return params.learner.replace(sleep_duration_hours=jnp.minimum(trait, params.sleep_hours))
 
     # -- spaces --------------------------------------------------------------------------------
     @property
@@ -269,16 +283,16 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
     # Branches of step_env's cond_any: pure functions of their operands (no captured tracers).
     def _night(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Any:
         bedtime = self.bedtime(t_next, params)
-        learner = self.learner
-        return learner.sleep(learner.elapse(learner_state, bedtime, params.learner), bedtime, params.learner)
+        learner, night = self.learner, self.night_learner_params(params)
+        return learner.sleep(learner.elapse(learner_state, bedtime, night), bedtime, night)
 
     def _no_night(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Any:
         return learner_state
 
     def _retention_delayed(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Array:
         bedtime_offset = self.bedtime(t_next + self.day_length(params), params) - t_next
-        recall = delayed_recall(self.learner, learner_state, t_next, self.config.delay_days, params.learner,
-                                bedtime_offset)
+        recall = delayed_recall(self.learner, learner_state, t_next, self.config.delay_days,
+                                self.night_learner_params(params), bedtime_offset)
         return jnp.mean(recall)
 
     def _no_retention(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Array:

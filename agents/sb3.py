@@ -1,0 +1,501 @@
+"""Stable-Baselines3 agents (PPO, A2C, DQN) trained on the batched SB3 VecEnv, evaluated in JAX.
+
+Training runs SB3 unchanged on :class:`studygym.envs.gym.StudySB3VecEnv`, whose ``n_envs`` sub-envs
+step in one jitted call, wrapped as ``VecNormalize(VecMonitor(...))``:
+
+- ``VecMonitor`` records every episode's return (SB3 logs ``rollout/ep_rew_mean`` from it);
+- ``VecNormalize`` (on by default) standardises observations (counts and days span decades) and
+  rewards (Review-v0's are ~1e-3 per step, too small for a value network), as the JAX PPO does.
+
+``train_sb3`` writes into ``out``:
+
+- ``tb/``: TensorBoard logs (``tensorboard --logdir OUT/tb``);
+- ``checkpoints/``: SB3 ``CheckpointCallback`` saves (``.zip`` + ``VecNormalize`` statistics) for
+  resuming training: these are pickle-based, evaluation never reads them;
+- ``params.npz`` + ``config.json``: the policy without pickle. The MLP's weights (from the torch
+  ``state_dict``) and the frozen observation-normalisation statistics are arrays; the architecture,
+  seeds, hyper-parameters, env id and overrides are JSON. ``load_sb3`` rebuilds the same forward
+  pass in JAX, so the harness evaluates the agent inside ``jit``/``vmap`` like every other policy
+  (deterministic: the arg-max action for ``Discrete``, the Gaussian mean clipped to the box for
+  ``Box``, exactly what ``model.predict(obs, deterministic=True)`` returns);
+- ``model.zip`` (+ ``vecnormalize.pkl``): the final SB3 model, for ``PPO.load`` and more training;
+- ``curve.csv`` + ``learning_curve.png``: mean episode return (and final knowledge) against env steps.
+
+DQN needs a ``Discrete`` action space (Review-v0, not Deck-v0's ``Box``): ``train_sb3`` says so.
+
+Example::
+
+    >>> from studygym.agents.sb3 import train_sb3, load_sb3
+    >>> trained = train_sb3("ppo", "Review-v0", 20_000, seed=0, out="runs/sb3_ppo",
+    ...                     overrides={"n_items": 10}, n_envs=8)  # doctest: +SKIP
+    >>> policy = load_sb3("runs/sb3_ppo")  # studygym.harness.evaluate([policy, "fsrs"], ...)  # doctest: +SKIP
+
+or ``studygym train --agent sb3-ppo --env Review-v0 --steps 200000 --out runs/sb3_ppo`` and
+``studygym evaluate --policies fsrs,sb3:runs/sb3_ppo --env Review-v0 --out results/x``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from studygym.envs.core import check_positive_int
+from studygym.files import check_writable
+
+ALGOS = ("ppo", "a2c", "dqn")
+
+#: studygym's defaults per algorithm (anything else: SB3's own defaults). Episodes are 50-300 steps
+#: and the objective is the knowledge at the end, hence the long discount. PPO collects 256 steps
+#: per env per update (SB3's 2048 would give a handful of updates in a short run); DQN's replay
+#: buffer is capped (SB3's 1e6 transitions of Review-v0's 154 floats would take 1.2 GB).
+ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
+    "ppo": {"gamma": 0.995, "n_steps": 256, "batch_size": 256, "ent_coef": 0.01},
+    "a2c": {"gamma": 0.995, "ent_coef": 0.01},
+    "dqn": {"gamma": 0.995, "buffer_size": 100_000, "learning_starts": 1_000, "target_update_interval": 1_000,
+            "exploration_fraction": 0.2},
+}
+
+#: Hyper-parameters studygym adds to the SB3 constructor's: the network (``net_arch`` as SB3's
+#: ``policy_kwargs``, ``activation_fn`` by name) and the ``VecNormalize`` switches.
+EXTRA_HYPER: dict[str, Any] = {"net_arch": None, "activation_fn": None, "normalize_obs": True,
+                               "normalize_reward": True}
+
+#: Constructor arguments ``train_sb3`` sets itself (not hyper-parameters).
+_RESERVED = ("policy", "env", "tensorboard_log", "seed", "device", "verbose", "_init_setup_model",
+             "policy_kwargs", "replay_buffer_class", "replay_buffer_kwargs", "rollout_buffer_class",
+             "rollout_buffer_kwargs", "stats_window_size")
+
+#: Activations the JAX forward reproduces (torch module name -> jax function).
+ACTIVATIONS: dict[str, Callable] = {
+    "tanh": jnp.tanh, "relu": jax.nn.relu, "elu": jax.nn.elu, "leakyrelu": lambda x: jax.nn.leaky_relu(x, 0.01),
+    "silu": jax.nn.silu, "sigmoid": jax.nn.sigmoid, "gelu": lambda x: jax.nn.gelu(x, approximate=False),
+}
+
+#: Files ``train_sb3`` writes into ``out`` (refused if present, unless ``force``).
+OUTPUT_FILES = ("params.npz", "config.json", "curve.csv", "learning_curve.png", "model.zip", "vecnormalize.pkl",
+                "checkpoints")
+
+#: Rows of ``curve.csv`` (episodes are averaged within equal spans of env steps).
+CURVE_POINTS = 50
+
+
+def _algo_class(algo: str):
+    if algo not in ALGOS:
+        close = difflib.get_close_matches(str(algo), ALGOS, n=1, cutoff=0.3)
+        raise ValueError(f"algo must be one of {ALGOS}, got {algo!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+    import stable_baselines3
+
+    return getattr(stable_baselines3, algo.upper())
+
+
+def known_hyper(algo: str) -> list[str]:
+    """Hyper-parameter names ``train_sb3`` accepts for ``algo``: the SB3 constructor's plus ``EXTRA_HYPER``."""
+    names = [n for n in inspect.signature(_algo_class(algo).__init__).parameters if n not in ("self", *_RESERVED)]
+    return names + list(EXTRA_HYPER)
+
+
+def check_hyper(algo: str, hyper: dict | None) -> dict:
+    """studygym's defaults merged with ``hyper``; unknown names raise ``ValueError`` naming close ones."""
+    hyper = dict(hyper or {})
+    known = known_hyper(algo)
+    unknown = [k for k in hyper if k not in known]
+    if unknown:
+        msgs = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+            msgs.append(f"{key!r}" + (f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""))
+        raise ValueError(f"Unknown SB3 {algo.upper()} hyper-parameter(s): {', '.join(msgs)}. "
+                         f"Known: {', '.join(known)}")
+    merged = {**ALGO_DEFAULTS[algo], **EXTRA_HYPER, **hyper}
+    for name in ("normalize_obs", "normalize_reward"):
+        if not isinstance(merged[name], (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {merged[name]!r}")
+    if merged["activation_fn"] is not None and str(merged["activation_fn"]).lower() not in ACTIVATIONS:
+        raise ValueError(f"activation_fn must be one of {list(ACTIVATIONS)}, got {merged['activation_fn']!r}")
+    return merged
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.generic, np.ndarray)):
+        return np.asarray(value).tolist()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# Export: the SB3 policy's MLP as arrays + JSON
+# ----------------------------------------------------------------------------------------------
+
+
+def _sequential_layers(module) -> list[tuple[Any, str | None]]:
+    """``(linear, activation after it)`` for an ``nn.Sequential`` of ``Linear`` and activation modules."""
+    import torch.nn as nn
+
+    layers: list[list] = []
+    for part in module:
+        if isinstance(part, nn.Linear):
+            layers.append([part, None])
+        elif type(part).__name__.lower() in ACTIVATIONS and layers and layers[-1][1] is None:
+            layers[-1][1] = type(part).__name__.lower()
+        else:
+            raise ValueError(f"cannot export {type(part).__name__} in the SB3 network to JAX (supported: Linear "
+                             f"and the activations {list(ACTIVATIONS)})")
+    return [tuple(layer) for layer in layers]
+
+
+def export_policy(model, venv=None) -> tuple[dict[str, np.ndarray], dict]:
+    """An SB3 model's deterministic policy as ``(arrays, architecture)``: what ``params.npz`` and the
+    ``network`` entry of ``config.json`` hold. ``venv``: its ``VecNormalize`` statistics, if any."""
+    import gymnasium
+    import torch.nn as nn
+    from stable_baselines3.common.torch_layers import FlattenExtractor
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    policy = model.policy
+    obs_space, action_space = policy.observation_space, policy.action_space
+    if not isinstance(obs_space, gymnasium.spaces.Box):
+        raise ValueError(f"only Box observation spaces can be exported, got {obs_space}")
+    if hasattr(policy, "q_net"):  # DQN: Q-values from one MLP
+        extractor, layers = policy.q_net.features_extractor, _sequential_layers(policy.q_net.q_net)
+    else:  # actor-critic: features -> policy MLP -> action head
+        if getattr(policy, "use_sde", False) or getattr(policy, "squash_output", False):
+            raise ValueError("policies with gSDE or squashed outputs cannot be exported to JAX (use_sde=False)")
+        extractor = policy.pi_features_extractor
+        layers = _sequential_layers(policy.mlp_extractor.policy_net) + [(policy.action_net, None)]
+    if type(extractor) is not FlattenExtractor:
+        raise ValueError(f"only SB3's FlattenExtractor can be exported, got {type(extractor).__name__}")
+    arrays: dict[str, np.ndarray] = {}
+    for i, (linear, _) in enumerate(layers):
+        assert isinstance(linear, nn.Linear)
+        arrays[f"layer{i}_w"] = linear.weight.detach().cpu().numpy().T.astype(np.float32)  # (in, out)
+        arrays[f"layer{i}_b"] = linear.bias.detach().cpu().numpy().astype(np.float32)
+    obs_size = int(np.prod(obs_space.shape))
+    normalizer = venv if isinstance(venv, VecNormalize) and venv.norm_obs else None
+    if normalizer is not None:
+        arrays["obs_mean"] = np.asarray(normalizer.obs_rms.mean, np.float64).reshape(-1)
+        arrays["obs_var"] = np.asarray(normalizer.obs_rms.var, np.float64).reshape(-1)
+    discrete = isinstance(action_space, gymnasium.spaces.Discrete)
+    network = {
+        "kind": "q_mlp" if hasattr(policy, "q_net") else "actor_mlp",
+        "obs_shape": list(obs_space.shape),
+        "obs_size": obs_size,
+        "sizes": [obs_size] + [int(linear.out_features) for linear, _ in layers],
+        "activations": [act for _, act in layers],
+        "action": "discrete" if discrete else "box",
+        "n_actions": int(action_space.n) if discrete else int(np.prod(action_space.shape)),
+        "action_shape": [] if discrete else list(action_space.shape),
+        "action_low": None if discrete else np.asarray(action_space.low, np.float64).reshape(-1).tolist(),
+        "action_high": None if discrete else np.asarray(action_space.high, np.float64).reshape(-1).tolist(),
+        "normalize_obs": normalizer is not None,
+        "clip_obs": float(normalizer.clip_obs) if normalizer is not None else None,
+        "obs_epsilon": float(normalizer.epsilon) if normalizer is not None else None,
+    }
+    return arrays, network
+
+
+# ----------------------------------------------------------------------------------------------
+# The JAX policy
+# ----------------------------------------------------------------------------------------------
+
+
+class SB3Policy:
+    """An exported SB3 policy as a :class:`studygym.agents.policy.Policy`: the same MLP in JAX.
+
+    ``act`` normalises the observation with the frozen ``VecNormalize`` statistics, runs the MLP and
+    returns the arg-max action (``Discrete``; Q-values for DQN, logits for PPO/A2C) or the
+    Gaussian mean clipped to the action box (``Box``), like ``model.predict(obs, deterministic=True)``.
+    """
+
+    privileged = False
+
+    def __init__(self, arrays: dict[str, np.ndarray], network: dict, *, name: str = "sb3", config: dict | None = None):
+        self.network = dict(network)
+        self.name = name
+        self.config = dict(config or {})
+        n_layers = len(network["activations"])
+        sizes = network["sizes"]
+        self.layers = []
+        for i in range(n_layers):
+            w, b = arrays.get(f"layer{i}_w"), arrays.get(f"layer{i}_b")
+            if w is None or b is None or w.shape != (sizes[i], sizes[i + 1]) or b.shape != (sizes[i + 1],):
+                raise ValueError(f"layer {i} of the saved network does not have the shape its architecture gives "
+                                 f"({sizes[i]} -> {sizes[i + 1]}); got {None if w is None else w.shape}")
+            self.layers.append((jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32), network["activations"][i]))
+        self.obs_size = int(network["obs_size"])
+        if network["normalize_obs"]:
+            mean, var = np.asarray(arrays["obs_mean"], np.float64), np.asarray(arrays["obs_var"], np.float64)
+            if mean.shape != (self.obs_size,) or var.shape != (self.obs_size,):
+                raise ValueError(f"obs_mean/obs_var must have shape ({self.obs_size},), got {mean.shape}, {var.shape}")
+            self.obs_mean = jnp.asarray(mean, jnp.float32)
+            self.obs_scale = jnp.asarray(1.0 / np.sqrt(var + network["obs_epsilon"]), jnp.float32)
+            self.clip_obs = float(network["clip_obs"])
+        if network["action"] == "box":
+            self.action_low = jnp.asarray(network["action_low"], jnp.float32)
+            self.action_high = jnp.asarray(network["action_high"], jnp.float32)
+
+    def check_env(self, env, env_params=None) -> None:
+        """Raise ``ValueError`` if ``env``'s observation or action space does not fit the network."""
+        from studygym.envs.core import Discrete
+
+        params = env.default_params if env_params is None else env_params
+        obs_shape = tuple(env.observation_space(params).shape)
+        action_space = env.action_space(params)
+        where = getattr(env, "id", type(env).__name__)
+        if int(np.prod(obs_shape)) != self.obs_size:
+            raise ValueError(f"{self.name} was trained on observations of shape {tuple(self.network['obs_shape'])}; "
+                             f"{where} gives {obs_shape} (train it with the same env overrides)")
+        discrete = isinstance(action_space, Discrete)
+        if discrete != (self.network["action"] == "discrete") or \
+                (discrete and action_space.n != self.network["n_actions"]):
+            raise ValueError(f"{self.name} was trained for {self.network['n_actions']} {self.network['action']} "
+                             f"actions; {where} has {action_space}")
+
+    def forward(self, obs: jax.Array) -> jax.Array:
+        """The network's output for one observation: Q-values, logits or the Gaussian mean."""
+        x = jnp.ravel(jnp.asarray(obs, jnp.float32))
+        if self.network["normalize_obs"]:
+            x = jnp.clip((x - self.obs_mean) * self.obs_scale, -self.clip_obs, self.clip_obs)
+        for w, b, activation in self.layers:
+            x = x @ w + b
+            if activation is not None:
+                x = ACTIVATIONS[activation](x)
+        return x
+
+    def init(self, key: jax.Array, env_params: Any) -> tuple:
+        return ()
+
+    def act(self, key: jax.Array, pstate: tuple, obs: jax.Array) -> tuple[jax.Array, tuple]:
+        out = self.forward(obs)
+        if self.network["action"] == "discrete":
+            return jnp.argmax(out).astype(jnp.int32), pstate
+        low, high = self.action_low, self.action_high
+        return jnp.clip(out, low, high).reshape(tuple(self.network["action_shape"])), pstate
+
+
+def load_sb3(run_dir: str | Path, env=None, *, name: str | None = None) -> SB3Policy:
+    """The SB3 policy saved in ``run_dir`` (``params.npz`` + ``config.json``; no pickle) as a Policy.
+
+    ``env`` (an env object), if given, is checked against the network's input and output sizes.
+    ``name`` defaults to ``sb3_<algo>``.
+    """
+    run = Path(run_dir)
+    for file in ("params.npz", "config.json"):
+        if not (run / file).exists():
+            raise FileNotFoundError(f"{run / file} not found: is {run} a saved SB3 run (studygym train --agent sb3-*)?")
+    config = json.loads((run / "config.json").read_text())
+    if not str(config.get("agent", "")).startswith("sb3-") or "network" not in config:
+        raise ValueError(f"{run}/config.json is not an SB3 run (agent={config.get('agent')!r}); "
+                         f"a JAX PPO run loads as ppo:{run}")
+    with np.load(run / "params.npz", allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    policy = SB3Policy(arrays, config["network"], name=name or f"sb3_{config['algo']}", config=config)
+    if env is not None:
+        policy.check_env(env)
+    return policy
+
+
+# ----------------------------------------------------------------------------------------------
+# Training
+# ----------------------------------------------------------------------------------------------
+
+
+def _make_callback(total: int, n_envs: int, progress: bool, desc: str):
+    """An SB3 callback that records finished episodes (for the curve) and drives a tqdm bar
+    (SB3's own ``progress_bar=True`` needs ``rich`` as well)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class EpisodeRecorder(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.episodes: list[tuple[int, float, float]] = []  # (env steps, return, knowledge_final)
+            self.bar = None
+
+        def _on_training_start(self) -> None:
+            if progress:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=total, desc=desc, unit="step", unit_scale=True)
+
+        def _on_step(self) -> bool:
+            finished = []
+            for info in self.locals.get("infos", []):
+                if "episode" in info:
+                    knowledge = float(info.get("knowledge_final", np.nan))
+                    self.episodes.append((self.num_timesteps, float(info["episode"]["r"]), knowledge))
+                    finished.append(float(info["episode"]["r"]))
+            if self.bar is not None:
+                self.bar.update(n_envs)
+                if finished:
+                    recent = [r for _, r, _ in self.episodes[-100:]]
+                    self.bar.set_postfix({"return": f"{np.mean(recent):.4f}"}, refresh=False)
+            return True
+
+        def _on_training_end(self) -> None:
+            if self.bar is not None:
+                self.bar.close()
+
+    return EpisodeRecorder()
+
+
+def episode_curve(episodes: list[tuple[int, float, float]], env_steps: int, points: int = CURVE_POINTS) -> dict:
+    """Episodes averaged within ``points`` equal spans of env steps (NaN where none ended); fewer
+    spans if episodes ended at fewer distinct steps (sub-envs of a fixed horizon end together)."""
+    steps = np.array([e[0] for e in episodes], np.float64)
+    points = max(1, min(points, len(np.unique(steps))))
+    edges = np.linspace(0, env_steps, points + 1)
+    returns = np.array([e[1] for e in episodes], np.float64)
+    knowledge = np.array([e[2] for e in episodes], np.float64)
+    curve = {"env_steps": edges[1:], "episode_return": np.full(points, np.nan),
+             "knowledge_final": np.full(points, np.nan), "episodes": np.zeros(points)}
+    span = np.clip(np.searchsorted(edges, steps, side="left") - 1, 0, points - 1)
+    for i in range(points):
+        chosen = span == i
+        if chosen.any():
+            curve["episode_return"][i] = returns[chosen].mean()
+            curve["knowledge_final"][i] = np.nanmean(knowledge[chosen]) if np.isfinite(knowledge[chosen]).any() else np.nan
+            curve["episodes"][i] = chosen.sum()
+    return curve
+
+
+def write_curve(curve: dict, path: Path) -> None:
+    names = [n for n in curve if n != "env_steps"]
+    rows = [",".join(["env_steps", *names])]
+    for i in range(len(curve["env_steps"])):
+        rows.append(",".join([str(int(curve["env_steps"][i])), *(repr(float(curve[n][i])) for n in names)]))
+    path.write_text("\n".join(rows) + "\n")
+
+
+@dataclasses.dataclass
+class TrainedSB3:
+    """A trained SB3 agent: the SB3 model, its (normalising) VecEnv, what was saved, and the curve."""
+
+    model: Any
+    venv: Any
+    config: dict
+    curve: dict
+    out: Path
+
+    def policy(self, name: str | None = None, env=None) -> SB3Policy:
+        return load_sb3(self.out, env=env, name=name)
+
+
+def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str | Path = "runs/sb3", *,
+              overrides: dict | None = None, n_envs: int = 8, hyper: dict | None = None, force: bool = False,
+              progress: bool = True, n_checkpoints: int = 4, device: str = "cpu", vec_env=None) -> TrainedSB3:
+    """Train SB3 ``algo`` (``"ppo"``, ``"a2c"`` or ``"dqn"``) on ``env_id`` for ``total_steps`` env steps.
+
+    ``overrides``: env overrides (as ``studygym.make``); ``n_envs``: sub-envs stepped together;
+    ``hyper``: SB3 constructor keyword arguments (``learning_rate=3e-4``, ``n_steps=128``, ...) plus
+    ``net_arch``, ``activation_fn`` (``"tanh"``, ``"relu"``, ...), ``normalize_obs`` and
+    ``normalize_reward``; unknown names raise ``ValueError``. Writes everything listed in the
+    module docstring into ``out`` (existing files are refused unless ``force``); ``n_checkpoints``
+    checkpoints are spread over the run. Seeds: SB3 (torch, numpy) gets ``seed``; sub-env ``i``
+    gets ``seed + i``. ``vec_env``: an existing ``StudySB3VecEnv`` of ``env_id`` to train on instead
+    of a new one (its jitted step is already compiled; ``n_envs`` is then its own, and ``overrides`` must be those
+    it was built with: they are recorded, not applied).
+    """
+    import gymnasium
+    import stable_baselines3
+    import torch
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+    from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+
+    from studygym.envs.gym import StudySB3VecEnv
+
+    algo_class = _algo_class(algo)
+    check_positive_int("total_steps", total_steps)
+    check_positive_int("n_envs", n_envs)
+    check_positive_int("n_checkpoints", n_checkpoints)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    hyper = check_hyper(algo, hyper)
+    overrides = dict(overrides or {})
+    out = Path(out)
+    check_writable(out, force, OUTPUT_FILES)
+
+    if vec_env is None:
+        base = StudySB3VecEnv(env_id, n_envs=n_envs, seed=int(seed), **overrides)
+    elif not isinstance(vec_env, StudySB3VecEnv) or vec_env.core.env_id != env_id:
+        raise ValueError(f"vec_env must be a StudySB3VecEnv of {env_id}, got {vec_env!r}")
+    else:
+        base, n_envs = vec_env, vec_env.num_envs
+        base.seed(int(seed))
+    if algo == "dqn" and not isinstance(base.action_space, gymnasium.spaces.Discrete):
+        raise ValueError(f"SB3 DQN needs a Discrete action space; {env_id} has {base.action_space} "
+                         f"(train it with --agent sb3-ppo or sb3-a2c, or the JAX --agent ppo)")
+    venv = VecMonitor(base)
+    if hyper["normalize_obs"] or hyper["normalize_reward"]:
+        venv = VecNormalize(venv, norm_obs=hyper["normalize_obs"], norm_reward=hyper["normalize_reward"],
+                            gamma=float(hyper.get("gamma", 0.99)))
+    kwargs = {k: v for k, v in hyper.items() if k not in EXTRA_HYPER}
+    policy_kwargs = {}
+    if hyper["net_arch"] is not None:
+        policy_kwargs["net_arch"] = hyper["net_arch"]
+    if hyper["activation_fn"] is not None:
+        name = str(hyper["activation_fn"]).lower()
+        policy_kwargs["activation_fn"] = next(getattr(torch.nn, n) for n in dir(torch.nn) if n.lower() == name)
+    try:
+        model = algo_class("MlpPolicy", venv, tensorboard_log=str(out / "tb"), seed=int(seed), device=device,
+                           verbose=0, policy_kwargs=policy_kwargs or None, **kwargs)
+    except (AssertionError, TypeError, ValueError) as error:
+        raise ValueError(f"SB3 {algo.upper()} rejected the hyper-parameters {_jsonable(hyper)}: {error}") from error
+
+    out.mkdir(parents=True, exist_ok=True)
+    recorder = _make_callback(total_steps, n_envs, progress, f"train sb3-{algo} on {env_id}")
+    checkpoint = CheckpointCallback(save_freq=max(1, total_steps // n_checkpoints // n_envs),
+                                    save_path=str(out / "checkpoints"), name_prefix=f"sb3_{algo}",
+                                    save_vecnormalize=isinstance(venv, VecNormalize))
+    start = time.perf_counter()
+    model.learn(total_timesteps=int(total_steps), callback=CallbackList([recorder, checkpoint]),
+                tb_log_name=f"sb3_{algo}")
+    seconds = time.perf_counter() - start
+    env_steps = int(model.num_timesteps)
+
+    arrays, network = export_policy(model, venv)
+    np.savez(out / "params.npz", **arrays)
+    model.save(out / "model.zip")
+    if isinstance(venv, VecNormalize):
+        venv.save(str(out / "vecnormalize.pkl"))
+    curve = episode_curve(recorder.episodes, env_steps)
+    write_curve(curve, out / "curve.csv")
+    config = {
+        "agent": f"sb3-{algo}",
+        "algo": algo,
+        "env_id": env_id,
+        "overrides": _jsonable(overrides),
+        "seed": int(seed),
+        "n_envs": int(n_envs),
+        "total_steps": int(total_steps),
+        "env_steps": env_steps,
+        "episodes": len(recorder.episodes),
+        "hyper": _jsonable(hyper),
+        "network": network,
+        "train_seconds": round(seconds, 3),
+        "steps_per_second": round(env_steps / max(seconds, 1e-9), 1),
+        "files": {"tensorboard": "tb", "checkpoints": "checkpoints", "sb3_model": "model.zip"},
+        "versions": {"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__,
+                     "jax": jax.__version__},
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    from studygym.cli_train import plot_learning_curve
+
+    plot_learning_curve(curve, out / "learning_curve.png", f"SB3 {algo.upper()} on {env_id} (seed {seed})")
+    return TrainedSB3(model=model, venv=venv, config=config, curve=curve, out=out)
+
+
+__all__ = ["train_sb3", "load_sb3", "SB3Policy", "TrainedSB3", "export_policy", "check_hyper", "known_hyper",
+           "ALGOS", "ALGO_DEFAULTS", "EXTRA_HYPER", "OUTPUT_FILES", "episode_curve"]

@@ -1,0 +1,141 @@
+"""Learned agents against the classic schedulers: results/agents/ (the README's agents section).
+
+    .venv/bin/python scripts/run_agents.py                    # every setting, default budgets
+    .venv/bin/python scripts/run_agents.py --only review-fsrs --steps 400000 --learners 200
+
+For each setting: train the JAX PPO (agents/ppo.py) with seed 0, save it to
+``results/agents/<setting>/ppo``, then evaluate it with the harness beside every baseline of that
+env (the classic schedulers run unchanged, plus the env's own baselines and the privileged
+oracle where there is one) on held-out learners: the harness draws learner ``j`` from
+``fold_in(key(eval_seed), j)``, a key stream training never uses (training keys come from
+``key(train_seed)`` split per update). Ranking is by the env's own objective, the episode
+return (what PPO is trained to maximise), and the paired difference of PPO to the best
+non-privileged baseline on it (learner by learner, 95% bootstrap CI) is reported, with where it
+falls relative to the oracle. ``results/agents/summary.md`` collects one line per setting; each
+setting's folder holds episodes.csv, summary.csv, leaderboard.md and figures (studygym.report).
+
+The training budget is an argument: on a GPU the defaults take minutes; on this 2-core CPU use
+``--steps`` to shorten (the summary records the steps used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: setting -> (env id, env overrides, PPO env steps, PPO hyper-parameters)
+SETTINGS = {
+    "review-fsrs": ("Review-v0", {"n_items": 60}, 3_000_000, {}),
+    "review-brain": ("Review-v0", {"n_items": 60, "learner": "brain"}, 3_000_000, {}),
+    "sleep": ("Sleep-v0", {}, 3_000_000, {}),
+    "tagging": ("Tagging-v0", {}, 3_000_000, {}),
+}
+METRIC = "episode_return"
+
+
+def paired_line(setting: str, env_id: str, overrides: dict, steps: int, summary, train_seconds: float) -> dict:
+    """PPO against the best non-privileged baseline (paired by learner) and the oracle."""
+    ok = summary[~summary["failed"]]
+    baselines = ok[~ok["privileged"] & (ok["policy"] != "ppo")]
+    best = baselines.sort_values(METRIC, ascending=False).iloc[0]
+    ppo = ok[ok["policy"] == "ppo"].iloc[0]
+    oracle = ok[ok["privileged"]]
+    return {
+        "setting": setting, "env": env_id, "overrides": overrides, "train_steps": steps,
+        "train_seconds": round(train_seconds, 1), "learners": int(ppo["learners"]),
+        "ppo": float(ppo[METRIC]), "best_baseline": str(best["policy"]), "best": float(best[METRIC]),
+        "oracle": float(oracle[METRIC].max()) if len(oracle) else None,
+        "rank": int((baselines[METRIC] > ppo[METRIC]).sum()) + 1, "n_baselines": int(len(baselines)),
+    }
+
+
+def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_seed: int, eval_seed: int,
+                hyper: dict) -> dict:
+    from studygym import make
+    from studygym.agents.ppo import load_ppo, train
+    from studygym.harness import evaluate, summarize
+    from studygym.report import write_results
+    from studygym.suites import all_policies
+
+    env_id, overrides, _, default_hyper = SETTINGS[setting]
+    folder = out_root / setting
+    start = time.perf_counter()
+    trained = train(env_id, steps, seed=train_seed, overrides=overrides, **{**default_hyper, **hyper})
+    train_seconds = time.perf_counter() - start
+    run_dir = trained.save(folder / "ppo", force=True)
+    env, _ = make(env_id, **overrides)
+    policies = [*all_policies(env), load_ppo(run_dir, env=env)]
+    df = evaluate(policies, env_id, n_learners=learners, seed=eval_seed, **overrides)
+    # Paired differences against the best non-privileged baseline on the objective.
+    plain = summarize(df, metrics=(METRIC,))
+    baselines = plain[~plain["failed"] & ~plain["privileged"] & (plain["policy"] != "ppo")]
+    best = baselines.sort_values(METRIC, ascending=False).iloc[0]["policy"]
+    summary, _ = write_results(df, folder, force=True, reference=best, sort_by=METRIC,
+                               title=f"{setting}: {env_id} {overrides or ''}, PPO vs baselines, {learners} held-out learners")
+    line = paired_line(setting, env_id, overrides, steps, summary, train_seconds)
+    row = summary[summary["policy"] == "ppo"].iloc[0]
+    line.update(diff=float(row[f"{METRIC}_diff"]), diff_lo=float(row[f"{METRIC}_diff_lo"]),
+                diff_hi=float(row[f"{METRIC}_diff_hi"]))
+    return line
+
+
+def summary_markdown(lines: list[dict]) -> str:
+    out = ["| setting | env | PPO steps | PPO return | best baseline | its return | PPO - best (paired, 95% CI) "
+           "| PPO rank | oracle |", "|---|---|---:|---:|---|---:|---|---|---:|"]
+    for r in lines:
+        oracle = "-" if r["oracle"] is None else f"{r['oracle']:.4f}"
+        out.append(f"| {r['setting']} | {r['env']} {r['overrides'] or ''} | {r['train_steps']:,} | {r['ppo']:.4f} | "
+                   f"{r['best_baseline']} | {r['best']:.4f} | {r['diff']:+.4f} [{r['diff_lo']:+.4f}, {r['diff_hi']:+.4f}] | "
+                   f"{r['rank']} of {r['n_baselines'] + 1} | {oracle} |")
+    verdicts = []
+    for r in lines:
+        if r["diff_lo"] > 0:
+            verdicts.append(f"- **{r['setting']}**: PPO beats the best classic ({r['best_baseline']}); the CI excludes 0.")
+        elif r["diff_hi"] < 0:
+            verdicts.append(f"- **{r['setting']}**: PPO does NOT beat the best classic ({r['best_baseline']}): it is "
+                            f"worse by {-r['diff']:.4f} (CI excludes 0).")
+        else:
+            verdicts.append(f"- **{r['setting']}**: PPO and the best classic ({r['best_baseline']}) are tied "
+                            "(the CI includes 0).")
+    return "\n".join(out) + "\n\n" + "\n".join(verdicts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=None, help=f"comma-separated settings (default all: {', '.join(SETTINGS)})")
+    parser.add_argument("--steps", type=int, default=None, help="PPO env steps (default: each setting's)")
+    parser.add_argument("--learners", type=int, default=1000, help="held-out learners per policy")
+    parser.add_argument("--train-seed", type=int, default=0)
+    parser.add_argument("--eval-seed", type=int, default=1)
+    parser.add_argument("--hyper", default="{}", help="JSON dict of PPO hyper-parameters for every setting")
+    parser.add_argument("--out", default=str(ROOT / "results" / "agents"))
+    args = parser.parse_args(argv)
+    names = list(SETTINGS) if args.only is None else args.only.split(",")
+    unknown = [n for n in names if n not in SETTINGS]
+    if unknown:
+        parser.error(f"unknown setting(s) {unknown}; known: {', '.join(SETTINGS)}")
+    out_root = Path(args.out)
+    out_root.mkdir(parents=True, exist_ok=True)
+    lines_path = out_root / "lines.json"
+    lines = {r["setting"]: r for r in json.loads(lines_path.read_text())} if lines_path.exists() else {}
+    for name in names:
+        steps = args.steps or SETTINGS[name][2]
+        print(f"== {name}: training PPO for {steps:,} steps, then evaluating on {args.learners} held-out learners",
+              flush=True)
+        lines[name] = run_setting(name, out_root, steps, args.learners, args.train_seed, args.eval_seed,
+                                  json.loads(args.hyper))
+        print(json.dumps(lines[name]), flush=True)
+        lines_path.write_text(json.dumps(list(lines.values()), indent=1))
+    ordered = [lines[n] for n in SETTINGS if n in lines]
+    (out_root / "summary.md").write_text(summary_markdown(ordered))
+    print(summary_markdown(ordered))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Classic schedulers on Reddy et al. 2017's DeepTutor set-ups; writes results/papers/deeptutor/.
+
+    .venv/bin/python scripts/run_papers_deeptutor.py [--learners 100] [--out results/papers/deeptutor]
+
+For each of DeepTutor-EFC-v0, DeepTutor-HLR-v0 and DeepTutor-GPL-v0, runs the tutors through the
+harness on the same simulated students (paired: common random numbers) and reports the paper's
+score, the mean recall over the 200 steps (``knowledge_auc``), as "% better than Random":
+``100 (score - score_random) / |score_random|``, with a 95% bootstrap CI over students. As in the
+paper, Threshold's threshold is tuned on each set-up (on other students: seed + 1, from
+{0.3, 0.5, 0.7, 0.9}); the other schedulers run with their defaults. ``oracle_greedy`` (privileged:
+it reads the true student) uses the one-step horizon, the reward-greedy choice for this reward.
+Writes ``deeptutor.md`` (tables and what the paper reports), ``summary.csv`` and ``episodes.csv``.
+Takes about 15 minutes on two CPU cores (compilation dominates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import studygym
+from studygym.agents.schedulers import make_policy
+from studygym.harness import bootstrap_ci, evaluate
+
+ENV_IDS = ("DeepTutor-EFC-v0", "DeepTutor-HLR-v0", "DeepTutor-GPL-v0")
+POLICIES = ("random", "round_robin", "leitner", "sm2", "fsrs", "hlr", "memorize")
+THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
+
+PAPER = """\
+## What the paper reports
+
+Reddy, Levine & Dragan, "Accelerating Human Learning with Deep Reinforcement Learning", NIPS 2017
+workshop on teaching machines, robots and humans
+(<http://people.eecs.berkeley.edu/~reddy/files/DRL_Tutor_NIPS17_MT_Workshop.pdf>; code
+<https://github.com/rddy/deeptutor>, `spaced-repetition.ipynb`). Set-up: 30 items, 200 steps,
+constant delay 5, γ = 0.99, students EFC / HLR / GPL drawn from fixed distributions, reward the
+mean recall likelihood (and, separately, the mean log-likelihood). Tutors: Random, Leitner (queue
+network, arrival rate tuned), SuperMemo (SM-2 as in Mnemosyne), Threshold (review the item whose
+recall, computed on a copy of the *true* student model, is nearest a tuned threshold) and a TRPO
+tutor with a GRU policy. Results are plots of "% better than Random" over TRPO's training
+iterations, with the heuristics as horizontal lines; there is no table of numbers. Qualitatively
+the paper's claim is that the learned TRPO tutor is competitive with, and on some student models
+better than, the heuristic tutors. This summary is from the paper as we read it (the PDF was not
+reachable when these results were made: not re-verified); no number here is copied from it.
+Studygym has no TRPO tutor row: a learned agent for these set-ups is `studygym train` (PPO) work.
+
+## How this set-up differs
+
+- Time unit: one day (the paper's unit is abstract); 5 days between steps.
+- Interface: Review-v0's (history features, a rest action); the paper's tutors saw the raw
+  (item, outcome, delay) stream and could not rest.
+- The review happens at the start of a step and recall is scored 5 days later; the paper stamps
+  the review at the end of the step, when the reward is scored (the reviewed item counts at
+  full recall).
+- Threshold here predicts recall with its own FSRS-6 estimate, not the true student model; that
+  privileged variant is closest to `oracle_greedy` (reward-greedy on the true student).
+- Students start with every item studied once, about 4 days before the first step (the paper's
+  `init_tlasts`); the tutor's record starts empty.
+"""
+
+
+def pct_better(values: np.ndarray, reference: np.ndarray, n_boot: int = 2000, seed: int = 0):
+    """100 (mean - mean_ref) / |mean_ref| and its bootstrap CI (students resampled, paired)."""
+    def stat(idx):
+        ref = reference[idx].mean()
+        return 100.0 * (values[idx].mean() - ref) / abs(ref)
+
+    rng = np.random.default_rng(seed)
+    n = len(values)
+    boots = [stat(rng.integers(0, n, n)) for _ in range(n_boot)]
+    return stat(np.arange(n)), float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))
+
+
+def tune_threshold(env_id: str, env, learners: int, seed: int) -> float:
+    policies = [make_policy("threshold", env, threshold=t) for t in THRESHOLDS]
+    for policy, t in zip(policies, THRESHOLDS):
+        policy.name = f"threshold_{t}"
+    df = evaluate(policies, env_id, n_learners=learners, seed=seed, curves=False)
+    means = df.groupby("policy")["knowledge_auc"].mean()
+    return THRESHOLDS[int(np.argmax([means[f"threshold_{t}"] for t in THRESHOLDS]))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="results/papers/deeptutor")
+    parser.add_argument("--learners", type=int, default=100)
+    parser.add_argument("--tune-learners", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    episodes, rows = [], []
+    for env_id in ENV_IDS:
+        start = time.perf_counter()
+        env, _ = studygym.make(env_id)
+        best = tune_threshold(env_id, env, args.tune_learners, args.seed + 1)
+        policies = [make_policy(name, env) for name in POLICIES]
+        policies.append(make_policy("threshold", env, threshold=best))
+        policies.append(make_policy("oracle_greedy", env, horizon="step"))
+        df = evaluate(policies, env_id, n_learners=args.learners, seed=args.seed, curves=False)
+        df.insert(0, "env", env_id)
+        episodes.append(df)
+        random_auc = df[df["policy"] == "random"].sort_values("learner")["knowledge_auc"].to_numpy()
+        for policy, part in df.groupby("policy", sort=False):
+            part = part.sort_values("learner")
+            auc = part["knowledge_auc"].to_numpy()
+            pct, lo, hi = pct_better(auc, random_auc)
+            auc_lo, auc_hi = bootstrap_ci(auc)
+            rows.append({
+                "env": env_id, "policy": policy + (f" (threshold {best})" if policy == "threshold" else ""),
+                "privileged": bool(part["privileged"].any()), "learners": len(part),
+                "mean_recall": auc.mean(), "mean_recall_lo": auc_lo, "mean_recall_hi": auc_hi,
+                "pct_better_than_random": pct, "pct_lo": lo, "pct_hi": hi,
+                "final_recall": part["knowledge_final"].mean(), "reviews": part["reviews"].mean(),
+                "failed": bool(part["failed"].any()),
+            })
+        print(f"{env_id}: {time.perf_counter() - start:.0f} s (threshold tuned to {best})", flush=True)
+
+    summary = pd.DataFrame(rows)
+    summary.to_csv(out / "summary.csv", index=False)
+    pd.concat(episodes).to_csv(out / "episodes.csv", index=False)
+    lines = [
+        "# Reddy et al. 2017's DeepTutor set-ups: classic tutors, % better than Random",
+        "",
+        f"Generated by `scripts/run_papers_deeptutor.py` ({args.learners} simulated students per set-up, "
+        f"seed {args.seed}, the same students for every tutor). Score: mean recall over the items, "
+        "averaged over the 200 steps (the paper's episode score for its likelihood reward). "
+        "\"% better than Random\" = 100 (score − Random's) / |Random's|, 95% bootstrap CI over students. "
+        "Privileged tutors read the true student (no real app can).",
+        "",
+    ]
+    for env_id in ENV_IDS:
+        part = summary[summary["env"] == env_id].sort_values("pct_better_than_random", ascending=False)
+        lines += [f"## {env_id}", "",
+                  "| tutor | mean recall [95% CI] | % better than Random [95% CI] | final recall | reviews |",
+                  "|---|---:|---:|---:|---:|"]
+        for r in part.itertuples():
+            name = r.policy + (" (privileged)" if r.privileged else "") + (" FAILED" if r.failed else "")
+            lines.append(f"| {name} | {r.mean_recall:.3f} [{r.mean_recall_lo:.3f}, {r.mean_recall_hi:.3f}] "
+                         f"| {r.pct_better_than_random:+.1f} [{r.pct_lo:+.1f}, {r.pct_hi:+.1f}] "
+                         f"| {r.final_recall:.3f} | {r.reviews:.0f} |")
+        lines.append("")
+    lines.append(PAPER)
+    (out / "deeptutor.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Stable-Baselines3 agents: each algorithm trains on the batched VecEnv and writes its files, the
+exported JAX forward equals SB3's ``predict``, the harness evaluates the saved policy, the CLI path,
+and that a short SB3 PPO run beats Random on held-out learners."""
+
+import argparse
+import json
+
+import jax
+import numpy as np
+import pytest
+
+import studygym
+from studygym import cli_evaluate, cli_train
+from studygym.agents import sb3
+from studygym.agents.policy import Policy
+from studygym.harness import evaluate, summarize
+
+TINY = {"n_items": 5, "slots_per_day": 3, "n_days": 3}  # 9-step episodes
+N_ENVS = 8
+#: Small rollouts so that a 1,200-step run has several updates.
+QUICK = {"ppo": {"n_steps": 32, "batch_size": 64, "n_epochs": 4}, "a2c": {},
+         "dqn": {"learning_starts": 200, "target_update_interval": 200}}
+
+
+@pytest.fixture(scope="module")
+def vec_env():
+    """One TINY Review-v0 VecEnv for every training here (its jitted step compiles once)."""
+    from studygym.envs.gym import StudySB3VecEnv
+
+    return StudySB3VecEnv("Review-v0", n_envs=N_ENVS, seed=0, **TINY)
+
+
+@pytest.fixture(scope="module")
+def trained(vec_env, tmp_path_factory):
+    """Each algorithm trained for ~1,200 env steps into its own folder."""
+    runs = {}
+    for algo in sb3.ALGOS:
+        out = tmp_path_factory.mktemp(f"sb3_{algo}")
+        runs[algo] = sb3.train_sb3(algo, "Review-v0", 1_200, seed=3, out=out, overrides=TINY, hyper=QUICK[algo],
+                                   progress=False, vec_env=vec_env)
+    return runs
+
+
+def real_observations(vec_env, n_steps=12):
+    """Observations met while stepping the env with random actions (several episodes)."""
+    rng = np.random.default_rng(0)
+    obs = [vec_env.reset()]
+    for _ in range(n_steps):
+        step_obs, _, _, _ = vec_env.step(rng.integers(0, vec_env.action_space.n, vec_env.num_envs))
+        obs.append(step_obs)
+    return np.concatenate(obs)
+
+
+# ----------------------------------------------------------------------------------------------
+# Training writes its files
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algo", sb3.ALGOS)
+def test_training_writes_tensorboard_checkpoints_policy_config_and_curve(trained, algo):
+    run = trained[algo]
+    out = run.out
+    assert list((out / "tb").rglob("events.out.tfevents.*")), "no TensorBoard event file"
+    checkpoints = sorted((out / "checkpoints").glob(f"sb3_{algo}_*_steps.zip"))
+    assert len(checkpoints) >= 2
+    assert (out / "checkpoints" / checkpoints[0].name.replace(f"sb3_{algo}_", f"sb3_{algo}_vecnormalize_")
+            .replace(".zip", ".pkl")).exists()
+    for name in ("params.npz", "config.json", "curve.csv", "learning_curve.png", "model.zip", "vecnormalize.pkl"):
+        assert (out / name).stat().st_size > 0, name
+    config = json.loads((out / "config.json").read_text())
+    assert config["agent"] == f"sb3-{algo}" and config["env_id"] == "Review-v0" and config["overrides"] == TINY
+    assert config["seed"] == 3 and config["n_envs"] == N_ENVS and config["env_steps"] >= 1_200
+    assert config["hyper"]["gamma"] == sb3.ALGO_DEFAULTS[algo]["gamma"]
+    for key, value in QUICK[algo].items():
+        assert config["hyper"][key] == value
+    assert config["network"]["sizes"][0] == 5 * 5 + 4 and config["network"]["sizes"][-1] == 6
+    # 9-step episodes, all sub-envs in step: every sub-env ended (its steps) // 9 of them.
+    assert config["episodes"] == N_ENVS * (config["env_steps"] // N_ENVS // 9)
+    lines = (out / "curve.csv").read_text().strip().splitlines()
+    assert lines[0].split(",")[:3] == ["env_steps", "episode_return", "knowledge_final"]
+    rows = np.array([[float(x) for x in line.split(",")] for line in lines[1:]])
+    # As many rows as episode-end times (all sub-envs end together), at most CURVE_POINTS.
+    assert len(rows) == min(sb3.CURVE_POINTS, (config["env_steps"] // N_ENVS) // 9)
+    assert np.all(np.diff(rows[:, 0]) > 0) and rows[-1, 0] == config["env_steps"]
+    assert rows[:, 3].sum() == config["episodes"]
+    assert np.isfinite(rows[:, 1]).mean() >= 0.8
+    assert np.nanmax(rows[:, 2]) <= 1.0 and np.nanmin(rows[:, 2]) > 0.0
+
+
+def test_params_file_holds_plain_float_arrays(trained):
+    with np.load(trained["ppo"].out / "params.npz", allow_pickle=False) as data:
+        names = set(data.files)
+        assert {"layer0_w", "layer0_b", "obs_mean", "obs_var"} <= names
+        assert all(data[k].dtype.kind == "f" for k in data.files)
+
+
+# ----------------------------------------------------------------------------------------------
+# The JAX forward is SB3's predict
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algo", sb3.ALGOS)
+def test_jax_forward_equals_sb3_predict(trained, vec_env, algo):
+    run = trained[algo]
+    policy = sb3.load_sb3(run.out)
+    assert isinstance(policy, Policy) and policy.privileged is False and policy.name == f"sb3_{algo}"
+    raw = real_observations(vec_env)
+    expected, _ = run.model.predict(run.venv.normalize_obs(raw), deterministic=True)
+    act = jax.jit(jax.vmap(lambda o: policy.act(jax.random.key(0), policy.init(jax.random.key(0), None), o)[0]))
+    actions = np.asarray(act(raw))
+    np.testing.assert_array_equal(actions, expected)
+    assert len(np.unique(expected)) >= 2  # the batch exercises more than one action
+    # And the raw outputs (logits or Q-values) agree, not only their arg-max.
+    import torch
+
+    with torch.no_grad():
+        obs_tensor = torch.as_tensor(run.venv.normalize_obs(raw), dtype=torch.float32)
+        if algo == "dqn":
+            torch_out = run.model.policy.q_net(obs_tensor).numpy()
+        else:
+            torch_out = run.model.policy.get_distribution(obs_tensor).distribution.logits.numpy()
+    jax_out = np.asarray(jax.vmap(policy.forward)(raw))
+    if algo != "dqn":  # torch's Categorical stores normalised logits
+        jax_out = jax_out - jax.scipy.special.logsumexp(jax_out, axis=-1, keepdims=True)
+    np.testing.assert_allclose(jax_out, torch_out, rtol=1e-4, atol=1e-5)
+
+
+def test_box_actions_are_the_clipped_gaussian_mean(tmp_path):
+    """Deck-v0 (a Box action): the exported policy returns SB3's deterministic action (mean, clipped)."""
+    from stable_baselines3 import PPO
+
+    from studygym.envs.gym import StudySB3VecEnv
+
+    venv = StudySB3VecEnv("Deck-v0", n_envs=2, seed=0, deck_size=20, n_days=3)
+    model = PPO("MlpPolicy", venv, n_steps=8, batch_size=16, seed=0, device="cpu")
+    import torch
+
+    torch.manual_seed(0)
+    with torch.no_grad():  # means spread over and beyond the box [0.7, 0.99]
+        model.policy.action_net.bias.fill_(0.85)
+        model.policy.action_net.weight.normal_(0.0, 0.03)
+        for layer in model.policy.mlp_extractor.policy_net:
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.normal_(0.0, 1.0)
+    arrays, network = sb3.export_policy(model)
+    policy = sb3.SB3Policy(arrays, network, name="deck")
+    obs = np.random.default_rng(1).uniform(0, 1, (64, 9)).astype(np.float32)
+    expected, _ = model.predict(obs, deterministic=True)
+    actions = np.asarray(jax.vmap(lambda o: policy.act(None, (), o)[0])(obs))
+    assert actions.shape == (64, 1)
+    np.testing.assert_allclose(actions, expected, rtol=1e-5, atol=1e-6)
+    assert (actions == np.float32(0.7)).any() and (actions == np.float32(0.99)).any() and \
+        ((actions > 0.7) & (actions < 0.99)).any()
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading, checks and errors
+# ----------------------------------------------------------------------------------------------
+
+
+def test_load_refuses_an_env_of_another_shape_and_a_ppo_run(trained, tmp_path):
+    env, _ = studygym.make("Review-v0", n_items=7)
+    with pytest.raises(ValueError, match="shape"):
+        sb3.load_sb3(trained["a2c"].out, env=env)
+    with pytest.raises(FileNotFoundError, match="params.npz"):
+        sb3.load_sb3(tmp_path / "nowhere")
+    (tmp_path / "params.npz").write_bytes((trained["a2c"].out / "params.npz").read_bytes())
+    (tmp_path / "config.json").write_text(json.dumps({"agent": "ppo"}))
+    with pytest.raises(ValueError, match="not an SB3 run"):
+        sb3.load_sb3(tmp_path)
+
+
+def test_unknown_hyper_parameter_names_close_ones():
+    with pytest.raises(ValueError, match="learning_rate"):
+        sb3.check_hyper("ppo", {"learning_rat": 1e-3})
+    with pytest.raises(ValueError, match="exploration_fraction"):
+        sb3.check_hyper("dqn", {"exploration_frac": 0.1})
+    with pytest.raises(ValueError, match="activation_fn"):
+        sb3.check_hyper("a2c", {"activation_fn": "swish9"})
+    with pytest.raises(ValueError, match="algo"):
+        sb3.check_hyper("sac", {})
+
+
+def test_dqn_on_a_box_action_env_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="DQN needs a Discrete action space"):
+        sb3.train_sb3("dqn", "Deck-v0", 1_000, out=tmp_path, overrides={"deck_size": 20}, progress=False)
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_training_refuses_to_overwrite_unless_forced(trained, vec_env):
+    out = trained["ppo"].out
+    before = (out / "params.npz").read_bytes()
+    with pytest.raises(FileExistsError, match="--force"):
+        sb3.train_sb3("ppo", "Review-v0", 100, out=out, overrides=TINY, progress=False, vec_env=vec_env)
+    assert (out / "params.npz").read_bytes() == before
+
+
+# ----------------------------------------------------------------------------------------------
+# CLI
+# ----------------------------------------------------------------------------------------------
+
+
+def run_train_cli(argv):
+    parser = argparse.ArgumentParser()
+    cli_train.add_arguments(parser)
+    return cli_train.run(parser.parse_args(argv))
+
+
+def test_cli_trains_and_evaluate_reads_the_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["--agent", "sb3-a2c", "--env", "Review-v0", "--steps", "400", "--seed", "2", "--out", str(out),
+            "--set", "n_items=5", "--set", "slots_per_day=3", "--set", "n_days=3",
+            "--hyper", "n_envs=4", "--hyper", "net_arch=[16]", "--hyper", "learning_rate=1e-3"]
+    assert run_train_cli(argv) == 0
+    assert "sb3:" in capsys.readouterr().out
+    config = json.loads((out / "config.json").read_text())
+    assert config["n_envs"] == 4 and config["seed"] == 2 and config["network"]["sizes"] == [29, 16, 6]
+    assert config["hyper"]["learning_rate"] == 1e-3
+    assert run_train_cli(argv) == 2  # the run exists: refused without --force
+    assert "--force" in capsys.readouterr().err
+    assert run_train_cli([*argv[:-2], "--hyper", "learning_rat=1e-3"]) == 2
+    assert "learning_rate" in capsys.readouterr().err
+    parser = argparse.ArgumentParser()
+    cli_evaluate.add_arguments(parser)
+    args = parser.parse_args(["--policies", f"fsrs,sb3:{out}", "--env", "Review-v0", "--learners", "4",
+                              "--out", str(tmp_path / "eval"), "--set", "n_items=5", "--set", "slots_per_day=3",
+                              "--set", "n_days=3"])
+    assert cli_evaluate.run(args) == 0
+    assert "sb3_a2c" in (tmp_path / "eval" / "leaderboard.md").read_text()
+    import pandas as pd
+
+    episodes = pd.read_csv(tmp_path / "eval" / "episodes.csv")
+    mine = episodes[episodes["policy"] == "sb3_a2c"]
+    assert len(mine) == 4 and not mine["failed"].any() and (mine["invalid_actions"] == 0).all()
+    assert mine["knowledge_final"].between(0, 1).all()
+
+
+def test_cli_dqn_on_deck_says_why(tmp_path, capsys):
+    assert run_train_cli(["--agent", "sb3-dqn", "--env", "Deck-v0", "--steps", "100", "--out", str(tmp_path)]) == 2
+    assert "Discrete" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# Learning
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_short_sb3_ppo_training_beats_random_on_held_out_learners(vec_env, tmp_path):
+    run = sb3.train_sb3("ppo", "Review-v0", 30_000, seed=0, out=tmp_path, overrides=TINY, progress=False,
+                        hyper={"n_steps": 64, "batch_size": 128, "learning_rate": 1e-3}, vec_env=vec_env)
+    # Held out: the harness draws learners from seed 777 (training used sub-env seeds 0..7).
+    df = evaluate([run.policy(), "random"], "Review-v0", n_learners=400, seed=777, curves=False, **TINY)
+    summary = summarize(df, reference="random").set_index("policy")
+    assert summary.loc["sb3_ppo", "knowledge_final_diff_lo"] > 0, summary.T
