@@ -395,7 +395,8 @@ class TrainedSB3:
 
 def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str | Path = "runs/sb3", *,
               overrides: dict | None = None, n_envs: int = 8, hyper: dict | None = None, force: bool = False,
-              progress: bool = True, n_checkpoints: int = 4, device: str = "cpu", vec_env=None) -> TrainedSB3:
+              progress: bool = True, n_checkpoints: int = 4, device: str = "cpu", vec_env=None,
+              torch_threads: int | None = 1) -> TrainedSB3:
     """Train SB3 ``algo`` (``"ppo"``, ``"a2c"`` or ``"dqn"``) on ``env_id`` for ``total_steps`` env steps.
 
     ``overrides``: env overrides (as ``studygym.make``); ``n_envs``: sub-envs stepped together;
@@ -406,7 +407,9 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     checkpoints are spread over the run. Seeds: SB3 (torch, numpy) gets ``seed``; sub-env ``i``
     gets ``seed + i``. ``vec_env``: an existing ``StudySB3VecEnv`` of ``env_id`` to train on instead
     of a new one (its jitted step is already compiled; ``n_envs`` is then its own, and ``overrides`` must be those
-    it was built with: they are recorded, not applied).
+    it was built with: they are recorded, not applied). ``torch_threads``: torch's CPU threads while
+    training (default 1: for these small MLPs more threads only contend with JAX and, on a busy
+    machine, stall in thread barriers; ``None`` leaves torch's setting alone).
     """
     import gymnasium
     import stable_baselines3
@@ -459,9 +462,16 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     checkpoint = CheckpointCallback(save_freq=max(1, total_steps // n_checkpoints // n_envs),
                                     save_path=str(out / "checkpoints"), name_prefix=f"sb3_{algo}",
                                     save_vecnormalize=isinstance(venv, VecNormalize))
+    threads_before = torch.get_num_threads()
+    if torch_threads is not None:
+        check_positive_int("torch_threads", torch_threads)
+        torch.set_num_threads(int(torch_threads))
     start = time.perf_counter()
-    model.learn(total_timesteps=int(total_steps), callback=CallbackList([recorder, checkpoint]),
-                tb_log_name=f"sb3_{algo}")
+    try:
+        model.learn(total_timesteps=int(total_steps), callback=CallbackList([recorder, checkpoint]),
+                    tb_log_name=f"sb3_{algo}")
+    finally:
+        torch.set_num_threads(threads_before)
     seconds = time.perf_counter() - start
     env_steps = int(model.num_timesteps)
 

@@ -115,6 +115,49 @@ class Packer:
         return jax.tree.unflatten(self.treedef, leaves)
 
 
+class FlatCarry:
+    """Carries a pytree of 32-bit arrays, bools and PRNG keys between jitted calls as one uint32 vector.
+
+    A jitted call pays per argument and per result buffer; the env state is ~20 small leaves plus
+    the key, so a single env step spent more time passing them than computing. Packed (bit-cast,
+    not converted: values round-trip exactly) into one vector, a step takes two arguments (the
+    carry and the action) and returns two buffers. ``pack``/``unpack`` run inside ``jit``.
+    """
+
+    def __init__(self, example):
+        leaves, self.treedef = jax.tree.flatten(example)
+        self.specs = []
+        for leaf in leaves:
+            is_key = jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key)
+            data = jax.eval_shape(jax.random.key_data, leaf) if is_key else leaf
+            if not is_key and np.dtype(data.dtype).itemsize != 4 and data.dtype != jnp.bool_:
+                raise TypeError(f"FlatCarry carries 32-bit, bool and key leaves, got {data.dtype}")
+            self.specs.append((is_key, tuple(data.shape), data.dtype, int(np.prod(data.shape))))
+
+    def pack(self, tree) -> jax.Array:
+        parts = []
+        for leaf, (is_key, _, dtype, _) in zip(jax.tree.leaves(tree), self.specs):
+            if is_key:
+                leaf = jax.random.key_data(leaf)
+            elif dtype == jnp.bool_:
+                leaf = leaf.astype(jnp.uint32)
+            parts.append(jax.lax.bitcast_convert_type(leaf, jnp.uint32).ravel())
+        return jnp.concatenate(parts)
+
+    def unpack(self, flat: jax.Array):
+        leaves, start = [], 0
+        for is_key, shape, dtype, size in self.specs:
+            part = flat[start:start + size].reshape(shape)
+            start += size
+            if is_key:
+                leaves.append(jax.random.wrap_key_data(part))
+            elif dtype == jnp.bool_:
+                leaves.append(part != 0)
+            else:
+                leaves.append(jax.lax.bitcast_convert_type(part, dtype))
+        return jax.tree.unflatten(self.treedef, leaves)
+
+
 # ----------------------------------------------------------------------------------------------
 # Single env
 # ----------------------------------------------------------------------------------------------
@@ -150,21 +193,25 @@ class StudyGymEnv(gymnasium.Env):
         key, _, state = jax.eval_shape(reset, jax.random.key(0))
         action = jnp.zeros(self.action_space.shape, jnp.asarray(self.action_space.sample()).dtype)
         self._packer = Packer(lambda *args: step(*args)[2], key, state, action)
+        self._carry = FlatCarry((key, state))  # key and env state travel as one vector
 
-        def packed_step(key, state, action):
-            key, state, out = step(key, state, action)
-            return key, state, self._packer.pack(out)
+        def packed_reset(key):
+            key, obs, state = reset(key)
+            return self._carry.pack((key, state)), obs
 
-        self._reset = jax.jit(reset)
-        self._step = jax.jit(packed_step)
-        self._key = None
-        self._state = None
+        def packed_step(carry, action):
+            key, state, out = step(*self._carry.unpack(carry), action)
+            return self._carry.pack((key, state)), self._packer.pack(out)
+
+        self._reset = jax.jit(packed_reset)
+        self._step = jax.jit(packed_step, donate_argnums=0)
+        self._state = None  # the packed (key, env state)
         self._last = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         key = jax.random.key(int(self.np_random.integers(0, _SEED_HIGH)))
-        self._key, obs, self._state = self._reset(key)
+        self._state, obs = self._reset(key)
         self._last = None
         return np.array(obs), {}
 
@@ -172,7 +219,7 @@ class StudyGymEnv(gymnasium.Env):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         action = check_action(self.action_space, action, self.env_id)
-        self._key, self._state, packed = self._step(self._key, self._state, action)
+        self._state, packed = self._step(self._state, action)
         obs, reward, terminated, truncated, info = self._packer.unpack(np.asarray(packed))
         self._last = info
         return obs, float(reward), bool(terminated), bool(truncated), info
@@ -226,23 +273,40 @@ class BatchedCore:
             split = jax.vmap(jax.random.split)(keys)
             next_obs, state, reward, terminated, truncated, info = batched_step(split[:, 1], state, actions, params)
             final_obs = info.pop("final_obs")
-            return split[:, 0], next_obs, state, reward, terminated, truncated, info, final_obs
+            return split[:, 0], state, (next_obs, reward, terminated, truncated), info, final_obs
 
-        self._reset = jax.jit(reset)
-        self._step = jax.jit(step)
-        self.keys = None
-        self.state = None
+        keys0 = jax.ShapeDtypeStruct((n_envs,), jax.eval_shape(jax.random.key, 0).dtype)
+        keys, _, state = jax.eval_shape(reset, keys0)
+        actions0 = jnp.zeros((n_envs, *self.single_action_space.shape), jnp.asarray(self.single_action_space.sample()).dtype)
+        # Per step, one host copy of (obs, reward, terminated, truncated); info and the final
+        # observations stay on the device unless an episode ended.
+        self._packer = Packer(lambda *args: step(*args)[2], keys, state, actions0)
+        self._carry = FlatCarry((keys, state))
+
+        def packed_reset(keys):
+            keys, obs, state = reset(keys)
+            return self._carry.pack((keys, state)), obs
+
+        def packed_step(carry, actions):
+            keys, state, out, info, final_obs = step(*self._carry.unpack(carry), actions)
+            return self._carry.pack((keys, state)), self._packer.pack(out), info, final_obs
+
+        self._reset = jax.jit(packed_reset)
+        self._step = jax.jit(packed_step, donate_argnums=0)
+        self.state = None  # the packed (keys, env states)
 
     def reset(self, seeds: list[int]) -> np.ndarray:
         keys = jnp.stack([jax.random.key(int(s)) for s in seeds])
-        self.keys, obs, self.state = self._reset(keys)
+        self.state, obs = self._reset(keys)
         return np.array(obs)  # a writable copy (SB3 hands it to torch)
 
     def step(self, actions: np.ndarray):
+        """``(obs, reward, terminated, truncated)`` as numpy, then ``info`` and ``final_obs`` as
+        device arrays (fetch them only when an episode ended)."""
         if self.state is None:
             raise RuntimeError("call reset() before step()")
-        self.keys, obs, self.state, reward, terminated, truncated, info, final_obs = self._step(
-            self.keys, self.state, jnp.asarray(actions))
+        self.state, packed, info, final_obs = self._step(self.state, jnp.asarray(actions))
+        obs, reward, terminated, truncated = self._packer.unpack(np.asarray(packed))
         return obs, reward, terminated, truncated, info, final_obs
 
 
@@ -292,7 +356,7 @@ class StudyGymVectorEnv(VectorEnv):
             infos["final_info"] = {**{k: v for k, v in infos.items() if not k.startswith(("final", "_final"))},
                                    **{f"_{k}": done for k in info}}
             infos["_final_info"] = done
-        return np.array(obs), np.asarray(reward, dtype=np.float32), terminated, truncated, infos
+        return obs, np.asarray(reward, dtype=np.float32), terminated, truncated, infos
 
     def close_extras(self, **kwargs):
         self.core.state = None
@@ -345,7 +409,7 @@ def _make_sb3_vec_env_class():
                     infos[i] = {k: v[i].item() for k, v in info.items()}
                     infos[i]["terminal_observation"] = final[i]
                     infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-            return np.array(obs), np.asarray(reward, dtype=np.float32), done, infos
+            return obs, np.asarray(reward, dtype=np.float32), done, infos
 
         def close(self):
             self.core.state = None

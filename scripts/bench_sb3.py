@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
     header = (f"{ENV_ID} (30 items, 10 slots/day, 30 days; 154 observation floats, 31 actions); {steps:,} env steps "
               f"per run; SB3 {stable_baselines3.__version__}, torch {torch.__version__} with "
-              f"{torch.get_num_threads()} threads on CPU, {os.cpu_count()} cores; load average before: "
+              f"1 thread (train_sb3's default) on CPU, {os.cpu_count()} cores; load average before: "
               f"{os.getloadavg()[0]:.1f}")
     print(header, flush=True)
     rows = []

@@ -35,7 +35,8 @@ def include(path: str, missing: str) -> str:
     file = ROOT / path
     if not file.exists():
         return f"_{missing}_"
-    return file.read_text().strip()
+    # Headings of an included file sit under the README's "##" sections: demote "#" and "##".
+    return re.sub(r"^(#{1,2}) ", lambda m: "##" + m.group(1) + " ", file.read_text().strip(), flags=re.M)
 
 
 def figure(path: str, alt: str) -> str:
@@ -49,7 +50,22 @@ SECTIONS = {
     "figure-review": lambda: figure("results/classic/review-v0/knowledge_over_time.png", "knowledge over time"),
     "leaderboard-deck": lambda: include("results/classic/deck-v0/leaderboard.md",
                                         "run `studygym bench --suite classic` to generate"),
-    "agents": lambda: include("results/agents/summary.md", "run `scripts/train_agents.py` to generate"),
+    "agents": lambda: include("results/agents/summary.md", "run `scripts/run_agents.py` to generate"),
+    "sleep-objective": lambda: include("results/sleep/objective.md", "run `scripts/run_brain_tasks.py`"),
+    "tagging-objective": lambda: include("results/tagging/objective.md", "run `scripts/run_brain_tasks.py`"),
+    "curriculum": lambda: include("results/curriculum/summary.md", "run `scripts/run_curriculum.py`"),
+    "practice-leaderboard": lambda: include("results/practice/leaderboard.md", "run `scripts/run_practice.py`"),
+    "practice-facts": lambda: include("results/practice/facts.md", "run `scripts/run_practice.py`"),
+    "practice-figure": lambda: figure("results/practice/practice_facts.png", "skill practice facts"),
+    "papers-deeptutor": lambda: include("results/papers/deeptutor/deeptutor.md", "run `scripts/run_papers_deeptutor.py`"),
+    "papers-sspmmc": lambda: include("results/papers/ssp-mmc/sspmmc.md", "run `scripts/run_papers_sspmmc.py`"),
+    "throughput-gpu": lambda: include("results/bench/throughput_gpu.md", "run `scripts/bench_throughput.py` on a GPU"),
+    "training-gpu": lambda: include("results/bench/training_gpu.md", "run `scripts/bench_training.py` on a GPU"),
+    "sb3-throughput": lambda: include("results/sb3/throughput.md", "run `scripts/bench_sb3.py`"),
+    "scaling": lambda: include("results/bench/scaling.md", "run `scripts/bench_scaling.py`"),
+    "scaling-gpu": lambda: include("results/bench/scaling_gpu.md", "run `scripts/bench_scaling.py --platform gpu`"),
+    "scaling-figure": lambda: figure("results/bench/scaling.png", "scaling on this machine"),
+    "scaling-gpu-figure": lambda: figure("results/bench/scaling_gpu.png", "scaling on one H200"),
     "science-table": lambda: include("results/science/science_table.md", "run `scripts/science_figure.py`"),
     "science-figure": lambda: figure("results/science/stylized_facts.png", "stylized facts"),
     "fit-table": lambda: include("results/fit/model_table.md", "run `scripts/fit_models.py` to generate"),

@@ -99,6 +99,32 @@ def test_one_network_serves_any_number_of_items(untrained_tiny):
         assert 0 <= int(action) <= n_items
 
 
+@pytest.mark.parametrize("env_id, blocks, n_global", [("Sleep-v0", 1, 2), ("Tagging-v0", 2, 1)])
+def test_item_network_follows_the_env_action_layout(env_id, blocks, n_global):
+    """Actions ``b * (N + g) + j``: the per-item scorer has one head per block, the summary the globals."""
+    env, params = studygym.make(env_id, n_items=6)
+    spec = ppo.net_spec_for(env, params, 16)
+    n = env.config.n_items
+    assert (spec.kind, spec.blocks, spec.n_global_actions) == ("items", blocks, n_global)
+    assert spec.n_actions == env.action_space(params).n == blocks * (n + n_global)
+    net = ppo.init_network(jax.random.key(0), spec)
+    obs, _ = env.reset(jax.random.key(1), params)
+    history = ppo.history_init(spec)
+    # Raise every item's logit in the last block (a bias on its head): the greedy action is one of its items.
+    net["score_out"]["b"] = net["score_out"]["b"].at[blocks - 1].add(50.0)
+    net["score_out"]["w"] = net["score_out"]["w"].at[:, blocks - 1].set(0.0)
+    items, globals_ = ppo.network_input(spec, history, obs)
+    logits, _, _ = ppo.apply_network(spec, net, (items, globals_))
+    assert logits.shape == (spec.n_actions,)
+    block_logits = logits.reshape(blocks, n + n_global)
+    assert np.allclose(block_logits[blocks - 1, :n], block_logits[blocks - 1, 0])  # the bias reached every item
+    assert int(jnp.argmax(block_logits[blocks - 1])) < n  # an item of the last block, not a global action
+    # Globals: raise the last global logit of block 0; it lands at index N + g - 1.
+    net["rest"][-1]["b"] = net["rest"][-1]["b"].at[n_global - 1].add(100.0)
+    logits, _, _ = ppo.apply_network(spec, net, (items, globals_))
+    assert int(jnp.argmax(logits)) == n + n_global - 1
+
+
 def test_deck_gets_a_squashed_gaussian_inside_the_action_box():
     env, params = studygym.make("Deck-v0", deck_size=50, n_days=5)
     spec = ppo.net_spec_for(env, params, 16)
@@ -251,11 +277,6 @@ def test_cli_refuses_to_overwrite_an_existing_run(tmp_path, capsys):
     assert run_cli(["--out", str(tmp_path), "--steps", "100"]) == 2
     assert "--force" in capsys.readouterr().err
     assert (tmp_path / "config.json").read_text() == "{}"
-
-
-def test_cli_sb3_agents_say_not_yet_implemented(tmp_path, capsys):
-    assert run_cli(["--agent", "sb3-ppo", "--out", str(tmp_path)]) == 2
-    assert "not yet implemented" in capsys.readouterr().err
 
 
 def test_cli_rejects_bad_hyper_parameters(tmp_path, capsys):

@@ -170,3 +170,11 @@ def test_bad_wrapper_settings_raise():
     review, _ = studygym.make("Review-v0")
     with pytest.raises(ValueError, match="Sleep-v0"):
         Bedtime(review, make_policy("fsrs", review))
+
+
+@pytest.mark.parametrize("env_id", ["Sleep-v0", "Tagging-v0"])
+def test_brain_presets_through_make(env_id):
+    _, params = studygym.make(env_id, preset="older_adult")
+    assert float(params.learner.age_factor) == 1.0
+    with pytest.raises(ValueError, match="older_adult"):
+        studygym.make(env_id, preset="older_adlt")

@@ -34,6 +34,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .base import WithoutSleep
 from ..core import Array, check_range, pytree_dataclass
 from .fsrs import FIRST_GRADE_PROBS, SUCCESS_GRADE_PROBS, _inverse_cdf, check_probs
 
@@ -129,7 +130,7 @@ def validate_params(p: ACTRParams, prefix: str = "learner") -> None:
     check_range(f"{prefix}.item_sd", p.item_sd, 0.0, 3.0)
 
 
-class ACTRLearner:
+class ACTRLearner(WithoutSleep):
     """ACT-R learner (Pavlik & Anderson 2005): the learner protocol over :class:`ACTRState`."""
 
     name = "actr"
@@ -187,11 +188,6 @@ class ACTRLearner:
         )
         return grade, state
 
-    def elapse(self, state: ACTRState, now: Array, params: ACTRParams) -> ACTRState:
-        return state
-
-    def sleep(self, state: ACTRState, now: Array, params: ACTRParams) -> ACTRState:
-        return state
 
 
 ACTR = ACTRLearner()

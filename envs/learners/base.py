@@ -34,6 +34,17 @@ class Learner(Protocol):
     def sleep(self, state: Any, now: Array, params: Any) -> Any: ...
 
 
+class WithoutSleep:
+    """Mixin for memory models with no sleep or wake effects: time alone changes recall (through
+    ``recall_prob``), so ``elapse`` and ``sleep`` leave the state as it is."""
+
+    def elapse(self, state: Any, now: Array, params: Any) -> Any:
+        return state
+
+    def sleep(self, state: Any, now: Array, params: Any) -> Any:
+        return state
+
+
 LEARNERS: dict[str, Learner] = {}
 
 

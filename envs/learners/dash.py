@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .base import WithoutSleep
 from ..core import Array, check_range, pytree_dataclass
 from .exposure import (common_params, draw_grade, elapsed_since, get, prior_exposure, put,
                        validate_common)
@@ -103,7 +104,7 @@ def default_params(window_days: float = 7.0, n_windows: int = N_WINDOWS, **commo
     )
 
 
-class DASHLearner:
+class DASHLearner(WithoutSleep):
     """GPL/DASH learner: the learner protocol over :class:`DASHState`."""
 
     name = "dash"
@@ -169,11 +170,6 @@ class DASHLearner:
         )
         return grade, state
 
-    def elapse(self, state: DASHState, now: Array, params: DASHParams) -> DASHState:
-        return state
-
-    def sleep(self, state: DASHState, now: Array, params: DASHParams) -> DASHState:
-        return state
 
 
 DASH = DASHLearner()

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .base import WithoutSleep
 from ..core import Array, check_range, pytree_dataclass
 from .fsrs import FIRST_GRADE_PROBS, SUCCESS_GRADE_PROBS, _inverse_cdf, check_probs
 
@@ -146,7 +147,7 @@ def _inverse_cdf_many(u: Array, probs: Array) -> Array:
     return jnp.sum(u[:, None] >= thresholds, axis=-1).astype(jnp.int32)
 
 
-class DHPLearner:
+class DHPLearner(WithoutSleep):
     """DHP learner (SSP-MMC): the learner protocol over :class:`DHPState`."""
 
     name = "dhp"
@@ -207,11 +208,6 @@ class DHPLearner:
         )
         return grade, state
 
-    def elapse(self, state: DHPState, now: Array, params: DHPParams) -> DHPState:
-        return state
-
-    def sleep(self, state: DHPState, now: Array, params: DHPParams) -> DHPState:
-        return state
 
 
 DHP = DHPLearner()

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .base import WithoutSleep
 from ..core import Array, check_range, pytree_dataclass
 from .exposure import (common_params, draw_grade, elapsed_since, get, prior_exposure, put,
                        validate_common)
@@ -65,7 +66,7 @@ def default_params(rate_log_mean: float = RATE_LOG_MEAN, rate_log_sd: float = RA
                      learner_sd=jnp.float32(learner_sd), **common_params(**common))
 
 
-class EFCLearner:
+class EFCLearner(WithoutSleep):
     """EFC learner: the learner protocol over :class:`EFCState`."""
 
     name = "efc"
@@ -108,11 +109,6 @@ class EFCLearner:
         )
         return grade, state
 
-    def elapse(self, state: EFCState, now: Array, params: EFCParams) -> EFCState:
-        return state
-
-    def sleep(self, state: EFCState, now: Array, params: EFCParams) -> EFCState:
-        return state
 
 
 EFC = EFCLearner()

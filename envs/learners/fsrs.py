@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .base import WithoutSleep
 from ..core import Array, check_range, pow1p, pytree_dataclass
 
 #: FSRS-6 default weights w0..w20 (medians over ~10k Anki collections; py-fsrs DEFAULT_PARAMETERS).
@@ -208,7 +209,7 @@ def _inverse_cdf(u: Array, probs: Array) -> Array:
     return jnp.sum(u >= thresholds).astype(jnp.int32)
 
 
-class FSRSLearner:
+class FSRSLearner(WithoutSleep):
     """FSRS-6 learner: the learner protocol over :class:`FSRSState`."""
 
     name = "fsrs"
@@ -280,11 +281,6 @@ class FSRSLearner:
         )
         return grade, state
 
-    def elapse(self, state: FSRSState, now: Array, params: FSRSParams) -> FSRSState:
-        return state
-
-    def sleep(self, state: FSRSState, now: Array, params: FSRSParams) -> FSRSState:
-        return state
 
 
 FSRS = FSRSLearner()

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .base import WithoutSleep
 from ..core import Array, check_range, pytree_dataclass
 from .exposure import (common_params, draw_grade, elapsed_since, get, prior_exposure, put,
                        validate_common)
@@ -96,7 +97,7 @@ def reddy_params(**common) -> HLRParams:
                           half_life_max=1e9, **common)
 
 
-class HLRLearner:
+class HLRLearner(WithoutSleep):
     """HLR learner: the learner protocol over :class:`HLRState`."""
 
     name = "hlr"
@@ -155,11 +156,6 @@ class HLRLearner:
         )
         return grade, state
 
-    def elapse(self, state: HLRState, now: Array, params: HLRParams) -> HLRState:
-        return state
-
-    def sleep(self, state: HLRState, now: Array, params: HLRParams) -> HLRState:
-        return state
 
 
 HLR = HLRLearner()

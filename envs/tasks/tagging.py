@@ -23,6 +23,8 @@ NO_EVENT = -1e9
 class TaggingConfig(ReviewConfig):
     """Static config of Tagging-v0 (fixes shapes; hashable)."""
 
+    n_items: int = 20  # items to learn
+    n_days: int = 7  # a week's course: one event tags a larger share of the learning than in 30 days
     learner: str = "brain"  # memory model: needs dopamine tagging (``reward_event``): the brain learner
     reward_budget: int = 10  # reward/novelty events the tutor may deliver per episode
 
@@ -64,8 +66,9 @@ class TaggingEnv(ReviewEnv):
     rewards lose their effect) is captured by every item still tagged (studied within the tag
     window, ~1.5 h) and, while the dopamine pool lasts (~1 h), by items studied next; captured
     salience raises the item's consolidation at the next sleep. Defaults differ from Review-v0 in
-    ``learner="brain"`` and 30-minute slots (a 5-hour daily session), so the tag window spans a few
-    slots rather than the whole session, and timing matters.
+    ``learner="brain"``, 20 items over 7 days (so 10 events touch a fair share of the learning) and
+    30-minute slots (a 5-hour daily session), so the tag window spans a few slots rather than the
+    whole session, and timing matters.
 
     - **Observation** ``Box(float32, (N * 5 + 6,))``: Review-v0's (per item: days since last review,
       reviews, lapses, last grade, seen; globals: progress, slot of the day, last step's grade, its
