@@ -205,10 +205,10 @@ class AutoReset:
     """Wraps an env so that ``step`` resets finished episodes (for PureJaxRL-style loops).
 
     Two ways to step a batch. :meth:`step_batch` is the fast path for fixed-horizon tasks: it
-    assumes a batch of envs whose episodes end together and decides the reset once per batch (one
-    ``lax.cond``). :meth:`step` resets each env whose episode ended (correct for any batch; vmap
-    it): the reset runs through :func:`cond_any`, so under ``vmap`` it is computed only on steps
-    where some env ended. The terminal observation is returned in ``info["final_obs"]``.
+    assumes a batch of envs whose episodes end together and resets the whole batch (one
+    ``lax.cond``). :meth:`step_some` resets exactly the envs whose episode ended (correct for any
+    batch; the Gymnasium and SB3 vector envs use it); :meth:`step` is the same for one env. The
+    terminal observation is returned in ``info["final_obs"]``.
     """
 
     def __init__(self, env: Environment):
@@ -221,22 +221,37 @@ class AutoReset:
         return self.env.reset(key, params)
 
     def step(self, key, state, action, params=None):
-        """Per-env auto-reset (works for any batching; vmap it for a batch)."""
+        """Per-env auto-reset of one env (a batch of one through :meth:`step_some`)."""
+        add = lambda x: jnp.expand_dims(x, 0)  # noqa: E731
+        obs, state, reward, terminated, truncated, info = self.step_some(
+            add(key), jax.tree.map(add, state), add(jnp.asarray(action)), params)
+        return jax.tree.map(lambda x: x[0], (obs, state, reward, terminated, truncated, info))
+
+    def step_some(self, keys, states, actions, params=None, *, params_axis=None):
+        """Batched step (vmapped over the leading axis) that resets exactly the envs whose episode
+        ended, for batches whose episodes do not end together. The reset is computed (for the
+        whole batch, then selected per env) inside one ``lax.cond`` on "some env ended", so steps
+        where none did cost nothing extra.
+        """
         params = self.env.default_params if params is None else params
-        key_step, key_reset = jax.random.split(key)
-        obs, state, reward, terminated, truncated, info = self.env.step(key_step, state, action, params)
+        fold = jax.vmap(jax.random.fold_in, in_axes=(0, None))
+        step = jax.vmap(self.env.step, in_axes=(0, 0, 0, params_axis))
+        obs, states, reward, terminated, truncated, info = step(fold(keys, 0), states, actions, params)
         done = jnp.logical_or(terminated, truncated)
-        reset = self.env.reset
+        reset = jax.vmap(self.env.reset, in_axes=(0, params_axis))
 
-        def do_reset(key, params, obs, state):
-            return reset(key, params)
+        def reset_done(carry):
+            obs, states = carry
+            new_obs, new_states = reset(fold(keys, 1), params)
 
-        def keep(key, params, obs, state):
-            return obs, state
+            def pick(new, old):
+                return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), new, old)
 
-        next_obs, state = cond_any(done, do_reset, keep, key_reset, params, obs, state)
+            return pick(new_obs, obs), jax.tree.map(pick, new_states, states)
+
+        next_obs, states = jax.lax.cond(jnp.any(done), reset_done, lambda carry: carry, (obs, states))
         info = dict(info, final_obs=obs)
-        return next_obs, state, reward, terminated, truncated, info
+        return next_obs, states, reward, terminated, truncated, info
 
     def step_batch(self, keys, states, actions, params=None, *, params_axis=None):
         """Batched step (vmapped over the leading axis) with one ``lax.cond`` for the reset.

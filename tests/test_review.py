@@ -174,3 +174,22 @@ def test_auto_reset_batch_and_per_env():
     for t in range(2):
         obs1, state1, r, te, tr, inf = step(jax.random.key(t), state1, 0, params)
     assert int(state1.step) == 0 and bool(te)
+
+
+def test_auto_reset_step_some_resets_only_the_envs_that_ended():
+    env, params = studygym.make("Review-v0", n_items=3, n_days=1, slots_per_day=2)
+    wrapped = AutoReset(env)
+    keys = jax.random.split(jax.random.key(0), 3)
+    obs, states = jax.vmap(wrapped.reset, in_axes=(0, None))(keys, params)
+    # Stagger the batch: env 0 takes one step alone, so it ends one step before the others.
+    _, first, *_ = wrapped.step(jax.random.key(9), jax.tree.map(lambda x: x[0], states), 0, params)
+    states = jax.tree.map(lambda all_, one: all_.at[0].set(one), states, first)
+    step_some = jax.jit(wrapped.step_some)
+    obs, states, reward, term, trunc, info = step_some(jax.random.split(jax.random.key(1), 3), states,
+                                                       jnp.zeros(3, jnp.int32), params)
+    assert term.tolist() == [True, False, False]
+    assert states.step.tolist() == [0, 1, 1], "only the env that ended was reset"
+    assert float(info["final_obs"][0, 1]) == 2.0 and float(obs[0, 1]) == 0.0
+    obs, states, reward, term, trunc, info = step_some(jax.random.split(jax.random.key(2), 3), states,
+                                                       jnp.zeros(3, jnp.int32), params)
+    assert term.tolist() == [False, True, True] and states.step.tolist() == [1, 0, 0]
