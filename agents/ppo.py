@@ -66,7 +66,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from studygym.envs.core import AutoReset, Box, Discrete, check_positive_int, check_range
+from studygym.envs.core import AutoReset, Box, Discrete, check_positive_int, check_range, split_item_obs
 from studygym.files import check_writable
 from studygym.sharding import batch_mesh, constrain_batch
 
@@ -246,7 +246,7 @@ def history_update(spec: NetSpec, history: History, obs: jax.Array) -> History:
     interval of its previous ``days_since``; its new ``last_grade`` is the outcome."""
     if not spec.history_columns:
         return history
-    items = obs[: spec.n_items * spec.n_item_features].reshape(spec.n_items, spec.n_item_features)
+    items, _ = split_item_obs(obs, (spec.n_items, spec.n_item_features, spec.n_globals))
     col_since, col_reviews, col_grade, _ = spec.history_columns
     reviews, grade = items[:, col_reviews], items[:, col_grade]
     reviewed = reviews > history.prev_reviews
@@ -269,12 +269,12 @@ def network_input(spec: NetSpec, history: History, obs: jax.Array):
     obs = jnp.asarray(obs, jnp.float32)
     if spec.kind != "items":
         return symlog(obs)
-    n, f = spec.n_items, spec.n_item_features
-    items = symlog(obs[: n * f].reshape(n, f))
+    items, glob = split_item_obs(obs, (spec.n_items, spec.n_item_features, spec.n_globals))
+    items = symlog(items)
     if spec.history_columns:
         extra = jnp.stack([history.last_interval, history.longest_recalled, history.streak], axis=-1)
         items = jnp.concatenate([items, symlog(extra)], axis=-1)
-    return items, symlog(obs[n * f:])
+    return items, symlog(glob)
 
 
 # ----------------------------------------------------------------------------------------------

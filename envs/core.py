@@ -279,6 +279,41 @@ class AutoReset:
         return new_obs, new_states, reward, terminated, truncated, info
 
 
+# ----------------------------------------------------------------------------------------------
+# Item-env observations: N items x F features, then G globals, feature-major
+# ----------------------------------------------------------------------------------------------
+#
+# Every env with an ``obs_layout`` (N, F, G) lays its observation out feature-major: F contiguous
+# blocks of N values (feature 0 of every item, then feature 1, ...), then the G globals. Each block
+# is one contiguous write, where an item-major (N, F) interleave writes with a stride of F (about
+# 1.3x slower steps at 8192 learners on a 2-core CPU). Read it with :func:`split_item_obs`.
+
+
+def item_obs(columns, globals_: Array) -> Array:
+    """The observation from F per-item feature columns (each shape (N,)) and the globals (G,)."""
+    return jnp.concatenate([jnp.asarray(c, jnp.float32) for c in columns] + [jnp.asarray(globals_, jnp.float32)])
+
+
+def split_item_obs(obs: Array, layout: tuple[int, int, int]) -> tuple[Array, Array]:
+    """``(items, globals)`` of an observation (or a batch, leading axes kept): ``items[..., i, f]``
+    is feature ``f`` of item ``i``, shape (..., N, F); ``globals`` (..., G)."""
+    n, f = int(layout[0]), int(layout[1])
+    obs = jnp.asarray(obs)
+    items = obs[..., : n * f].reshape(obs.shape[:-1] + (f, n))
+    return jnp.swapaxes(items, -1, -2), obs[..., n * f:]
+
+
+def item_obs_index(layout: tuple[int, int, int], item: int, feature: int) -> int:
+    """Flat index of ``feature`` of ``item`` in an observation with this layout."""
+    return int(feature) * int(layout[0]) + int(item)
+
+
+def item_obs_high(item_high, n_items: int, global_high) -> np.ndarray:
+    """Upper bounds of an item observation: ``item_high`` (F,) for every item, then the globals."""
+    return np.concatenate([np.repeat(np.asarray(item_high, np.float32), n_items),
+                           np.asarray(global_high, np.float32)]).astype(np.float32)
+
+
 def time_days(step: Array, steps_per_day: int, slot_days: Array, day_length: Array) -> Array:
     """Real time in days at an integer step: ``day * day_length + slot * slot_days``.
 
@@ -348,4 +383,5 @@ def pow1p(x: Array, c: Array) -> Array:
 __all__ = [
     "Array", "PRNGKey", "pytree_dataclass", "static_dataclass", "check_range", "check_positive_int",
     "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "cond_any", "fast_pow", "pow1p",
+    "item_obs", "split_item_obs", "item_obs_index", "item_obs_high",
 ]

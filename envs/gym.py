@@ -264,18 +264,20 @@ class BatchedCore:
         batched_reset = jax.vmap(env.reset, in_axes=(0, None))
         batched_step = AutoReset(env).step_some  # per-env same-step reset
 
-        def reset(keys):
-            split = jax.vmap(jax.random.split)(keys)
+        # Keys travel between calls as raw key data (uint32): typed key arrays cost Python time
+        # on every call (wrapping and checking the outputs).
+        def reset(key_data):
+            split = jax.vmap(jax.random.split)(jax.random.wrap_key_data(key_data))
             obs, state = batched_reset(split[:, 1], params)
-            return split[:, 0], obs, state
+            return jax.random.key_data(split[:, 0]), obs, state
 
-        def step(keys, state, actions):
-            split = jax.vmap(jax.random.split)(keys)
+        def step(key_data, state, actions):
+            split = jax.vmap(jax.random.split)(jax.random.wrap_key_data(key_data))
             next_obs, state, reward, terminated, truncated, info = batched_step(split[:, 1], state, actions, params)
             final_obs = info.pop("final_obs")
-            return split[:, 0], state, (next_obs, reward, terminated, truncated), info, final_obs
+            return jax.random.key_data(split[:, 0]), state, (next_obs, reward, terminated, truncated), info, final_obs
 
-        keys0 = jax.ShapeDtypeStruct((n_envs,), jax.eval_shape(jax.random.key, 0).dtype)
+        keys0 = jax.eval_shape(lambda: jax.random.key_data(jax.random.split(jax.random.key(0), n_envs)))
         keys, _, state = jax.eval_shape(reset, keys0)
         actions0 = jnp.zeros((n_envs, *self.single_action_space.shape), jnp.asarray(self.single_action_space.sample()).dtype)
         # Per step, one host copy of (obs, reward, terminated, truncated); info and the final
@@ -289,11 +291,13 @@ class BatchedCore:
             return (keys, state), self._packer.pack(out), info, final_obs
 
         self._reset = jax.jit(reset)
-        self._step = jax.jit(packed_step)
-        self.state = None  # (keys, env states)
+        # The carry is donated: the step updates the per-item records in place instead of copying
+        # the batch's state every call.
+        self._step = jax.jit(packed_step, donate_argnums=0)
+        self.state = None  # (key data, env states)
 
     def reset(self, seeds: list[int]) -> np.ndarray:
-        keys = jnp.stack([jax.random.key(int(s)) for s in seeds])
+        keys = jnp.stack([jax.random.key_data(jax.random.key(int(s))) for s in seeds])
         keys, obs, state = self._reset(keys)
         self.state = (keys, state)
         return np.array(obs)  # a writable copy (SB3 hands it to torch)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import studygym
+from studygym.envs.core import split_item_obs
 from studygym.envs.tasks.curriculum import ORDERS
 from studygym.harness import evaluate
 
@@ -78,7 +79,7 @@ def test_curriculum_features_track_prerequisites_and_cluster_mates():
     cluster = np.asarray(state.learner.cluster)
     child = int(np.flatnonzero(prerequisite >= 0)[0])
     parent = int(prerequisite[child])
-    items = lambda o: np.asarray(o)[: 12 * 9].reshape(12, 9)
+    items = lambda o: np.asarray(split_item_obs(o, env.obs_layout)[0])
     assert items(obs)[child, 5:8].tolist() == [1.0, 0.0, 0.0]
     assert items(obs)[:, 8].max() == 0.0
     obs, state, *_ = env.step(jax.random.key(0), state, parent, params)

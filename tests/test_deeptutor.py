@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import studygym
+from studygym.envs.core import split_item_obs
 from studygym.envs.tasks.deeptutor import DeepTutorConfig, DeepTutorEnv
 from studygym.harness import evaluate
 from studygym.smoke import smoke
@@ -34,7 +35,7 @@ def test_setup_is_the_papers(env_id, learner):
     obs, state = env.reset(jax.random.key(0), params)
     recall = env.learner.recall_prob(state.learner, env.time(state.step, params), params.learner)
     assert np.all(np.asarray(recall) > 0) and np.all(np.asarray(recall) <= 1)
-    assert float(obs[4::5][:30].sum()) == 0.0  # ...but the tutor's record starts empty
+    assert float(split_item_obs(obs, env.obs_layout)[0][:, 4].sum()) == 0.0  # ...but the tutor's record starts empty
 
 
 def test_reward_is_the_papers_recall_level_or_log_likelihood():

@@ -11,6 +11,7 @@ import pytest
 import studygym
 from studygym.agents import ppo
 from studygym.agents.policy import Policy
+from studygym.envs.core import item_obs, item_obs_index, split_item_obs
 from studygym.harness import evaluate, summarize
 
 SMALL = {"n_items": 10, "slots_per_day": 5, "n_days": 10}
@@ -80,7 +81,8 @@ def test_item_scorer_is_permutation_equivariant(untrained_tiny):
     obs = random_obs(jax.random.key(1), env, params)
     n, f = spec.n_items, spec.n_item_features
     perm = jnp.array([3, 0, 4, 1, 2])
-    permuted = jnp.concatenate([obs[: n * f].reshape(n, f)[perm].reshape(-1), obs[n * f:]])
+    items, glob = split_item_obs(obs, env.obs_layout)
+    permuted = item_obs(list(items[perm].T), glob)
     forward = jax.jit(lambda o: ppo.apply_network(spec, net, ppo.network_input(spec, ppo.history_init(spec), o)))
     logits, _, value = forward(obs)
     logits_p, _, value_p = forward(permuted)
@@ -158,7 +160,7 @@ def test_history_records_intervals_recalls_and_lapses():
     # Item 0 now and then (every 3rd slot), else rest: its interval grows with the gap.
     for t in range(24):
         action = 0 if t % 3 == 0 else 3
-        interval = float(obs[days_since_col])
+        interval = float(obs[item_obs_index(env.obs_layout, 0, days_since_col)])
         reviewed_before = float(history.prev_reviews[0]) > 0
         obs, state, *_ = step(jax.random.fold_in(jax.random.key(1), t), state, action, params)
         history = ppo.history_update(spec, history, obs)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import studygym
-from studygym.envs.core import AutoReset
+from studygym.envs.core import AutoReset, item_obs_index, split_item_obs
 
 
 def rollout(env, params, key, actions):
@@ -107,7 +107,7 @@ def test_episode_metrics_and_reward_accounting():
     assert 0 < info["retention_delayed"] < info["knowledge_final"] <= 1
     assert 0 < info["knowledge_auc"] <= 1
     # per-item observation columns: reviews, lapses, seen
-    items = out[-1][0][: 4 * 5].reshape(4, 5)
+    items, _ = split_item_obs(out[-1][0], env.obs_layout)
     np.testing.assert_array_equal(items[:, 1], [2, 2, 2, 2])
     np.testing.assert_array_equal(items[:, 4], [1, 1, 1, 1])
     assert info["successes"] <= info["retrievals"] == 4
@@ -169,7 +169,8 @@ def test_auto_reset_batch_and_per_env():
         obs, states, reward, term, trunc, info = step_batch(jax.random.split(jax.random.key(t), 4), states, jnp.zeros(4, jnp.int32), params)
     assert bool(term.all())
     assert int(states.step.max()) == 0, "the whole batch was reset"
-    assert float(info["final_obs"][:, 1].min()) == 2.0, "final obs keeps the finished episode (2 reviews of item 0)"
+    reviews_0 = item_obs_index(env.obs_layout, 0, 1)  # item 0's review count
+    assert float(info["final_obs"][:, reviews_0].min()) == 2.0, "final obs keeps the finished episode (2 reviews of item 0)"
     obs1, state1 = wrapped.reset(keys[0], params)
     for t in range(2):
         obs1, state1, r, te, tr, inf = step(jax.random.key(t), state1, 0, params)
@@ -189,7 +190,8 @@ def test_auto_reset_step_some_resets_only_the_envs_that_ended():
                                                        jnp.zeros(3, jnp.int32), params)
     assert term.tolist() == [True, False, False]
     assert states.step.tolist() == [0, 1, 1], "only the env that ended was reset"
-    assert float(info["final_obs"][0, 1]) == 2.0 and float(obs[0, 1]) == 0.0
+    reviews_0 = item_obs_index(env.obs_layout, 0, 1)
+    assert float(info["final_obs"][0, reviews_0]) == 2.0 and float(obs[0, reviews_0]) == 0.0
     obs, states, reward, term, trunc, info = step_some(jax.random.split(jax.random.key(2), 3), states,
                                                        jnp.zeros(3, jnp.int32), params)
     assert term.tolist() == [False, True, True] and states.step.tolist() == [1, 0, 0]

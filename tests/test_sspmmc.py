@@ -10,6 +10,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import studygym
 from studygym.agents.schedulers.sspmmc import (AnkiIntervalScheduler, HalfLifeScheduler, SSPMMCScheduler,
                                                ThresholdIntervalScheduler, make_sspmmc_policy, solved_chain)
+from studygym.envs.core import split_item_obs
 from studygym.envs.gym import StudyGymEnv
 from studygym.envs.learners import dhp
 from studygym.harness import evaluate
@@ -71,7 +72,7 @@ def test_policies_read_intervals_from_the_observation():
     env, params = studygym.make("SSPMMC-DHP-v0", **SMALL)
     obs, state = jax.jit(env.reset)(jax.random.key(0), params)
     b = env.config.batch_size
-    new = np.asarray(obs[: b * 7]).reshape(b, 7)
+    new = np.asarray(split_item_obs(obs, env.obs_layout)[0])
     d0 = new[:, 2]
     h0 = np.asarray(dhp.start_half_life(jnp.asarray(d0)))
     action, _ = HalfLifeScheduler(env).act(jax.random.key(1), (), obs)

@@ -23,7 +23,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from studygym.envs.core import Array, check_range, pytree_dataclass
+from studygym.envs.core import Array, check_range, pytree_dataclass, split_item_obs
 
 ITEM_COLUMNS = ("days_since_review", "reviews", "lapses", "last_grade", "seen")
 GLOBAL_COLUMNS = ("progress", "slot_of_day", "last_step_grade", "last_step_recalled")
@@ -123,8 +123,7 @@ class ObsScheduler:
     def view(self, obs: Array) -> ObsView:
         n = self.n_items
         obs = jnp.asarray(obs, jnp.float32)
-        items = obs[: n * self.n_item_features].reshape(n, self.n_item_features)
-        glob = obs[n * self.n_item_features:]
+        items, glob = split_item_obs(obs, (n, self.n_item_features, 0))
         col = {c: items[:, i] for i, c in enumerate(ITEM_COLUMNS)}
         g = {c: glob[i] for i, c in enumerate(GLOBAL_COLUMNS)}
         # The step counter is exactly progress * max_steps (an integer) up to float32 rounding.

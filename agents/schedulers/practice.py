@@ -76,7 +76,7 @@ class PracticePolicy:
         self.n_skills, _, _ = env.skill_layout
         self.n_levels = env.config.n_levels
         self.trials_per_day = env.config.trials_per_day
-        # Index of last_step_success in the observation (after the K x F skill block and 2 globals).
+        # Index of last_step_success in the observation (after the K x F skill features and 2 globals).
         k, f, _ = env.skill_layout
         self.success_index = k * f + 2
 

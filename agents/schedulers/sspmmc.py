@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from studygym.envs.core import Array, pytree_dataclass
+from studygym.envs.core import Array, pytree_dataclass, split_item_obs
 from studygym.envs.learners import dhp as dhp_maths
 
 from .base import check_kwarg
@@ -188,7 +188,7 @@ class DHPIntervalPolicy:
         return {}
 
     def view(self, obs: Array) -> WordsView:
-        words = jnp.asarray(obs, jnp.float32)[: self.batch * self.n_features].reshape(self.batch, self.n_features)
+        words, _ = split_item_obs(jnp.asarray(obs, jnp.float32), (self.batch, self.n_features, 0))
         return WordsView(new=words[:, 1] > 0.5, difficulty=jnp.maximum(words[:, 2], 1.0),
                          half_life=jnp.maximum(words[:, 3], dhp_maths.HALF_LIFE_MIN), days_since_review=words[:, 4],
                          reps=words[:, 5], lapses=words[:, 6])

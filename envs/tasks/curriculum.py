@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import Array, Box, check_positive_int, check_range, static_dataclass
+from ..core import Array, Box, check_positive_int, check_range, item_obs, static_dataclass
 from .review import ITEM_FEATURES, ReviewConfig, ReviewEnv, ReviewParams, ReviewState
 
 #: Per-item features appended after Review-v0's five (what a course designer's app knows).
@@ -100,7 +100,7 @@ class CurriculumEnv(ReviewEnv):
     The same reset key gives the same learner and the same graph under every order (per-item
     traits follow the node), so orders are compared on paired learners.
 
-    - **Observation** ``Box(float32, (N * 9 + 4,))``: per item (row-major ``(N, 9)``) Review-v0's
+    - **Observation** ``Box(float32, (N * 9 + 4,))``: per item (feature-major: 9 blocks of N) Review-v0's
       five features (days since review, reviews, lapses, last grade, seen) then
       ``has_prerequisite``, ``prerequisite_seen`` (1 when the item has none),
       ``prerequisite_recalled`` (its prerequisite's last grade was a success; 1 when none) and
@@ -148,9 +148,8 @@ class CurriculumEnv(ReviewEnv):
     def observation_space(self, params: ReviewParams | None = None) -> Box:
         base = super().observation_space(params)
         n, f = self.config.n_items, len(ITEM_FEATURES)
-        items = base.high[: n * f].reshape(n, f)
-        extra = np.ones((n, len(CURRICULUM_FEATURES)), np.float32)
-        high = np.concatenate([np.concatenate([items, extra], axis=1).reshape(-1), base.high[n * f:]])
+        extra = np.ones(n * len(CURRICULUM_FEATURES), np.float32)  # feature-major: appended blocks
+        high = np.concatenate([base.high[: n * f], extra, base.high[n * f:]])
         return Box(0.0, high, (high.size,))
 
     def curriculum(self, key: Array) -> tuple[Array, Array, Array]:
@@ -191,9 +190,8 @@ class CurriculumEnv(ReviewEnv):
         prerequisite_recalled = jnp.where(has, state.last_grade[parent] > 1, True)
         mates = (cluster[:, None] == cluster[None, :]) & ~jnp.eye(n, dtype=bool)
         cluster_seen = jnp.sum(mates & seen[None, :], axis=1) / jnp.maximum(jnp.sum(mates, axis=1), 1)
-        extra = jnp.stack([has, prerequisite_seen, prerequisite_recalled, cluster_seen], axis=-1).astype(jnp.float32)
-        items = jnp.concatenate([base[: n * f].reshape(n, f), extra], axis=1)
-        return jnp.concatenate([items.reshape(-1), base[n * f:]])
+        # Feature-major: the extra features are further blocks of N after Review-v0's.
+        return item_obs([base[: n * f], has, prerequisite_seen, prerequisite_recalled, cluster_seen], base[n * f:])
 
 
 __all__ = ["CurriculumConfig", "CurriculumEnv", "CURRICULUM_FEATURES", "ORDERS", "random_curriculum",

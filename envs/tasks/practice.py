@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core import (Array, Box, Discrete, Environment, check_positive_int, check_range, cond_any,
-                    pytree_dataclass, static_dataclass, time_days)
+                    item_obs, item_obs_high, pytree_dataclass, static_dataclass, time_days)
 from ..learners import delayed_recall
 from ..learners.skill import SKILL, SkillParams, skill_params
 
@@ -93,7 +93,7 @@ class PracticeEnv(Environment[PracticeState, PracticeParams]):
     and teaches most near 85% success (Wilson et al. 2019), little when too easy or too hard.
 
     - **Observation** ``Box(float32, (K * 8 + 4,))``: what a tutor sees, never the proficiency.
-      Per skill (row-major ``(K, 8)``): trials so far, successes, last level practised + 1 (0 never),
+      Per skill (feature-major: 8 blocks of K): trials so far, successes, last level practised + 1 (0 never),
       last outcome (1 success), last response time (s), running averages of outcome and response
       time (weight 0.2 on the newest trial), days since last practice (0 if never). Then 4 globals:
       course progress ``step / (trials_per_day * n_days)``, trial of the day ``/ trials_per_day``,
@@ -201,7 +201,8 @@ class PracticeEnv(Environment[PracticeState, PracticeParams]):
     # -- spaces --------------------------------------------------------------------------------
     @property
     def skill_layout(self) -> tuple[int, int, int]:
-        """(skills, per-skill features, global features): obs[:K*F].reshape(K, F) are the skills."""
+        """(skills, per-skill features, global features): ``obs[:K*F].reshape(F, K)`` are the skill
+        features (feature-major, as every item env), ``obs[K*F:]`` the globals."""
         return self.config.n_skills, len(SKILL_FEATURES), len(GLOBAL_FEATURES)
 
     def observation_space(self, params: PracticeParams | None = None) -> Box:
@@ -209,8 +210,7 @@ class PracticeEnv(Environment[PracticeState, PracticeParams]):
         steps = float(self.max_steps)
         skill_high = np.array([steps, steps, cfg.n_levels, 1.0, MAX_RT_SECONDS, 1.0, MAX_RT_SECONDS,
                                cfg.n_days + 1.0], np.float32)
-        high = np.concatenate([np.tile(skill_high, cfg.n_skills), np.array([1.0, 1.0, 1.0, MAX_RT_SECONDS],
-                                                                            np.float32)])
+        high = item_obs_high(skill_high, cfg.n_skills, [1.0, 1.0, 1.0, MAX_RT_SECONDS])
         return Box(0.0, high, (high.size,))
 
     def action_space(self, params: PracticeParams | None = None) -> Discrete:
@@ -338,14 +338,12 @@ class PracticeEnv(Environment[PracticeState, PracticeParams]):
         now = self.time(state.step, params)
         practised = state.trials > 0
         since = jnp.where(practised, now - state.last_time, 0.0)
-        skills = jnp.stack(
-            [state.trials.astype(jnp.float32), state.successes.astype(jnp.float32),
-             state.last_level.astype(jnp.float32), state.last_success, state.last_rt, state.recent_success,
-             state.recent_rt, since], axis=-1)
+        columns = [state.trials, state.successes, state.last_level, state.last_success, state.last_rt,
+                   state.recent_success, state.recent_rt, since]
         progress = state.step.astype(jnp.float32) / self.max_steps
         slot = (state.step % cfg.trials_per_day).astype(jnp.float32) / cfg.trials_per_day
         glob = jnp.stack([progress, slot, state.last_step_success, state.last_step_rt])
-        return jnp.concatenate([skills.reshape(-1), glob])
+        return item_obs(columns, glob)
 
 
 class _TestView:

@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import (Array, Box, Discrete, Environment, check_positive_int, check_range, cond_any,
-                    pytree_dataclass, static_dataclass, time_days)
+from ..core import (Array, Box, Discrete, Environment, check_positive_int, check_range, cond_any, item_obs,
+                    item_obs_high, pytree_dataclass, static_dataclass, time_days)
 from ..learners import delayed_recall, get_learner
 
 #: Seconds per review by (phase, grade): rows learning (first exposure), review, relearning (after a
@@ -78,11 +78,13 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
     its first study. The simulated learner (FSRS-6 by default; ``learner="..."`` for others)
     answers with a grade: recall succeeds with the learner's hidden recall probability.
 
-    - **Observation** ``Box(float32, (N * 5 + 4,))``: per item (row-major ``(N, 5)``) the days since
-      its last review (0 if unseen), its review count, lapse count, last grade (0 unseen, 1 Again ..
-      4 Easy) and a seen flag; then 4 globals: course progress ``step / (slots_per_day * n_days)``,
+    - **Observation** ``Box(float32, (N * 5 + 4,))``: 5 per-item features, feature-major (5 blocks
+      of N: ``obs[f * N + i]`` is feature f of item i): the days since its last review (0 if
+      unseen), its review count, lapse count, last grade (0 unseen, 1 Again .. 4 Easy) and a seen
+      flag; then 4 globals: course progress ``step / (slots_per_day * n_days)``,
       slot of the day ``/ slots_per_day``, last step's grade (0 rest) and whether it was recalled.
-      What a real app knows; never the hidden memory. ``env.obs_layout`` gives the split.
+      What a real app knows; never the hidden memory. ``env.obs_layout`` gives the split and
+      ``studygym.envs.core.split_item_obs(obs, env.obs_layout)`` the ``(N, 5)`` items.
     - **Action** ``Discrete(N + 1)``: an item index, or ``N`` to rest. Inside ``jit`` an
       out-of-range action rests and sets ``info["invalid_action"]``; the Gymnasium adapter raises.
     - **Reward**: gain in knowledge (mean recall probability over items, evaluated at the next
@@ -169,7 +171,8 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
     # -- spaces --------------------------------------------------------------------------------
     @property
     def obs_layout(self) -> tuple[int, int, int]:
-        """(n_items, item features, global features): obs[:N*F].reshape(N, F) are the items."""
+        """(n_items, item features, global features): ``obs[:N*F].reshape(F, N)`` are the item
+        features (feature-major), ``obs[N*F:]`` the globals; see :func:`~studygym.envs.core.split_item_obs`."""
         return self.config.n_items, len(ITEM_FEATURES), len(GLOBAL_FEATURES)
 
     @property
@@ -183,7 +186,7 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         cfg = self.config
         horizon = float(np.max(np.asarray(self.day_length(params)))) * (cfg.n_days + 1)
         item_high = np.array([horizon, self.max_steps, self.max_steps, 4.0, 1.0], np.float32)
-        high = np.concatenate([np.tile(item_high, cfg.n_items), np.array([1.0, 1.0, 4.0, 1.0], np.float32)])
+        high = item_obs_high(item_high, cfg.n_items, [1.0, 1.0, 4.0, 1.0])
         return Box(0.0, high, (high.size,))
 
     def action_space(self, params: ReviewParams | None = None) -> Discrete:
@@ -303,11 +306,9 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         now = self.time(state.step, params)
         seen = state.reviews > 0
         since = jnp.where(seen, now - state.last_time, 0.0)
-        items = jnp.stack(
-            [since, state.reviews.astype(jnp.float32), state.lapses.astype(jnp.float32),
-             state.last_grade.astype(jnp.float32), seen.astype(jnp.float32)], axis=-1)
+        columns = [since, state.reviews, state.lapses, state.last_grade, seen]
         progress = state.step.astype(jnp.float32) / self.max_steps
         slot = (state.step % cfg.slots_per_day).astype(jnp.float32) / cfg.slots_per_day
         last = state.last_step_grade.astype(jnp.float32)
         glob = jnp.stack([progress, slot, last, (state.last_step_grade > 1).astype(jnp.float32)])
-        return jnp.concatenate([items.reshape(-1), glob])
+        return item_obs(columns, glob)

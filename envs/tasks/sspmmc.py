@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import (Array, Box, Environment, check_positive_int, check_range, pytree_dataclass,
-                    static_dataclass)
+from ..core import (Array, Box, Environment, check_positive_int, check_range, item_obs,
+                    item_obs_high, pytree_dataclass, static_dataclass)
 from ..learners import dhp
 from ..learners.dhp import DHPParams, DHPState
 from .deck import first_true
@@ -110,7 +110,7 @@ class SSPMMCEnv(Environment[SSPMMCState, SSPMMCParams]):
     At default params the buffers (201 reviews, 101 new words) never bind: the budget does.
 
     - **Observation** ``Box(float32, (B * 7 + 4,))``, ``B = review_limit + new_per_day``: for each
-      of today's words (row-major ``(B, 7)``; due words first, then new, empty slots all zero)
+      of today's words (feature-major: 7 blocks of B; due words first, then new, empty slots all zero)
       ``exists``, ``new``, the difficulty ``d`` (known to the app: d0 is the word's population
       difficulty, +2 per observed lapse), the app's half-life estimate (days; 0 if new), days since
       its last review, recalls in a row and lapses; then 4 globals: ``day / n_days``, words
@@ -200,7 +200,7 @@ class SSPMMCEnv(Environment[SSPMMCState, SSPMMCParams]):
         cfg = self.config
         slot_high = np.array([1.0, 1.0, dhp.DIFFICULTY_LIMIT, dhp.HALF_LIFE_MAX, cfg.n_days, cfg.n_days, cfg.n_days],
                              np.float32)
-        high = np.concatenate([np.tile(slot_high, cfg.batch_size), np.array([1.0, 1.0, 1.0, 2.0], np.float32)])
+        high = item_obs_high(slot_high, cfg.batch_size, [1.0, 1.0, 1.0, 2.0])
         return Box(0.0, high, (high.size,))
 
     def action_space(self, params: SSPMMCParams | None = None) -> Box:
@@ -358,7 +358,7 @@ class SSPMMCEnv(Environment[SSPMMCState, SSPMMCParams]):
         memory = state.learner
         seen = exists & memory.seen[card]
         now = state.day.astype(jnp.float32)
-        slots = jnp.stack([
+        columns = [
             exists.astype(jnp.float32),
             (exists & ~seen).astype(jnp.float32),
             jnp.where(exists, memory.difficulty[card], 0.0),
@@ -366,11 +366,11 @@ class SSPMMCEnv(Environment[SSPMMCState, SSPMMCParams]):
             jnp.where(seen, now - memory.last_review[card], 0.0),
             jnp.where(seen, state.reps[card], 0).astype(jnp.float32),
             jnp.where(seen, state.lapses[card], 0).astype(jnp.float32),
-        ], axis=-1)
+        ]
         glob = jnp.stack([
             now / cfg.n_days,
             state.n_learned.astype(jnp.float32) / n,
             state.targets_met.astype(jnp.float32) / n,
             jnp.clip(state.last_cost / params.day_cost_limit, 0.0, 2.0),
         ])
-        return jnp.concatenate([slots.reshape(-1), glob]).astype(jnp.float32)
+        return item_obs(columns, glob)
