@@ -47,6 +47,9 @@ def register_gym_env(env_id: str) -> None:
 def check_action(space: gymnasium.Space, action: Any, where: str) -> np.ndarray:
     """Return ``action`` as a numpy array, or raise ``ValueError`` saying why it is invalid."""
     if isinstance(space, gymnasium.spaces.Discrete):
+        if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) \
+                and 0 <= action < space.n:  # the common case, without building an array first
+            return np.int32(action)
         arr = np.asarray(action)
         if arr.shape != () or not (np.issubdtype(arr.dtype, np.integer) or
                                    (np.issubdtype(arr.dtype, np.floating) and float(arr) == int(arr))):
@@ -108,11 +111,23 @@ class Packer:
         return jnp.concatenate([jnp.ravel(leaf).astype(jnp.float32) for leaf in jax.tree.leaves(tree)])
 
     def unpack(self, flat: np.ndarray):
-        leaves = []
-        for shape, dtype, start, stop in zip(self.shapes, self.dtypes, self.offsets[:-1], self.offsets[1:]):
-            part = flat[start:stop].reshape(shape)
-            leaves.append(part.astype(dtype) if shape else dtype.type(part))
+        if not hasattr(self, "_scalar_index"):
+            self._plan()
+        scalars = iter(flat[self._scalar_index].tolist())  # one fancy-index + tolist for all scalars
+        leaves = [kind(next(scalars)) if start is None else flat[start:stop].reshape(kind).astype(dtype)
+                  for kind, dtype, start, stop in self._recipe]
         return jax.tree.unflatten(self.treedef, leaves)
+
+    def _plan(self) -> None:
+        """Per leaf: a scalar's numpy type, or an array's (shape, dtype, slice)."""
+        self._recipe, index = [], []
+        for shape, dtype, start, stop in zip(self.shapes, self.dtypes, self.offsets[:-1], self.offsets[1:]):
+            if shape:
+                self._recipe.append((shape, dtype, int(start), int(stop)))
+            else:
+                self._recipe.append((dtype.type, dtype, None, None))
+                index.append(int(start))
+        self._scalar_index = np.asarray(index, np.intp)
 
 
 class FlatCarry:
@@ -307,7 +322,7 @@ class BatchedCore:
         device arrays (fetch them only when an episode ended)."""
         if self.state is None:
             raise RuntimeError("call reset() before step()")
-        self.state, packed, info, final_obs = self._step(self.state, jnp.asarray(actions))
+        self.state, packed, info, final_obs = self._step(self.state, actions)  # numpy in: no device_put here
         obs, reward, terminated, truncated = self._packer.unpack(np.asarray(packed))
         return obs, reward, terminated, truncated, info, final_obs
 

@@ -39,7 +39,10 @@ TARGETS = {  # config -> (kind, threshold): "abs" steps/s or "ratio" over the pe
     "jax B=1024, brain learner": ("ratio", 1 / 3),  # within 3x of the FSRS learner's env-steps/s
     "gymnasium single env": ("abs", 1e4),
     "SB3 VecEnv 64 envs": ("abs", 2e5),
+    "gymnasium single env, process on 1 core": ("abs", 1e4),
+    "SB3 VecEnv 64 envs, process on 1 core": ("abs", 2e5),
 }
+ONE_CORE = ", process on 1 core"
 
 
 def steps_per_second(runners: dict, repeats: int = 3) -> dict:
@@ -257,6 +260,62 @@ def prepare_vec_env(venv, n_steps: int):
     return run, venv.num_envs * n_steps
 
 
+def adapter_rows(quick: bool, repeats: int, notes: list) -> list:
+    """The Gymnasium single env and the SB3 VecEnv, each beside its CartPole peer."""
+    import gymnasium
+
+    rows = []
+    gym_steps = 300 if quick else 3000
+    runners = {"peer": prepare_gym(gymnasium.make("CartPole-v1"), gym_steps)}
+    try:
+        import studygym  # noqa: F401  (registers studygym/* with Gymnasium)
+
+        runners["ours"] = prepare_gym(gymnasium.make("studygym/Review-v0", n_items=N_ITEMS), gym_steps)
+    except Exception as exc:  # the adapter may not exist in this tree
+        notes.append(f"gymnasium single env skipped: {type(exc).__name__}: {exc}")
+    rate = steps_per_second(runners, repeats)
+    rows.append(("gymnasium single env", rate.get("ours"), "CartPole-v1 (gymnasium.make)", rate["peer"]))
+    print(rows[-1], flush=True)
+
+    vec_steps = 30 if quick else 1000
+    runners = {}
+    try:
+        from stable_baselines3.common.vec_env import DummyVecEnv
+
+        cartpoles = DummyVecEnv([lambda: gymnasium.make("CartPole-v1")] * 64)
+        runners["peer"] = prepare_vec_env(cartpoles, vec_steps)
+    except Exception as exc:
+        notes.append(f"SB3 DummyVecEnv peer skipped: {type(exc).__name__}: {exc}")
+    try:
+        from studygym.envs.gym import StudySB3VecEnv
+
+        runners["ours"] = prepare_vec_env(StudySB3VecEnv("Review-v0", n_envs=64, seed=0, n_items=N_ITEMS), vec_steps)
+    except Exception as exc:
+        notes.append(f"SB3 VecEnv skipped: {type(exc).__name__}: {exc}")
+    rate = steps_per_second(runners, repeats)
+    rows.append(("SB3 VecEnv 64 envs", rate.get("ours"), "SB3 DummyVecEnv, 64 x CartPole-v1", rate.get("peer")))
+    print(rows[-1], flush=True)
+
+    return rows
+
+
+def adapter_rows_on_one_core(notes: list) -> list:
+    """The adapter rows again in a child process pinned to one CPU core (``sched_setaffinity``
+    before JAX starts, so XLA's thread pool has one thread on that core)."""
+    import json
+    import subprocess
+
+    if not hasattr(os, "sched_setaffinity"):
+        notes.append("one-core adapter rows skipped: no sched_setaffinity on this platform")
+        return []
+    out = subprocess.run([sys.executable, __file__, "--adapters-on-one-core"], capture_output=True, text=True)
+    if out.returncode != 0:
+        notes.append(f"one-core adapter rows failed: {out.stderr.strip().splitlines()[-1:]}")
+        return []
+    rows = json.loads(out.stdout.strip().splitlines()[-1])
+    return [(config + ONE_CORE, ours, peer_name, peer) for config, ours, peer_name, peer in rows]
+
+
 # ----------------------------------------------------------------------------------------------
 # Report
 # ----------------------------------------------------------------------------------------------
@@ -297,7 +356,15 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="few steps and small batches (CI smoke)")
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "throughput.md"),
                         help="markdown file to write (default: results/bench/throughput.md)")
+    parser.add_argument("--adapters-on-one-core", action="store_true",
+                        help=argparse.SUPPRESS)  # internal: the child process of the one-core rows
     args = parser.parse_args(argv)
+    if args.adapters_on_one_core:
+        import json
+
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # before JAX builds its thread pool
+        print(json.dumps(adapter_rows(False, 3, [])))
+        return 0
 
     import jax
 
@@ -328,38 +395,9 @@ def main(argv=None) -> int:
             rows.append((f"jax B={batch}, brain learner", rate["ours"], "same env, FSRS learner", rate["peer"]))
             print(rows[-1], flush=True)
 
-    import gymnasium
-
-    gym_steps = 300 if args.quick else 3000
-    runners = {"peer": prepare_gym(gymnasium.make("CartPole-v1"), gym_steps)}
-    try:
-        import studygym  # noqa: F401  (registers studygym/* with Gymnasium)
-
-        runners["ours"] = prepare_gym(gymnasium.make("studygym/Review-v0", n_items=N_ITEMS), gym_steps)
-    except Exception as exc:  # the adapter may not exist in this tree
-        notes.append(f"gymnasium single env skipped: {type(exc).__name__}: {exc}")
-    rate = steps_per_second(runners, repeats)
-    rows.append(("gymnasium single env", rate.get("ours"), "CartPole-v1 (gymnasium.make)", rate["peer"]))
-    print(rows[-1], flush=True)
-
-    vec_steps = 30 if args.quick else 1000
-    runners = {}
-    try:
-        from stable_baselines3.common.vec_env import DummyVecEnv
-
-        cartpoles = DummyVecEnv([lambda: gymnasium.make("CartPole-v1")] * 64)
-        runners["peer"] = prepare_vec_env(cartpoles, vec_steps)
-    except Exception as exc:
-        notes.append(f"SB3 DummyVecEnv peer skipped: {type(exc).__name__}: {exc}")
-    try:
-        from studygym.envs.gym import StudySB3VecEnv
-
-        runners["ours"] = prepare_vec_env(StudySB3VecEnv("Review-v0", n_envs=64, seed=0, n_items=N_ITEMS), vec_steps)
-    except Exception as exc:
-        notes.append(f"SB3 VecEnv skipped: {type(exc).__name__}: {exc}")
-    rate = steps_per_second(runners, repeats)
-    rows.append(("SB3 VecEnv 64 envs", rate.get("ours"), "SB3 DummyVecEnv, 64 x CartPole-v1", rate.get("peer")))
-    print(rows[-1], flush=True)
+    rows += adapter_rows(args.quick, repeats, notes)
+    if not args.quick:
+        rows += adapter_rows_on_one_core(notes)
 
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     header = (f"_Review-v0, N = {N_ITEMS} items, random actions; best of {repeats} timed runs after warm-up, "
@@ -377,7 +415,11 @@ def main(argv=None) -> int:
         "\n- Every JAX row is one jitted call: vmap(reset), then a scan of `AutoReset.step_batch`. "
         "\"as 8 x 1024\" runs the same 8192 envs as 8 groups of 1024 in that call (`lax.map`), so a group's "
         "state and observations stay in cache; at 8192 at once, each step streams ~40 MB through memory."
-        "\n- The Gymnasium and SB3 rows pay one jitted call plus host copies per Python step.")
+        "\n- The Gymnasium and SB3 rows pay one jitted call plus host copies per Python step. XLA's CPU "
+        "runtime spreads a call's small kernels over its thread pool; on a few-core VM waking a thread on "
+        "another core costs more than the kernels. \"process on 1 core\" rows run the same measurement, "
+        "CartPole included, in a child process pinned to one core (`os.sched_setaffinity` before JAX starts, "
+        "as `taskset -c 0 python ...` does): the way to run a process that steps these adapters.")
     text = body + footnote + "\n"
     print()
     print(text)
