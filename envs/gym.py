@@ -97,6 +97,8 @@ class Packer:
 
     One device-to-host copy instead of one per leaf: per-leaf copies cost more than the step
     itself for a single env. Integer and bool leaves must fit float32 exactly (|x| < 2**24).
+    Scalar leaves come back as Python ``float``/``int``/``bool``: building a numpy scalar per leaf
+    cost more than the rest of the host side of a single-env step.
     """
 
     def __init__(self, fn, *example_args):
@@ -104,30 +106,31 @@ class Packer:
         leaves, self.treedef = jax.tree.flatten(shapes)
         self.shapes = [leaf.shape for leaf in leaves]
         self.dtypes = [np.dtype(leaf.dtype) for leaf in leaves]
-        self.sizes = [int(np.prod(shape)) for shape in self.shapes]
-        self.offsets = np.cumsum([0] + self.sizes)
+        sizes = [int(np.prod(shape)) for shape in self.shapes]
+        offsets = np.cumsum([0] + sizes)
+        # Per leaf: a scalar's Python type, or an array's (shape, dtype, slice).
+        self._recipe, index = [], []
+        for shape, dtype, start, stop in zip(self.shapes, self.dtypes, offsets[:-1], offsets[1:]):
+            if shape:
+                self._recipe.append((shape, dtype, int(start), int(stop)))
+            else:
+                kind = bool if dtype == np.bool_ else int if np.issubdtype(dtype, np.integer) else float
+                self._recipe.append((kind, dtype, None, None))
+                index.append(int(start))
+        contiguous = bool(index) and index == list(range(index[0], index[0] + len(index)))
+        self._scalar_index = slice(index[0], index[-1] + 1) if contiguous else np.asarray(index, np.intp)
 
     def pack(self, tree) -> jax.Array:
         return jnp.concatenate([jnp.ravel(leaf).astype(jnp.float32) for leaf in jax.tree.leaves(tree)])
 
-    def unpack(self, flat: np.ndarray):
-        if not hasattr(self, "_scalar_index"):
-            self._plan()
-        scalars = iter(flat[self._scalar_index].tolist())  # one fancy-index + tolist for all scalars
-        leaves = [kind(next(scalars)) if start is None else flat[start:stop].reshape(kind).astype(dtype)
+    def unpack(self, packed):
+        """The pytree from ``pack``'s output (a device array or numpy): arrays are views of one
+        fresh, writable host copy (nothing aliases device buffers), scalars Python values."""
+        flat = np.array(packed)
+        scalars = iter(flat[self._scalar_index].tolist())  # one index + tolist for all scalars
+        leaves = [kind(next(scalars)) if start is None else flat[start:stop].reshape(kind).astype(dtype, copy=False)
                   for kind, dtype, start, stop in self._recipe]
         return jax.tree.unflatten(self.treedef, leaves)
-
-    def _plan(self) -> None:
-        """Per leaf: a scalar's numpy type, or an array's (shape, dtype, slice)."""
-        self._recipe, index = [], []
-        for shape, dtype, start, stop in zip(self.shapes, self.dtypes, self.offsets[:-1], self.offsets[1:]):
-            if shape:
-                self._recipe.append((shape, dtype, int(start), int(stop)))
-            else:
-                self._recipe.append((dtype.type, dtype, None, None))
-                index.append(int(start))
-        self._scalar_index = np.asarray(index, np.intp)
 
 
 class FlatCarry:
@@ -235,7 +238,7 @@ class StudyGymEnv(gymnasium.Env):
             raise RuntimeError("call reset() before step()")
         action = check_action(self.action_space, action, self.env_id)
         self._state, packed = self._step(self._state, action)
-        obs, reward, terminated, truncated, info = self._packer.unpack(np.asarray(packed))
+        obs, reward, terminated, truncated, info = self._packer.unpack(packed)
         self._last = info
         return obs, float(reward), bool(terminated), bool(truncated), info
 
@@ -323,7 +326,7 @@ class BatchedCore:
         if self.state is None:
             raise RuntimeError("call reset() before step()")
         self.state, packed, info, final_obs = self._step(self.state, actions)  # numpy in: no device_put here
-        obs, reward, terminated, truncated = self._packer.unpack(np.asarray(packed))
+        obs, reward, terminated, truncated = self._packer.unpack(packed)
         return obs, reward, terminated, truncated, info, final_obs
 
 

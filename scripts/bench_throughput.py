@@ -39,10 +39,16 @@ TARGETS = {  # config -> (kind, threshold): "abs" steps/s or "ratio" over the pe
     "jax B=1024, brain learner": ("ratio", 1 / 3),  # within 3x of the FSRS learner's env-steps/s
     "gymnasium single env": ("abs", 1e4),
     "SB3 VecEnv 64 envs": ("abs", 2e5),
-    "gymnasium single env, process on 1 core": ("abs", 1e4),
-    "SB3 VecEnv 64 envs, process on 1 core": ("abs", 2e5),
 }
-ONE_CORE = ", process on 1 core"
+# The adapter rows are measured again in child processes run the ways a user can run them; the
+# targets hold for each. mode -> row suffix.
+CHILD_MODES = {
+    "sync": ", sync dispatch",
+    "one-core": ", process on 1 core",
+}
+for _suffix in CHILD_MODES.values():
+    TARGETS[f"gymnasium single env{_suffix}"] = TARGETS["gymnasium single env"]
+    TARGETS[f"SB3 VecEnv 64 envs{_suffix}"] = TARGETS["SB3 VecEnv 64 envs"]
 
 
 def steps_per_second(runners: dict, repeats: int = 3) -> dict:
@@ -299,21 +305,27 @@ def adapter_rows(quick: bool, repeats: int, notes: list) -> list:
     return rows
 
 
-def adapter_rows_on_one_core(notes: list) -> list:
-    """The adapter rows again in a child process pinned to one CPU core (``sched_setaffinity``
-    before JAX starts, so XLA's thread pool has one thread on that core)."""
+def adapter_rows_in_child(mode: str, notes: list) -> list:
+    """The adapter rows again in a child process run one of the :data:`CHILD_MODES` ways.
+
+    ``sync``: JAX's CPU client runs each call on the calling thread
+    (``jax.config.update("jax_cpu_enable_async_dispatch", False)`` before JAX starts). ``one-core``: the process is
+    pinned to one CPU core (``sched_setaffinity`` before JAX starts, so XLA's thread pool has one
+    thread on that core). CartPole runs in the same child.
+    """
     import json
     import subprocess
 
-    if not hasattr(os, "sched_setaffinity"):
+    if mode == "one-core" and not hasattr(os, "sched_setaffinity"):
         notes.append("one-core adapter rows skipped: no sched_setaffinity on this platform")
         return []
-    out = subprocess.run([sys.executable, __file__, "--adapters-on-one-core"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, "--adapters-child", mode], capture_output=True, text=True)
     if out.returncode != 0:
-        notes.append(f"one-core adapter rows failed: {out.stderr.strip().splitlines()[-1:]}")
+        notes.append(f"{mode} adapter rows failed: {out.stderr.strip().splitlines()[-1:]}")
         return []
     rows = json.loads(out.stdout.strip().splitlines()[-1])
-    return [(config + ONE_CORE, ours, peer_name, peer) for config, ours, peer_name, peer in rows]
+    suffix = CHILD_MODES[mode]
+    return [(config + suffix, ours, peer_name, peer) for config, ours, peer_name, peer in rows]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -356,13 +368,18 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="few steps and small batches (CI smoke)")
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "throughput.md"),
                         help="markdown file to write (default: results/bench/throughput.md)")
-    parser.add_argument("--adapters-on-one-core", action="store_true",
-                        help=argparse.SUPPRESS)  # internal: the child process of the one-core rows
+    parser.add_argument("--adapters-child", choices=sorted(CHILD_MODES),
+                        help=argparse.SUPPRESS)  # internal: the child process of adapter_rows_in_child
     args = parser.parse_args(argv)
-    if args.adapters_on_one_core:
+    if args.adapters_child:
         import json
 
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # before JAX builds its thread pool
+        if args.adapters_child == "one-core":
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # before JAX builds its thread pool
+        else:
+            import jax
+
+            jax.config.update("jax_cpu_enable_async_dispatch", False)  # before JAX builds its CPU client
         print(json.dumps(adapter_rows(False, 3, [])))
         return 0
 
@@ -397,7 +414,8 @@ def main(argv=None) -> int:
 
     rows += adapter_rows(args.quick, repeats, notes)
     if not args.quick:
-        rows += adapter_rows_on_one_core(notes)
+        for mode in CHILD_MODES:
+            rows += adapter_rows_in_child(mode, notes)
 
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     header = (f"_Review-v0, N = {N_ITEMS} items, random actions; best of {repeats} timed runs after warm-up, "
@@ -417,9 +435,13 @@ def main(argv=None) -> int:
         "state and observations stay in cache; at 8192 at once, each step streams ~40 MB through memory."
         "\n- The Gymnasium and SB3 rows pay one jitted call plus host copies per Python step. XLA's CPU "
         "runtime spreads a call's small kernels over its thread pool; on a few-core VM waking a thread on "
-        "another core costs more than the kernels. \"process on 1 core\" rows run the same measurement, "
-        "CartPole included, in a child process pinned to one core (`os.sched_setaffinity` before JAX starts, "
-        "as `taskset -c 0 python ...` does): the way to run a process that steps these adapters.")
+        "another core costs more than the kernels, and by default (asynchronous dispatch) every call "
+        "also hands the work to a pool thread and back. The suffixed rows run the same measurement, "
+        "CartPole included, in a child process: \"sync dispatch\" with "
+        "`jax.config.update(\"jax_cpu_enable_async_dispatch\", False)` before JAX starts (each call runs on the "
+        "calling thread), \"process on 1 core\" pinned to one core "
+        "(`os.sched_setaffinity` before JAX starts, as `taskset -c 0 python ...` does). Either is the way "
+        "to run a process that steps these adapters one call at a time.")
     text = body + footnote + "\n"
     print()
     print(text)

@@ -58,9 +58,12 @@ class ReviewState:
 
     learner: Any  # hidden memory state
     step: Array  # () int32 step counter; real time is derived from it
-    reviews: Array  # (N,) int32 reviews per item
-    lapses: Array  # (N,) int32 failed recalls of seen items
-    last_grade: Array  # (N,) int32 last grade per item (0 = never reviewed)
+    # The per-item counts are whole numbers stored as float32 (exact below 2**24): the
+    # observation then reads them as they are, with no conversion pass over (batch, N) arrays
+    # (at 8192 learners building the observation was half of a step's time).
+    reviews: Array  # (N,) float32 reviews per item
+    lapses: Array  # (N,) float32 failed recalls of seen items
+    last_grade: Array  # (N,) float32 last grade per item (0 = never reviewed)
     last_time: Array  # (N,) float32 time of the last review (days)
     last_step_grade: Array  # () int32 grade of the previous step (0 = rest)
     knowledge: Array  # () mean recall probability now
@@ -93,7 +96,7 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
     - **Termination**: ``terminated`` after ``slots_per_day * n_days`` steps (the course ends);
       never truncated. ``step`` does not reset; use ``AutoReset``.
     - **State** :class:`ReviewState`: the learner's hidden memory, the step counter and the app's
-      per-item history (int32/float32 arrays of shape ``(N,)``).
+      per-item history (float32 arrays of shape ``(N,)``; counts are whole numbers).
     - **Info** every step: ``knowledge``, ``grade``, ``invalid_action``, cumulative ``reviews``,
       ``study_minutes``, ``retrievals``, ``successes``; at the last step also ``knowledge_final``,
       ``knowledge_auc`` (mean knowledge over steps) and ``retention_delayed`` (mean recall
@@ -195,14 +198,14 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
     # -- dynamics ------------------------------------------------------------------------------
     def reset_env(self, key: Array, params: ReviewParams) -> tuple[Array, ReviewState]:
         n = self.config.n_items
-        zeros_i = jnp.zeros(n, jnp.int32)
+        zeros = jnp.zeros(n, jnp.float32)
         state = ReviewState(
             learner=self.learner.init(key, params.learner, n),
             step=jnp.int32(0),
-            reviews=zeros_i,
-            lapses=zeros_i,
-            last_grade=zeros_i,
-            last_time=jnp.zeros(n, jnp.float32),
+            reviews=zeros,
+            lapses=zeros,
+            last_grade=zeros,
+            last_time=zeros,
             last_step_grade=jnp.int32(0),
             knowledge=jnp.float32(0.0),
             knowledge_sum=jnp.float32(0.0),
@@ -256,9 +259,10 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         new_state = ReviewState(
             learner=learner_state,
             step=next_step,
-            reviews=state.reviews.at[target].set(reviews_item + 1, mode="drop"),
-            lapses=state.lapses.at[target].set(lapses_item + lapse.astype(jnp.int32), mode="drop"),
-            last_grade=state.last_grade.at[target].set(jnp.where(reviewed, grade, last_grade_item), mode="drop"),
+            reviews=state.reviews.at[target].set(reviews_item + 1.0, mode="drop"),
+            lapses=state.lapses.at[target].set(lapses_item + lapse.astype(jnp.float32), mode="drop"),
+            last_grade=state.last_grade.at[target].set(
+                jnp.where(reviewed, grade.astype(jnp.float32), last_grade_item), mode="drop"),
             last_time=state.last_time.at[target].set(jnp.where(reviewed, now, last_time_item), mode="drop"),
             last_step_grade=grade,
             knowledge=knowledge,
@@ -273,7 +277,7 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
             "knowledge": knowledge,
             "grade": grade,
             "invalid_action": invalid,
-            "reviews": jnp.sum(new_state.reviews),
+            "reviews": jnp.sum(new_state.reviews).astype(jnp.int32),
             "study_minutes": new_state.study_seconds / 60.0,
             "retrievals": new_state.retrievals,
             "successes": new_state.successes,
