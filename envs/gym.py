@@ -92,57 +92,100 @@ def _to_numpy_info(info: dict) -> dict:
     return {k: np.asarray(v) for k, v in info.items()}
 
 
-class Packer:
-    """Packs a pytree of small arrays into one float32 vector inside ``jit`` and unpacks on the host.
+#: XLA:CPU runs a call's kernels one after another on the calling thread when no buffer they touch
+#: is larger than 512 bytes; otherwise it spreads them over its thread pool, and on a machine with
+#: few cores the handoffs between threads cost more than the kernels of a single-env step (measured
+#: 2-3x). The single env therefore passes its carry and outputs as vectors of at most this many
+#: 32-bit words, so that a step of an env with up to 128 items stays in one thread.
+SMALL_BUFFER_WORDS = 128
 
-    One device-to-host copy instead of one per leaf: per-leaf copies cost more than the step
-    itself for a single env. Integer and bool leaves must fit float32 exactly (|x| < 2**24).
-    Scalar leaves come back as Python ``float``/``int``/``bool``: building a numpy scalar per leaf
-    cost more than the rest of the host side of a single-env step.
+
+def _groups(sizes: list[int], limit: int | None, cut: bool = True) -> list[list[tuple[int, int, int]]]:
+    """Split leaves of ``sizes`` (flat 32-bit words) into chunks of at most ``limit`` words.
+
+    Each chunk is a list of ``(leaf, start, stop)`` pieces. A leaf larger than ``limit`` is cut
+    into pieces (``cut``) or gets a chunk of its own. ``limit=None``: one chunk of every leaf."""
+    chunks, current, used = [], [], 0
+    for leaf, size in enumerate(sizes):
+        step = limit if cut and limit is not None else max(size, 1)
+        for start in range(0, max(size, 1), step):
+            stop = min(start + step, size)
+            if limit is not None and current and used + stop - start > limit:
+                chunks.append(current)
+                current, used = [], 0
+            current.append((leaf, start, stop))
+            used += stop - start
+    return chunks + [current] if current else chunks
+
+
+def _join(pieces: list) -> jax.Array:
+    return pieces[0] if len(pieces) == 1 else jnp.concatenate(pieces)
+
+
+class Packer:
+    """Packs a pytree of small arrays into float32 vectors inside ``jit`` and unpacks on the host.
+
+    A few device-to-host copies instead of one per leaf: per-leaf copies cost more than the step
+    itself for a single env. ``chunk`` (words) caps each vector's size (see
+    :data:`SMALL_BUFFER_WORDS`); ``None`` packs everything into one vector. Integer and bool
+    leaves must fit float32 exactly (|x| < 2**24). Scalar leaves come back as Python
+    ``float``/``int``/``bool``: building a numpy scalar per leaf cost more than the rest of the
+    host side of a single-env step.
     """
 
-    def __init__(self, fn, *example_args):
+    def __init__(self, fn, *example_args, chunk: int | None = None):
         shapes = jax.eval_shape(fn, *example_args)
         leaves, self.treedef = jax.tree.flatten(shapes)
         self.shapes = [leaf.shape for leaf in leaves]
         self.dtypes = [np.dtype(leaf.dtype) for leaf in leaves]
         sizes = [int(np.prod(shape)) for shape in self.shapes]
-        offsets = np.cumsum([0] + sizes)
-        # Per leaf: a scalar's Python type, or an array's (shape, dtype, slice).
-        self._recipe, index = [], []
-        for shape, dtype, start, stop in zip(self.shapes, self.dtypes, offsets[:-1], offsets[1:]):
+        self._chunks = _groups(sizes, chunk)
+        offsets = np.cumsum([0] + sizes).tolist()  # the host joins the vectors back in leaf order
+        # Arrays: (leaf position, slice, shape, dtype or None when float32); scalars: their offsets
+        # and, where not float, the Python type each becomes.
+        self._arrays, self._casts, index = [], [], []
+        for pos, (shape, dtype) in enumerate(zip(self.shapes, self.dtypes)):
+            start, stop = offsets[pos], offsets[pos + 1]
             if shape:
-                self._recipe.append((shape, dtype, int(start), int(stop)))
+                self._arrays.append((pos, start, stop, shape, None if dtype == np.float32 else dtype))
             else:
-                kind = bool if dtype == np.bool_ else int if np.issubdtype(dtype, np.integer) else float
-                self._recipe.append((kind, dtype, None, None))
-                index.append(int(start))
+                if dtype != np.float32:
+                    self._casts.append((pos, bool if dtype == np.bool_ else int))
+                index.append(start)
+        self._scalar_pos = [pos for pos, shape in enumerate(self.shapes) if not shape]
         contiguous = bool(index) and index == list(range(index[0], index[0] + len(index)))
         self._scalar_index = slice(index[0], index[-1] + 1) if contiguous else np.asarray(index, np.intp)
 
-    def pack(self, tree) -> jax.Array:
-        return jnp.concatenate([jnp.ravel(leaf).astype(jnp.float32) for leaf in jax.tree.leaves(tree)])
+    def pack(self, tree) -> tuple[jax.Array, ...]:
+        flat = [jnp.ravel(leaf).astype(jnp.float32) for leaf in jax.tree.leaves(tree)]
+        return tuple(_join([flat[leaf][start:stop] for leaf, start, stop in chunk]) for chunk in self._chunks)
 
     def unpack(self, packed):
-        """The pytree from ``pack``'s output (a device array or numpy): arrays are views of one
+        """The pytree from ``pack``'s output (device arrays or numpy): arrays are views of one
         fresh, writable host copy (nothing aliases device buffers), scalars Python values."""
-        flat = np.array(packed)
-        scalars = iter(flat[self._scalar_index].tolist())  # one index + tolist for all scalars
-        leaves = [kind(next(scalars)) if start is None else flat[start:stop].reshape(kind).astype(dtype, copy=False)
-                  for kind, dtype, start, stop in self._recipe]
+        flat = np.concatenate([np.asarray(part) for part in packed]) if len(packed) > 1 else np.array(packed[0])
+        leaves = [None] * len(self.shapes)
+        for pos, value in zip(self._scalar_pos, flat[self._scalar_index].tolist()):  # one tolist for all
+            leaves[pos] = value
+        for pos, kind in self._casts:
+            leaves[pos] = kind(leaves[pos])
+        for pos, start, stop, shape, dtype in self._arrays:
+            view = flat[start:stop].reshape(shape)
+            leaves[pos] = view if dtype is None else view.astype(dtype)
         return jax.tree.unflatten(self.treedef, leaves)
 
 
 class FlatCarry:
-    """Carries a pytree of 32-bit arrays, bools and PRNG keys between jitted calls as one uint32 vector.
+    """Carries a pytree of 32-bit arrays, bools and PRNG keys between jitted calls as uint32 vectors.
 
     A jitted call pays per argument and per result buffer; the env state is ~20 small leaves plus
     the key, so a single env step spent more time passing them than computing. Packed (bit-cast,
-    not converted: values round-trip exactly) into one vector, a step takes two arguments (the
-    carry and the action) and returns two buffers. ``pack``/``unpack`` run inside ``jit``.
+    not converted: values round-trip exactly) into a few vectors of at most ``chunk`` words each
+    (whole leaves; a larger leaf gets a vector of its own; ``None``: one vector), a step takes
+    the carry and the action and returns as few buffers. ``pack``/``unpack`` run inside ``jit``.
     """
 
-    def __init__(self, example):
+    def __init__(self, example, chunk: int | None = None):
         leaves, self.treedef = jax.tree.flatten(example)
         self.specs = []
         for leaf in leaves:
@@ -151,28 +194,34 @@ class FlatCarry:
             if not is_key and np.dtype(data.dtype).itemsize != 4 and data.dtype != jnp.bool_:
                 raise TypeError(f"FlatCarry carries 32-bit, bool and key leaves, got {data.dtype}")
             self.specs.append((is_key, tuple(data.shape), data.dtype, int(np.prod(data.shape))))
+        sizes = [size for *_, size in self.specs]
+        # Whole leaves per vector: a leaf is never cut (rebuilding it would copy it).
+        self._chunks = [[leaf for leaf, _, _ in chunk] for chunk in _groups(sizes, chunk, cut=False)]
 
-    def pack(self, tree) -> jax.Array:
-        parts = []
+    def pack(self, tree) -> tuple[jax.Array, ...]:
+        words = []
         for leaf, (is_key, _, dtype, _) in zip(jax.tree.leaves(tree), self.specs):
             if is_key:
                 leaf = jax.random.key_data(leaf)
             elif dtype == jnp.bool_:
                 leaf = leaf.astype(jnp.uint32)
-            parts.append(jax.lax.bitcast_convert_type(leaf, jnp.uint32).ravel())
-        return jnp.concatenate(parts)
+            words.append(jax.lax.bitcast_convert_type(leaf, jnp.uint32).ravel())
+        return tuple(_join([words[leaf] for leaf in chunk]) for chunk in self._chunks)
 
-    def unpack(self, flat: jax.Array):
-        leaves, start = [], 0
-        for is_key, shape, dtype, size in self.specs:
-            part = flat[start:start + size].reshape(shape)
-            start += size
-            if is_key:
-                leaves.append(jax.random.wrap_key_data(part))
-            elif dtype == jnp.bool_:
-                leaves.append(part != 0)
-            else:
-                leaves.append(jax.lax.bitcast_convert_type(part, dtype))
+    def unpack(self, packed: tuple[jax.Array, ...]):
+        leaves = [None] * len(self.specs)
+        for chunk, flat in zip(self._chunks, packed):
+            start = 0
+            for leaf in chunk:
+                is_key, shape, dtype, size = self.specs[leaf]
+                part = flat[start:start + size].reshape(shape)
+                start += size
+                if is_key:
+                    leaves[leaf] = jax.random.wrap_key_data(part)
+                elif dtype == jnp.bool_:
+                    leaves[leaf] = part != 0
+                else:
+                    leaves[leaf] = jax.lax.bitcast_convert_type(part, dtype)
         return jax.tree.unflatten(self.treedef, leaves)
 
 
@@ -210,8 +259,10 @@ class StudyGymEnv(gymnasium.Env):
 
         key, _, state = jax.eval_shape(reset, jax.random.key(0))
         action = jnp.zeros(self.action_space.shape, jnp.asarray(self.action_space.sample()).dtype)
-        self._packer = Packer(lambda *args: step(*args)[2], key, state, action)
-        self._carry = FlatCarry((key, state))  # key and env state travel as one vector
+        # Key and env state travel as a few small uint32 vectors, the outputs as a few small float32
+        # vectors: no buffer over SMALL_BUFFER_WORDS keeps the step on one thread (for N <= 128).
+        self._packer = Packer(lambda *args: step(*args)[2], key, state, action, chunk=SMALL_BUFFER_WORDS)
+        self._carry = FlatCarry((key, state), chunk=SMALL_BUFFER_WORDS)
 
         def packed_reset(key):
             key, obs, state = reset(key)
