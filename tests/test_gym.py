@@ -80,6 +80,69 @@ def test_single_env_seeding():
     assert rollout(1)[1] != rollout(2)[1]
 
 
+def test_single_env_matches_the_functional_env_step_for_step():
+    """The Gymnasium env's packed carry and chunked outputs change nothing: its observations,
+    rewards and info equal the functional env's, stepped with the same keys (100 items, so the
+    observation and state are cut into several small vectors)."""
+    import jax
+
+    env = StudyGymEnv("Review-v0", n_items=100, slots_per_day=4, n_days=2)
+    obs, _ = env.reset(seed=11)
+    functional, params = studygym.make("Review-v0", n_items=100, slots_per_day=4, n_days=2)
+    rng = gymnasium.utils.seeding.np_random(11)[0]
+    key, sub = jax.random.split(jax.random.key(int(rng.integers(0, 2**31 - 1))))
+    expected_obs, state = functional.reset(sub, params)
+    np.testing.assert_array_equal(obs, np.asarray(expected_obs))
+    for t in range(8):
+        action = (7 * t) % 101
+        obs, reward, terminated, _, info = env.step(action)
+        key, sub = jax.random.split(key)
+        expected_obs, state, expected_reward, expected_done, _, expected_info = functional.step(
+            sub, state, action, params)
+        np.testing.assert_array_equal(obs, np.asarray(expected_obs))
+        # Rewards agree to float32 rounding (XLA may fuse the jitted step's sums differently).
+        assert reward == pytest.approx(float(expected_reward), rel=1e-5, abs=1e-7)
+        assert terminated == bool(expected_done)
+        assert info["grade"] == int(expected_info["grade"]) and type(info["grade"]) is int
+        assert info["invalid_action"] is bool(expected_info["invalid_action"])
+        assert info["knowledge"] == pytest.approx(float(expected_info["knowledge"]), rel=1e-6)
+    assert terminated  # 8 steps = the whole course
+
+
+def test_packer_and_flat_carry_round_trip_in_small_vectors():
+    import jax
+    import jax.numpy as jnp
+
+    from studygym.envs.gym import SMALL_BUFFER_WORDS, FlatCarry, Packer
+
+    tree = {"big": jnp.arange(300, dtype=jnp.float32) / 7, "count": jnp.int32(-5), "flag": jnp.bool_(True),
+            "x": jnp.float32(0.25), "grades": jnp.arange(6, dtype=jnp.int32).reshape(2, 3),
+            "empty": jnp.zeros((0,), jnp.float32), "mask": jnp.array([True, False, True])}
+    packer = Packer(lambda t: t, tree, chunk=SMALL_BUFFER_WORDS)
+    parts = jax.jit(packer.pack)(tree)
+    assert len(parts) > 1 and all(p.size <= SMALL_BUFFER_WORDS for p in parts)
+    back = packer.unpack(parts)
+    np.testing.assert_array_equal(back["big"], np.asarray(tree["big"]))
+    assert back["count"] == -5 and type(back["count"]) is int
+    assert back["flag"] is True and back["x"] == 0.25 and type(back["x"]) is float
+    np.testing.assert_array_equal(back["grades"], np.arange(6).reshape(2, 3))
+    assert back["grades"].dtype == np.int32 and back["mask"].tolist() == [True, False, True]
+    assert back["empty"].shape == (0,)
+    back["big"][0] = 1.0  # a writable host copy, not a view of a device buffer
+
+    carry = dict(tree, key=jax.random.key(3), nan=jnp.float32(np.nan))
+    flat = FlatCarry(carry, chunk=SMALL_BUFFER_WORDS)
+    parts = jax.jit(flat.pack)(carry)
+    # Leaves are never cut: only a leaf larger than the limit makes a larger vector.
+    assert sorted(p.size for p in parts)[-1] == 300 and sorted(p.size for p in parts)[-2] <= SMALL_BUFFER_WORDS
+    back = jax.jit(flat.unpack)(parts)
+    for name in tree:
+        np.testing.assert_array_equal(np.asarray(back[name]), np.asarray(tree[name]))
+        assert back[name].dtype == tree[name].dtype
+    assert np.isnan(back["nan"])
+    np.testing.assert_array_equal(jax.random.key_data(back["key"]), jax.random.key_data(carry["key"]))
+
+
 def _episode(venv_step, actions, n_steps):
     return [venv_step(actions) for _ in range(n_steps)]
 
