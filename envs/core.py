@@ -279,6 +279,27 @@ class AutoReset:
         return new_obs, new_states, reward, terminated, truncated, info
 
 
+def scripted_rollout(env: Environment, keys: Array, params: Any, actions: Array):
+    """Run a fixed action sequence on a population: ``keys`` (L,) learners, ``actions`` (T,) the same
+    for every learner. Learner ``l`` is reset with ``keys[l]`` and step ``t`` uses
+    ``fold_in(keys[l], t)``. Returns ``(final states, (obs, reward, terminated, info))``, each
+    stacked (L, T, ...). Pure: wrap it in ``jax.jit`` (``env`` static) to reuse one compile for
+    other actions and params. No reset inside: steps past an episode's end are the env's own.
+    """
+
+    def one(key):
+        _, state = env.reset(key, params)
+
+        def step(state, xs):
+            t, action = xs
+            obs, state, reward, terminated, _, info = env.step(jax.random.fold_in(key, t), state, action, params)
+            return state, (obs, reward, terminated, info)
+
+        return jax.lax.scan(step, state, (jnp.arange(jnp.shape(actions)[0]), actions))
+
+    return jax.vmap(one)(keys)
+
+
 # ----------------------------------------------------------------------------------------------
 # Item-env observations: N items x F features, then G globals, feature-major
 # ----------------------------------------------------------------------------------------------
@@ -383,5 +404,5 @@ def pow1p(x: Array, c: Array) -> Array:
 __all__ = [
     "Array", "PRNGKey", "pytree_dataclass", "static_dataclass", "check_range", "check_positive_int",
     "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "cond_any", "fast_pow", "pow1p",
-    "item_obs", "split_item_obs", "item_obs_index", "item_obs_high",
+    "item_obs", "split_item_obs", "item_obs_index", "item_obs_high", "scripted_rollout",
 ]

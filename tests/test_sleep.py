@@ -11,6 +11,7 @@ import pytest
 import studygym
 from studygym.agents.schedulers import CLASSIC
 from studygym.agents.schedulers.tutoring import cram, spaced_sleep, tutoring_baseline
+from studygym.envs.core import scripted_rollout
 from studygym.harness import evaluate
 
 ENV, PARAMS = studygym.make("Sleep-v0")
@@ -19,22 +20,7 @@ SPD = ENV.config.slots_per_day  # 96 slots of 15 min from 08:00
 REST, SLEEP = N, N + 1
 
 
-def _run(keys, params, actions):
-    def one(key):
-        obs, state = ENV.reset(key, params)
-
-        def step(state, xs):
-            t, action = xs
-            obs, state, reward, terminated, truncated, info = ENV.step(jax.random.fold_in(key, t), state, action,
-                                                                       params)
-            return state, (reward, info, terminated)
-
-        return jax.lax.scan(step, state, (jnp.arange(ENV.max_steps), actions))
-
-    return jax.vmap(one)(keys)
-
-
-ROLLOUT = jax.jit(_run)  # one compile: actions and params are traced
+ROLLOUT = jax.jit(lambda keys, params, actions: scripted_rollout(ENV, keys, params, actions))  # one compile
 
 
 def rollout(actions, params=PARAMS, n_learners=4):
@@ -58,7 +44,7 @@ def evening_study():
 
 def test_night_mechanics():
     # Always rest: the learner goes to bed at 23:00 (rest at night) and wakes at 08:00.
-    state, (_, info, _) = rollout(REST)
+    state, (_, _, _, info) = rollout(REST)
     fell = np.flatnonzero(np.asarray(info["fell_asleep"][0]))
     assert list(fell) == [hour_step(d, 23) for d in range(ENV.config.exam_day)]
     asleep = np.asarray(info["asleep"][0])
@@ -68,13 +54,13 @@ def test_night_mechanics():
     # Choosing sleep at 08:00: asleep until 08:00 the next day, whatever the actions meanwhile.
     actions = np.zeros(ENV.max_steps, int)
     actions[0] = SLEEP
-    state, (_, info, _) = rollout(actions)
+    state, (_, _, _, info) = rollout(actions)
     assert np.asarray(info["asleep"][0, 1:SPD]).all() and int(info["reviews"][0, SPD - 1]) == 0
     assert int(info["reviews"][0, SPD]) == 1  # awake again: item 0 is studied
 
     # Never rest, never sleep (item 0 every slot): awake from 07:00, asleep after 26 h awake at 09:00
     # on day 1 (involuntarily), until 08:00 on day 2; the actions while asleep are ignored.
-    state, (_, info, _) = rollout(0)
+    state, (_, _, _, info) = rollout(0)
     fell = np.flatnonzero(np.asarray(info["fell_asleep"][0]))
     assert fell[0] == hour_step(1, 9) and np.asarray(info["involuntary_sleep"][0, fell]).all()
     reviews = np.asarray(info["reviews"][0])
@@ -83,14 +69,14 @@ def test_night_mechanics():
 
 
 def test_invalid_actions_rest_and_are_flagged():
-    _, (_, info, _) = rollout(N + 2)
+    _, (_, _, _, info) = rollout(N + 2)
     assert np.asarray(info["invalid_action"]).all() and int(info["reviews"][0, -1]) == 0
 
 
 def test_return_equals_the_documented_objective():
     params = PARAMS.replace(exam_weight=jnp.float32(2.0), retention_weight=jnp.float32(0.5),
                             cost_per_minute=jnp.float32(0.01))
-    _, (reward, info, terminated) = rollout(evening_study(), params)
+    _, (_, reward, terminated, info) = rollout(evening_study(), params)
     assert np.asarray(terminated[:, -1]).all() and not np.asarray(terminated[:, :-1]).any()
     exam, retention = np.asarray(info["exam_score"][:, -1]), np.asarray(info["retention_delayed"][:, -1])
     minutes = np.asarray(info["study_minutes"][:, -1])

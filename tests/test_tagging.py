@@ -11,6 +11,7 @@ import pytest
 import studygym
 from studygym.agents.schedulers import CLASSIC
 from studygym.agents.schedulers.tutoring import RewardRule, tutoring_baseline
+from studygym.envs.core import scripted_rollout
 from studygym.harness import evaluate
 
 # Two days of ten 30-minute slots; items 0..9 are studied on day 0 and retrieved on day 1.
@@ -20,22 +21,7 @@ N = ENV.config.n_items
 REWARD = N + 1  # block 1: deliver an event, then do the block-0 action
 
 
-def _run(keys, params, actions):
-    def one(key):
-        obs, state = ENV.reset(key, params)
-
-        def step(state, xs):
-            t, action = xs
-            obs, state, reward, terminated, truncated, info = ENV.step(jax.random.fold_in(key, t), state, action,
-                                                                       params)
-            return state, (obs, reward, info)
-
-        return jax.lax.scan(step, state, (jnp.arange(ENV.max_steps), actions))
-
-    return jax.vmap(one)(keys)
-
-
-ROLLOUT = jax.jit(_run)
+ROLLOUT = jax.jit(lambda keys, params, actions: scripted_rollout(ENV, keys, params, actions))
 
 
 def rollout(actions, n_learners=128):
@@ -56,9 +42,9 @@ def test_rewards_after_study_help_delayed_not_immediate_recall():
     107:19537). Events during day 1's retrievals help less (the items are already consolidated, and a
     success's own surprise is dopamine too) but still help. Same actions and random streams in all
     arms; only the events differ. Measured: +0.026 (d_z 1.8) and +0.011 (d_z 2.0)."""
-    _, (_, _, plain) = rollout(study_then_retrieve())
-    _, (_, _, at_study) = rollout(study_then_retrieve(rewarded_slots=(3, 6, 9)))
-    _, (_, _, at_retrieval) = rollout(study_then_retrieve(rewarded_slots=(13, 16, 19)))
+    _, (_, _, _, plain) = rollout(study_then_retrieve())
+    _, (_, _, _, at_study) = rollout(study_then_retrieve(rewarded_slots=(3, 6, 9)))
+    _, (_, _, _, at_retrieval) = rollout(study_then_retrieve(rewarded_slots=(13, 16, 19)))
     assert int(at_study["events_used"][0, -1]) == 3 and int(plain["events_used"][0, -1]) == 0
     before_night = N - 2  # knowledge at the last slot of day 0, before the night
     np.testing.assert_allclose(at_study["knowledge"][:, before_night], plain["knowledge"][:, before_night],
@@ -72,7 +58,7 @@ def test_rewards_after_study_help_delayed_not_immediate_recall():
 
 def test_budget_is_enforced():
     actions = study_then_retrieve(rewarded_slots=range(2 * N))  # ask for an event at every step
-    _, (obs, _, info) = rollout(actions)
+    _, (obs, _, _, info) = rollout(actions)
     delivered = np.asarray(info["reward_event"][0])
     assert delivered.sum() == 3 and delivered[:3].all()
     assert np.asarray(info["reward_denied"][0, 3:]).all() and not np.asarray(info["reward_denied"][0, :3]).any()
@@ -84,7 +70,7 @@ def test_budget_is_enforced():
 
 
 def test_invalid_actions_rest_and_are_flagged():
-    _, (_, _, info) = rollout(np.full(2 * N, 2 * (N + 1)))
+    _, (_, _, _, info) = rollout(np.full(2 * N, 2 * (N + 1)))
     assert np.asarray(info["invalid_action"]).all() and int(info["reviews"][0, -1]) == 0
     assert int(info["events_used"][0, -1]) == 0
 
