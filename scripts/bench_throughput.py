@@ -40,6 +40,9 @@ TARGETS = {  # config -> (kind, threshold): "abs" steps/s or "ratio" over the pe
     "gymnasium single env": ("abs", 1e4),
     "SB3 VecEnv 64 envs": ("abs", 2e5),
 }
+# Adapter rows take the best of more runs: a run is short (~0.3 s) and thread wake-ups on a shared
+# VM vary from run to run.
+ADAPTER_REPEATS = 7
 # The adapter rows are measured in fresh child processes (as a user's training script runs them,
 # not after this process's large batches), once per way a user can run them; the targets hold for
 # each. mode -> row suffix.
@@ -382,7 +385,7 @@ def main(argv=None) -> int:
             import jax
 
             jax.config.update("jax_cpu_enable_async_dispatch", False)  # before JAX builds its CPU client
-        print(json.dumps(adapter_rows(False, 3, [])))
+        print(json.dumps(adapter_rows(False, ADAPTER_REPEATS, [])))
         return 0
 
     import jax
@@ -421,9 +424,10 @@ def main(argv=None) -> int:
             rows += adapter_rows_in_child(mode, notes)
 
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    header = (f"_Review-v0, N = {N_ITEMS} items, random actions; best of {repeats} timed runs after warm-up, "
-              f"ours and peer timed in turns. Measured {dt.date.today().isoformat()} on {os.cpu_count()} CPU "
-              f"cores ({platform.machine()}, Python {platform.python_version()}, jax {jax.__version__}, "
+    header = (f"_Review-v0, N = {N_ITEMS} items, random actions; best of {repeats} timed runs after warm-up "
+              f"({ADAPTER_REPEATS} for the adapter rows), ours and peer timed in turns. "
+              f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} CPU cores ({platform.machine()}, "
+              f"Python {platform.python_version()}, jax {jax.__version__}, "
               f"numpy {np.__version__}); load average {load:.1f} at start, {load_end:.1f} at end"
               f"{'; `--quick` run (short, noisy)' if args.quick else ''}. "
               f"Regenerate: `.venv/bin/python scripts/bench_throughput.py`._")
