@@ -441,7 +441,7 @@ def main(argv=None) -> int:
         "\"as 8 x 1024\" runs the same 8192 envs as 8 groups of 1024 in that call (`lax.map`), so a group's "
         "state and observations stay in cache; at 8192 at once, each step streams ~40 MB through memory."
         "\n- The Gymnasium and SB3 rows are measured in fresh child processes, CartPole included, as a "
-        "training script runs them. Each pays one jitted call plus host copies per Python step. XLA's CPU "
+        f"training script runs them{' (in this process in a `--quick` run)' if args.quick else ''}. Each pays one jitted call plus host copies per Python step. XLA's CPU "
         "runtime runs a call's kernels on one thread only when no buffer exceeds 512 bytes (the single env "
         "keeps to that; the 64-env batch cannot) and otherwise spreads them over its thread pool; on a "
         "few-core VM waking a thread on another core costs more than the kernels, and by default "
