@@ -51,9 +51,10 @@ CHILD_MODES = {
     "sync": ", sync dispatch",
     "one-core": ", process on 1 core",
 }
-for _suffix in list(CHILD_MODES.values())[1:]:
-    TARGETS[f"gymnasium single env{_suffix}"] = TARGETS["gymnasium single env"]
-    TARGETS[f"SB3 VecEnv 64 envs{_suffix}"] = TARGETS["SB3 VecEnv 64 envs"]
+for _suffix in CHILD_MODES.values():
+    if _suffix:
+        TARGETS[f"gymnasium single env{_suffix}"] = TARGETS["gymnasium single env"]
+        TARGETS[f"SB3 VecEnv 64 envs{_suffix}"] = TARGETS["SB3 VecEnv 64 envs"]
 
 
 def steps_per_second(runners: dict, repeats: int = 3) -> dict:
@@ -313,10 +314,10 @@ def adapter_rows(quick: bool, repeats: int, notes: list) -> list:
 def adapter_rows_in_child(mode: str, notes: list) -> list:
     """The adapter rows measured in a child process run one of the :data:`CHILD_MODES` ways.
 
-    ``default``: as JAX starts by default. ``sync``: JAX's CPU client runs each call on the calling thread
-    (``jax.config.update("jax_cpu_enable_async_dispatch", False)`` before JAX starts). ``one-core``: the process is
-    pinned to one CPU core (``sched_setaffinity`` before JAX starts, so XLA's thread pool has one
-    thread on that core). CartPole runs in the same child.
+    ``default``: as JAX starts by default. ``sync``: JAX's CPU client runs each call on the
+    calling thread (``jax.config.update("jax_cpu_enable_async_dispatch", False)`` before JAX
+    starts). ``one-core``: the process is pinned to one CPU core (``sched_setaffinity`` before JAX
+    starts, so XLA's thread pool has one thread on that core). CartPole runs in the same child.
     """
     import json
     import subprocess
@@ -441,9 +442,10 @@ def main(argv=None) -> int:
         "\"as 8 x 1024\" runs the same 8192 envs as 8 groups of 1024 in that call (`lax.map`), so a group's "
         "state and observations stay in cache; at 8192 at once, each step streams ~40 MB through memory."
         "\n- The Gymnasium and SB3 rows are measured in fresh child processes, CartPole included, as a "
-        f"training script runs them{' (in this process in a `--quick` run)' if args.quick else ''}. Each pays one jitted call plus host copies per Python step. XLA's CPU "
-        "runtime runs a call's kernels on one thread only when no buffer exceeds 512 bytes (the single env "
-        "keeps to that; the 64-env batch cannot) and otherwise spreads them over its thread pool; on a "
+        f"training script runs them{' (in this process in a `--quick` run)' if args.quick else ''}. "
+        "Each pays one jitted call plus host copies per Python step. XLA's CPU runtime runs a call's "
+        "kernels on one thread only when no buffer exceeds 512 bytes (the single env keeps to that; "
+        "the 64-env batch cannot) and otherwise spreads them over its thread pool; on a "
         "few-core VM waking a thread on another core costs more than the kernels, and by default "
         "(asynchronous dispatch) every call also hands the work to a pool thread and back. Suffixed rows: "
         "\"sync dispatch\" with `jax.config.update(\"jax_cpu_enable_async_dispatch\", False)` before JAX "
