@@ -5,14 +5,17 @@
 
 For each setting: train the JAX PPO (agents/ppo.py) with seed 0, save it to
 ``results/agents/<setting>/ppo``, then evaluate it with the harness beside every baseline of that
-env (the classic schedulers run unchanged, plus the env's own baselines and the privileged
-oracle where there is one) on held-out learners: the harness draws learner ``j`` from
-``fold_in(key(eval_seed), j)``, a key stream training never uses (training keys come from
-``key(train_seed)`` split per update). Ranking is by the env's own objective, the episode
-return (what PPO is trained to maximise), and the paired difference of PPO to the best
-non-privileged baseline on it (learner by learner, 95% bootstrap CI) is reported, with where it
-falls relative to the oracle. ``results/agents/summary.md`` collects one line per setting; each
-setting's folder holds episodes.csv, summary.csv, leaderboard.md and figures (studygym.report).
+env at its published defaults and tuned (``<name>_tuned``: the knob grid-searched on training
+learners, ``results/tuning/``, see scripts/tune_baselines.py), the env's own baselines, and the
+privileged references (oracle_greedy, and the planner, the upper reference) on held-out learners:
+the harness draws learner ``j`` from ``fold_in(key(eval_seed), j)``, a key stream neither training
+nor tuning uses (training keys come from ``key(train_seed)`` split per update; tuning uses
+``studygym.tuning.TUNING_SEED``). Ranking is by the env's own objective, the episode return (what
+PPO is trained to maximise). Reported per setting: PPO minus the best tuned classic and the
+planner minus it (learner by learner, 95% bootstrap CI), and the share of the headroom PPO
+captures, (PPO - best) / (planner - best), with a paired bootstrap CI.
+``results/agents/summary.md`` collects one line per setting; each setting's folder holds
+episodes.csv, summary.csv, leaderboard.md and figures (studygym.report).
 
 The training budget is an argument: on a GPU the defaults take minutes; on this 2-core CPU use
 ``--steps`` to shorten (the summary records the steps used).
@@ -38,20 +41,32 @@ SETTINGS = {
 METRIC = "episode_return"
 
 
-def paired_line(setting: str, env_id: str, overrides: dict, steps: int, summary, train_seconds: float) -> dict:
-    """PPO against the best non-privileged baseline (paired by learner) and the oracle."""
+def paired_line(setting: str, env_id: str, overrides: dict, steps: int, df, summary, train_seconds: float) -> dict:
+    """PPO against the best tuned classic (paired by learner) and the planner, with the headroom share."""
+    from studygym.report import PLANNER, best_classic, headroom_lines, is_learned
+
     ok = summary[~summary["failed"]]
-    baselines = ok[~ok["privileged"] & (ok["policy"] != "ppo")]
-    best = baselines.sort_values(METRIC, ascending=False).iloc[0]
+    best_name = best_classic(summary, METRIC)
+    classics = ok[~ok["privileged"] & ~ok["policy"].map(is_learned)]
+    best = ok[ok["policy"] == best_name].iloc[0]
     ppo = ok[ok["policy"] == "ppo"].iloc[0]
-    oracle = ok[ok["privileged"]]
-    return {
+    planner = ok[ok["policy"] == PLANNER]
+    line = {
         "setting": setting, "env": env_id, "overrides": overrides, "train_steps": steps,
         "train_seconds": round(train_seconds, 1), "learners": int(ppo["learners"]),
-        "ppo": float(ppo[METRIC]), "best_baseline": str(best["policy"]), "best": float(best[METRIC]),
-        "oracle": float(oracle[METRIC].max()) if len(oracle) else None,
-        "rank": int((baselines[METRIC] > ppo[METRIC]).sum()) + 1, "n_baselines": int(len(baselines)),
+        "ppo": float(ppo[METRIC]), "best_baseline": best_name, "best": float(best[METRIC]),
+        "rank": int((classics[METRIC] > ppo[METRIC]).sum()) + 1, "n_baselines": int(len(classics)),
+        "diff": float(ppo[f"{METRIC}_diff"]), "diff_lo": float(ppo[f"{METRIC}_diff_lo"]),
+        "diff_hi": float(ppo[f"{METRIC}_diff_hi"]), "planner": None,
     }
+    if len(planner):
+        row = planner.iloc[0]
+        line.update(planner=float(row[METRIC]), planner_diff=float(row[f"{METRIC}_diff"]),
+                    planner_diff_lo=float(row[f"{METRIC}_diff_lo"]), planner_diff_hi=float(row[f"{METRIC}_diff_hi"]),
+                    planner_is_max=bool(row[METRIC] >= ok[METRIC].max() - 1e-12))
+        (head,) = [h for h in headroom_lines(df, summary, METRIC) if h["agent"] == "ppo"]
+        line.update(headroom=head["share"], headroom_lo=head["lo"], headroom_hi=head["hi"])
+    return line
 
 
 def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_seed: int, eval_seed: int,
@@ -59,8 +74,9 @@ def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_s
     from studygym import make
     from studygym.agents.ppo import load_ppo, train
     from studygym.harness import evaluate, summarize
-    from studygym.report import write_results
-    from studygym.suites import all_policies
+    from studygym.report import best_classic, write_results
+    from studygym.suites import all_policies, suite_tuning
+    from studygym.tuning import tuned_policies
 
     env_id, overrides, _, default_hyper = SETTINGS[setting]
     folder = out_root / setting
@@ -69,39 +85,43 @@ def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_s
     train_seconds = time.perf_counter() - start
     run_dir = trained.save(folder / "ppo", force=True)
     env, _ = make(env_id, **overrides)
-    policies = [*all_policies(env), load_ppo(run_dir, env=env)]
+    tuned = tuned_policies(env, suite_tuning(env_id, overrides))
+    policies = [*all_policies(env), *tuned, load_ppo(run_dir, env=env)]
     df = evaluate(policies, env_id, n_learners=learners, seed=eval_seed, **overrides)
-    # Paired differences against the best non-privileged baseline on the objective.
-    plain = summarize(df, metrics=(METRIC,))
-    baselines = plain[~plain["failed"] & ~plain["privileged"] & (plain["policy"] != "ppo")]
-    best = baselines.sort_values(METRIC, ascending=False).iloc[0]["policy"]
+    # Paired differences against the best tuned classic on the objective.
+    best = best_classic(summarize(df, metrics=(METRIC,)), METRIC)
     summary, _ = write_results(df, folder, force=True, reference=best, sort_by=METRIC,
                                title=f"{setting}: {env_id} {overrides or ''}, PPO vs baselines, {learners} held-out learners")
-    line = paired_line(setting, env_id, overrides, steps, summary, train_seconds)
-    row = summary[summary["policy"] == "ppo"].iloc[0]
-    line.update(diff=float(row[f"{METRIC}_diff"]), diff_lo=float(row[f"{METRIC}_diff_lo"]),
-                diff_hi=float(row[f"{METRIC}_diff_hi"]))
-    return line
+    return paired_line(setting, env_id, overrides, steps, df, summary, train_seconds)
 
 
 def summary_markdown(lines: list[dict]) -> str:
-    out = ["| setting | env | PPO steps | PPO return | best baseline | its return | PPO - best (paired, 95% CI) "
-           "| PPO rank | oracle |", "|---|---|---:|---:|---|---:|---|---|---:|"]
+    out = ["| setting | env | PPO steps | PPO return | best tuned classic | its return | PPO - best (paired, 95% CI) "
+           "| planner return | planner - best (paired, 95% CI) | headroom captured by PPO (95% CI) | PPO rank |",
+           "|---|---|---:|---:|---|---:|---|---:|---|---|---|"]
     for r in lines:
-        oracle = "-" if r["oracle"] is None else f"{r['oracle']:.4f}"
+        if r.get("planner") is None:
+            planner_cells = "- | - | -"
+        else:
+            planner_cells = (f"{r['planner']:.4f} | {r['planner_diff']:+.4f} [{r['planner_diff_lo']:+.4f}, "
+                             f"{r['planner_diff_hi']:+.4f}] | {r['headroom']:.2f} [{r['headroom_lo']:.2f}, "
+                             f"{r['headroom_hi']:.2f}]")
         out.append(f"| {r['setting']} | {r['env']} {r['overrides'] or ''} | {r['train_steps']:,} | {r['ppo']:.4f} | "
                    f"{r['best_baseline']} | {r['best']:.4f} | {r['diff']:+.4f} [{r['diff_lo']:+.4f}, {r['diff_hi']:+.4f}] | "
-                   f"{r['rank']} of {r['n_baselines'] + 1} | {oracle} |")
+                   f"{planner_cells} | {r['rank']} of {r['n_baselines'] + 1} |")
     verdicts = []
     for r in lines:
         if r["diff_lo"] > 0:
-            verdicts.append(f"- **{r['setting']}**: PPO beats the best classic ({r['best_baseline']}); the CI excludes 0.")
+            verdict = f"PPO beats the best tuned classic ({r['best_baseline']}); the CI excludes 0"
         elif r["diff_hi"] < 0:
-            verdicts.append(f"- **{r['setting']}**: PPO does NOT beat the best classic ({r['best_baseline']}): it is "
-                            f"worse by {-r['diff']:.4f} (CI excludes 0).")
+            verdict = (f"PPO does NOT beat the best tuned classic ({r['best_baseline']}): it is worse by "
+                       f"{-r['diff']:.4f} (CI excludes 0)")
         else:
-            verdicts.append(f"- **{r['setting']}**: PPO and the best classic ({r['best_baseline']}) are tied "
-                            "(the CI includes 0).")
+            verdict = f"PPO and the best tuned classic ({r['best_baseline']}) are tied (the CI includes 0)"
+        if r.get("planner") is not None:
+            verdict += ("; the planner scores highest of all policies" if r["planner_is_max"]
+                        else "; the planner is NOT the highest-scoring policy here")
+        verdicts.append(f"- **{r['setting']}**: {verdict}.")
     return "\n".join(out) + "\n\n" + "\n".join(verdicts) + "\n"
 
 

@@ -236,9 +236,39 @@ def summarize(df: pd.DataFrame, reference: str | None = None, metrics: Sequence[
     return summary
 
 
-def leaderboard_markdown(summary: pd.DataFrame, sort_by: str = "retention_delayed",
-                         metrics: Sequence[str] = ("retention_delayed", "knowledge_final", "knowledge_auc",
-                                                   "reviews", "study_minutes", "success_rate", "episode_return"),
+def headroom_share(df: pd.DataFrame, agent: str, baseline: str, planner: str, metric: str = "episode_return",
+                   n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+    """Share of the headroom an agent captures: ``(agent - baseline) / (planner - baseline)`` on the
+    mean of ``metric``, with a paired percentile-bootstrap CI (learners resampled together, so each
+    resample compares the three policies on the same learners). 1 = the agent reaches the planner,
+    0 = no better than the baseline, < 0 = worse than it."""
+    table = df.pivot_table(index="learner", columns="policy", values=metric)
+    missing = [p for p in (agent, baseline, planner) if p not in table.columns]
+    if missing:
+        raise ValueError(f"headroom_share: no {metric} for {missing}")
+    values = table[[agent, baseline, planner]].dropna().to_numpy(dtype=np.float64)
+    if len(values) == 0:
+        return math.nan, math.nan, math.nan
+
+    def share(rows: np.ndarray) -> np.ndarray:
+        a, b, p = rows[..., 0], rows[..., 1], rows[..., 2]
+        gap = p - b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(gap != 0, (a - b) / gap, np.nan)
+
+    point = float(share(values.mean(0)))
+    rng = np.random.default_rng(seed)
+    boots = share(values[rng.integers(0, len(values), (n_boot, len(values)))].mean(1))
+    boots = boots[np.isfinite(boots)]
+    if boots.size == 0:
+        return point, math.nan, math.nan
+    tail = (1.0 - level) / 2.0 * 100.0
+    return point, float(np.percentile(boots, tail)), float(np.percentile(boots, 100.0 - tail))
+
+
+def leaderboard_markdown(summary: pd.DataFrame, sort_by: str = "episode_return",
+                         metrics: Sequence[str] = ("episode_return", "retention_delayed", "knowledge_final",
+                                                   "knowledge_auc", "reviews", "study_minutes", "success_rate"),
                          digits: int = 3) -> str:
     """A markdown leaderboard: policies sorted by ``sort_by`` (best first), mean [95% CI] per metric.
 
@@ -274,5 +304,5 @@ def leaderboard_markdown(summary: pd.DataFrame, sort_by: str = "retention_delaye
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["evaluate", "summarize", "leaderboard_markdown", "bootstrap_ci", "resolve_policies", "METRICS",
+__all__ = ["evaluate", "summarize", "leaderboard_markdown", "headroom_share", "bootstrap_ci", "resolve_policies", "METRICS",
            "COLUMNS", "learner_keys", "make_episode_fn", "metrics_of"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from studygym.files import check_writable as check_files_writable
-from studygym.harness import leaderboard_markdown, summarize
+from studygym.harness import headroom_share, leaderboard_markdown, summarize
 
 RESULT_FILES = ("episodes.csv", "summary.csv", "leaderboard.md", "knowledge_over_time.png",
                 "reviews_vs_retention.png")
@@ -60,10 +60,48 @@ def plot_reviews_vs_retention(summary: pd.DataFrame, path: Path, title: str, met
     plt.close(fig)
 
 
+#: Policy names of learned agents (saved runs load as ``ppo`` / ``sb3-...``).
+LEARNED_PREFIXES = ("ppo", "sb3")
+#: The privileged upper reference (agents/schedulers/planner.py).
+PLANNER = "planner"
+
+
+def is_learned(name: str) -> bool:
+    return name.startswith(LEARNED_PREFIXES)
+
+
+def best_classic(summary: pd.DataFrame, metric: str = "episode_return") -> str | None:
+    """The non-privileged, non-learned policy with the highest mean ``metric`` (tuned rows included)."""
+    ok = summary[~summary["failed"] & ~summary["privileged"] & ~summary["policy"].map(is_learned)]
+    ok = ok[ok[metric].notna()]
+    return None if ok.empty else str(ok.sort_values(metric, ascending=False).iloc[0]["policy"])
+
+
+def headroom_lines(df: pd.DataFrame, summary: pd.DataFrame, metric: str = "episode_return") -> list[dict]:
+    """Per learned agent: its share of the headroom between the best classic and the planner."""
+    names = set(summary.loc[~summary["failed"], "policy"])
+    best = best_classic(summary, metric)
+    if PLANNER not in names or best is None or metric not in df.columns:
+        return []
+    out = []
+    for agent in sorted(n for n in names if is_learned(n)):
+        share, lo, hi = headroom_share(df, agent, best, PLANNER, metric)
+        out.append({"agent": agent, "best_classic": best, "share": share, "lo": lo, "hi": hi})
+    return out
+
+
+def headroom_markdown(lines: list[dict], metric: str = "episode_return") -> str:
+    return "".join(f"\nHeadroom captured by **{r['agent']}** on {metric}: ({r['agent']} - {r['best_classic']}) / "
+                   f"({PLANNER} - {r['best_classic']}) = {r['share']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}] "
+                   "(paired bootstrap over learners, 95% CI).\n" for r in lines)
+
+
 def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False, reference: str | None = None,
-                  sort_by: str = "retention_delayed", title: str | None = None) -> tuple[pd.DataFrame, str]:
+                  sort_by: str = "episode_return", title: str | None = None) -> tuple[pd.DataFrame, str]:
     """Write the episode table, the summary, a markdown leaderboard and two figures to ``out_dir``.
 
+    The leaderboard ranks by ``sort_by`` (default the env's objective, the episode return); where a
+    learned agent and the planner were evaluated, it adds the agent's share of the headroom.
     Returns ``(summary, leaderboard markdown)``.
     """
     out_dir = Path(out_dir)
@@ -75,7 +113,7 @@ def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False,
     if sort_by not in df.columns or not df[sort_by].notna().any():
         sort_by = "knowledge_final"
     summary = summarize(df, reference=reference)
-    board = leaderboard_markdown(summary, sort_by=sort_by)
+    board = leaderboard_markdown(summary, sort_by=sort_by) + headroom_markdown(headroom_lines(df, summary))
     df.to_csv(out_dir / "episodes.csv", index=False)
     summary.to_csv(out_dir / "summary.csv", index=False)
     (out_dir / "leaderboard.md").write_text(
@@ -87,4 +125,4 @@ def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False,
     return summary, board
 
 
-__all__ = ["write_results", "check_writable", "RESULT_FILES", "plot_knowledge_over_time", "plot_reviews_vs_retention"]
+__all__ = ["write_results", "headroom_lines", "headroom_markdown", "best_classic", "is_learned", "check_writable", "RESULT_FILES", "plot_knowledge_over_time", "plot_reviews_vs_retention"]

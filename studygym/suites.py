@@ -58,9 +58,13 @@ def all_policies(env) -> list:
             + [make_policy("oracle_greedy", env)])
 
 
-def policy_by_name(name: str, env):
+def policy_by_name(name: str, env, **settings):
     """A policy by name: a classic scheduler, a Deck-v0 baseline, ``constant:<action>``, or a saved
-    run (``ppo:DIR``, ``sb3:DIR``)."""
+    run (``ppo:DIR``, ``sb3:DIR``). ``settings`` go to a classic scheduler (or to the scheduler
+    inside a Sleep-v0 / Tagging-v0 wrapper), e.g. the tuned knob of :mod:`studygym.tuning`."""
+    if settings and (name.split(":", 1)[0] in ("ppo", "sb3", "constant") or is_deck(env) or is_practice(env)
+                     or is_sspmmc(env)):
+        raise ValueError(f"policy {name!r} takes no settings here, got {sorted(settings)}")
     import difflib
 
     from studygym.agents.policy import Constant
@@ -93,8 +97,8 @@ def policy_by_name(name: str, env):
     from studygym.agents.schedulers import make_policy
     from studygym.agents.schedulers.tutoring import tutoring_baseline
 
-    wrapped = tutoring_baseline(name, env)  # cram, spaced+sleep, <scheduler>+bed<H>, <scheduler>+reward_<rule>
-    return make_policy(name, env) if wrapped is None else wrapped
+    wrapped = tutoring_baseline(name, env, **settings)  # cram, spaced+sleep, <scheduler>+bed<H>, +reward_<rule>
+    return make_policy(name, env, **settings) if wrapped is None else wrapped
 
 
 @dataclass(frozen=True)
@@ -124,16 +128,39 @@ SUITES: dict[str, list[SuiteEntry]] = {
 }
 
 
+#: The committed tuning of the suites' baselines (``scripts/tune_baselines.py`` regenerates it).
+TUNING_DIR = Path(__file__).resolve().parents[1] / "results" / "tuning"
+
+
+def suite_tuning(env_id: str, overrides: dict, tuning_dir: str | Path | None = None, *, force: bool = False,
+                 progress: bool = False) -> dict:
+    """The tuning record of one env configuration: read from ``tuning_dir`` (default the committed
+    ``results/tuning``); when there is none, tuned now on training learners and saved there."""
+    from studygym.tuning import load_tuning, save_tuning, tune
+
+    root = Path(tuning_dir) if tuning_dir is not None else TUNING_DIR
+    record = load_tuning(root, env_id, overrides)
+    if record is None:
+        print(f"{env_id}: no tuning in {root}; tuning the baselines on training learners", flush=True)
+        record = tune(env_id, overrides, progress=progress, log=print)
+        save_tuning(record, root, force=force)
+    return record
+
+
 def run_suite(name: str, out_root: str | Path = "results", *, learners: int | None = None, seed: int = 0,
-              force: bool = False, progress: bool = True, extra_policies: dict | None = None) -> dict[str, str]:
+              force: bool = False, progress: bool = True, extra_policies: dict | None = None,
+              tuning_dir: str | Path | None = None) -> dict[str, str]:
     """Run a suite; returns ``{env_id: leaderboard markdown}`` and writes ``out_root/name/``.
 
+    Every env is evaluated with its baselines at their published defaults and tuned
+    (``<name>_tuned``, from :func:`suite_tuning`), ranked by the env's objective.
     ``extra_policies`` (``{env_id: [policy, ...]}``) are evaluated beside the suite's own, on the
     same learners (e.g. the demo's freshly trained PPO agent).
     """
     from studygym.harness import evaluate, resolve_policies
     from studygym.registry import make, registered_ids
     from studygym.report import check_writable, write_results
+    from studygym.tuning import tuned_policies
 
     if name not in SUITES:
         raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
@@ -141,14 +168,15 @@ def run_suite(name: str, out_root: str | Path = "results", *, learners: int | No
     entries = [e for e in SUITES[name] if e.env_id in registered_ids()]
     for entry in entries:
         check_writable(out / entry.env_id.lower(), force)
+    if (out / "leaderboard.md").exists() and not force:
+        raise FileExistsError(f"{out / 'leaderboard.md'} exists; pass --force to overwrite")
     boards = {}
     for entry in entries:
         start = time.perf_counter()
-        policies = entry.policies
+        env, _ = make(entry.env_id, **entry.overrides)
+        record = suite_tuning(entry.env_id, entry.overrides, tuning_dir, force=force)
         extra = list((extra_policies or {}).get(entry.env_id, []))
-        if extra:
-            env, _ = make(entry.env_id, **entry.overrides)
-            policies = resolve_policies(entry.policies, env) + extra
+        policies = resolve_policies(entry.policies, env) + tuned_policies(env, record) + extra
         df = evaluate(policies, entry.env_id, n_learners=learners or entry.learners, seed=seed,
                       progress=progress, **entry.overrides)
         _, board = write_results(df, out / entry.env_id.lower(), force=force, reference=entry.reference)

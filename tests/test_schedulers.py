@@ -120,6 +120,31 @@ def test_fixed_interval_ignores_grades(small_env):
     assert [o["interval"] for o in out] == [3, 3, 3]
 
 
+@pytest.mark.parametrize("n_items, slots_per_day, expected", [(30, 10, 3.0), (60, 10, 6.0), (65, 10, 7.0),
+                                                              (4, 4, 1.0), (3, 10, 1.0)])
+def test_fixed_default_interval_is_the_shortest_that_fits(n_items, slots_per_day, expected):
+    env, _ = studygym.make("Review-v0", n_items=n_items, slots_per_day=slots_per_day)
+    assert make_policy("fixed", env).interval_days == expected  # ceil(n_items / slots_per_day)
+    assert make_policy("fixed", env, interval_days=2).interval_days == 2.0  # an explicit setting wins
+
+
+def test_fixed_default_introduces_every_item_and_is_never_late():
+    """60 items, 10 slots a day: the default (6 days) introduces all 60 in the first 6 days, then
+    reviews each exactly every 6 calendar days; a 1-day interval never meets 50 of them."""
+    env, params = studygym.make("Review-v0", n_items=60)
+    slots, rest = env.config.slots_per_day, env.config.n_items
+    run = jax.jit(episode_fn(env, params, make_policy("fixed", env)))
+    actions = np.asarray(run(jax.random.split(jax.random.key(0), 1))["actions"][0])
+    days = np.arange(actions.size) // slots
+    assert set(actions[actions < rest].tolist()) == set(range(60))
+    for item in range(60):
+        shown = np.unique(days[actions == item])
+        assert np.all(np.diff(shown) == 6), (item, shown)
+    starving = jax.jit(episode_fn(env, params, make_policy("fixed", env, interval_days=1)))
+    actions = np.asarray(starving(jax.random.split(jax.random.key(0), 1))["actions"][0])
+    assert set(actions.tolist()) == set(range(10))
+
+
 def py_fsrs_intervals(history, desired_retention):
     scheduler = pyfsrs.Scheduler(desired_retention=desired_retention, learning_steps=(), relearning_steps=(),
                                  enable_fuzzing=False)
@@ -162,6 +187,22 @@ def test_hlr_half_life_and_recall(small_env):
     np.testing.assert_allclose(recall, [0.5, 0.5, 0.25], rtol=1e-5)
     clipped = hlr.predicted_recall(HLREstimate(right=jnp.array([1e4]), wrong=jnp.array([0.0])), jnp.array([274.0]))
     assert float(clipped[0]) == pytest.approx(0.5, rel=1e-5)  # half-life clipped at 274 days
+
+
+def test_memorize_default_q_is_the_authors(small_env):
+    """Networks-Learning/memorize, memorize.py: ``Q = 1.0`` and
+    ``intensity(t, n_t, q) = 1.0/np.sqrt(q)*(1-np.exp(-n_t*t))``, the same expression as ours."""
+    env, _ = small_env
+    from studygym.agents.schedulers.model import MEMORIZE_Q, MemorizeEstimate
+
+    assert MEMORIZE_Q == 1.0
+    assert make_policy("memorize", env).q == MEMORIZE_Q
+    t, n = np.array([0.0, 0.5, 3.0, 20.0]), 0.3
+    for q in (MEMORIZE_Q, 0.1, 4.0):
+        memo = make_policy("memorize", env, q=q)
+        items = MemorizeEstimate(forgetting_rate=jnp.full(4, n), pending=jnp.zeros(4, bool), days_before=jnp.zeros(4))
+        authors = 1.0 / np.sqrt(q) * (1 - np.exp(-n * t))
+        np.testing.assert_allclose(memo.intensity(items, jnp.asarray(t, jnp.float32)), authors, rtol=1e-5, atol=1e-7)
 
 
 def test_memorize_rate_updates_and_intensity_integral(small_env):
@@ -226,6 +267,37 @@ def test_massed_crams_then_rests(small_env):
                 studied = True
     assert actions == expected
     assert actions[-1] == rest
+
+
+def test_sm2_drill_follows_the_session(small_env):
+    """SM-2's step 7 takes only the slots the day's session (due reviews, then new items) leaves:
+    2 items and 6 slots a day, so day 0 introduces both, then drills, oldest first, every item whose
+    latest grade today is below Good (SM-2 q < 4), and rests once none is left."""
+    env, params = studygym.make("Review-v0", n_items=2, slots_per_day=6, n_days=2)
+    rest, drills = env.config.n_items, 0
+    for seed in range(4):
+        actions, grades, _ = run_policy(env, params, make_policy("sm2", env), jax.random.key(seed), 6)
+        assert actions[:2] == [0, 1]
+        latest, shown_at = {}, {}
+        for t, (item, grade) in enumerate(zip(actions, grades)):
+            if t >= 2:
+                flagged = [i for i, g in latest.items() if g < GOOD]
+                expected = min(flagged, key=lambda i: shown_at[i]) if flagged else rest
+                assert item == expected, (seed, t, actions, grades)
+                drills += item < rest
+            if item < rest:
+                latest[item], shown_at[item] = grade, t
+    assert drills > 0  # these seeds do drill (a Hard or an Again on day 0)
+
+
+def test_sm2_drill_never_starves_new_items():
+    """60 items, 10 slots a day, 30 days: every learner meets every item (with the drill ahead of
+    new items some learners never met a few of them)."""
+    env, params = studygym.make("Review-v0", n_items=60)
+    run = jax.jit(episode_fn(env, params, make_policy("sm2", env)))
+    actions = np.asarray(run(jax.random.split(jax.random.key(5), 32))["actions"])
+    for learner in actions:
+        assert set(learner[learner < 60].tolist()) == set(range(60))
 
 
 def test_round_robin_introduces_then_cycles(small_env):

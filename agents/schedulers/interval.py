@@ -9,6 +9,7 @@ so the interval sequences can be checked by hand (``tests/test_schedulers.py``).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -20,7 +21,7 @@ from studygym.envs.anki import (ANKI_EASE_CHANGE, ANKI_EASY_BONUS, ANKI_EASY_INT
                                  ANKI_GRADUATING_INTERVAL, ANKI_HARD_FACTOR, ANKI_MIN_EASE, ANKI_START_EASE,
                                  anki_sm2_review)
 
-from .base import IntervalScheduler, ReviewEvent, check_int_kwarg, check_kwarg
+from .base import IntervalScheduler, ReviewEvent, argmax_where, check_int_kwarg, check_kwarg
 
 
 # ----------------------------------------------------------------------------------------------
@@ -39,18 +40,33 @@ class ExposureEstimate:
     interval: Array  # days
 
 
-class FixedScheduler(IntervalScheduler):
-    """Review every item every ``interval_days`` days (default 1: daily), whatever the grade.
+def feasible_fixed_interval(n_items: int, slots_per_day: int) -> float:
+    """The shortest whole-day interval at which reviewing every item every ``k`` days fits the slots:
+    ``k = ceil(n_items / slots_per_day)`` (then at most ``slots_per_day`` items fall due a day)."""
+    return float(max(1, math.ceil(n_items / slots_per_day)))
 
-    Due reviews come before new items, so once the items introduced fill every slot of a day no
-    more are introduced: on default Review-v0 (30 items, 10 slots a day) a 1-day interval keeps
-    reviewing the first 10 items and never meets the other 20.
+
+class FixedScheduler(IntervalScheduler):
+    """Review every item every ``interval_days`` days, whatever the grade.
+
+    Default: the shortest whole-day interval at which every item fits,
+    ``ceil(n_items / slots_per_day)`` days (:func:`feasible_fixed_interval`) for the env it is
+    built for: 3 days on default Review-v0 (30 items, 10 slots a day), 6 days with 60 items. Items
+    are introduced ``slots_per_day`` a day and each then falls due exactly every ``interval_days``
+    days, never more than the day's slots, so no item waits and none is left unintroduced.
+
+    An explicit ``interval_days`` overrides the default. A shorter interval than the default
+    starves items: due reviews come before new items, so once the items introduced fill every slot
+    of a day no more are introduced (1 day with 60 items and 10 slots keeps reviewing the first 10
+    and never meets the other 50).
     """
 
     name = "fixed"
 
-    def __init__(self, env: Any, interval_days: float = 1.0):
+    def __init__(self, env: Any, interval_days: float | None = None):
         super().__init__(env)
+        if interval_days is None:
+            interval_days = feasible_fixed_interval(self.n_items, self.slots_per_day)
         self.interval_days = check_kwarg("interval_days", interval_days, 0.0, 36500.0, low_open=True)
 
     def settings(self) -> dict:
@@ -64,17 +80,25 @@ class FixedScheduler(IntervalScheduler):
 
 
 def pimsleur_interval(exposures: Array) -> Array:
-    """Pimsleur (1967) graduated intervals as Settles & Meeder (2016, sec. 2) write them: the
-    half-life after ``n`` exposures is ``2^(2.35 n - 16.46)`` days (5 s, 25 s, 2 min, 10 min, 1 h,
-    5 h, 1 day, 5 days, 25 days, 4 months, 2 years), and an item is due at its half-life."""
+    """Pimsleur's (1967) graduated intervals as half-lives of HLR: ``2^(2.35 n - 16.46)`` days after
+    ``n`` exposures, an item being due at its half-life.
+
+    The weights 2.35 and -16.46 are those of Settles & Meeder's code (duolingo/halflife-regression,
+    ``experiment.py``, ``SpacedRepetitionModel.predict``, method ``'pimsleur'``, with ``n`` the
+    number of past practices); their paper (ACL 2016, appendix A.2) gives them rounded,
+    ``Theta = {x_n: 2.4, x_b: -16.5}``, fitted to Pimsleur's schedule of 5 s, 25 s, 2 min, 10 min,
+    1 h, 5 h, 1 day, 5 days, 25 days, 4 months and 2 years. The formula gives 4.9 s, 25 s, 2.1 min,
+    11 min, 55 min, 4.7 h, 0.99 days, 5.1 days, 26 days, 4.3 months and 1.8 years."""
     return jnp.exp2(2.35 * exposures - 16.46)
 
 
 class PimsleurScheduler(IntervalScheduler):
-    """Pimsleur's graduated-interval recall: the n-th interval is ``2^(2.35 n - 16.46)`` days.
+    """Pimsleur's graduated-interval recall: the n-th interval is ``2^(2.35 n - 16.46)`` days
+    (:func:`pimsleur_interval`).
 
-    The schedule ignores grades (only the number of exposures counts). Its first six intervals are
-    shorter than a day, so new items are drilled within the session before the daily steps begin.
+    The schedule ignores grades (only the number of exposures counts). Its first seven intervals
+    are shorter than a day (the first six under 5 hours, the seventh 0.99 days), so they count
+    real time: new items are drilled within the session before the daily steps begin.
     """
 
     name = "pimsleur"
@@ -100,10 +124,17 @@ class LeitnerEstimate:
 
 
 class LeitnerScheduler(IntervalScheduler):
-    """Leitner's boxes (Leitner 1972; Settles & Meeder 2016): box k is reviewed every
+    """Leitner's boxes (Leitner 1972, "So lernt man lernen") with day intervals as Settles & Meeder
+    (ACL 2016, sec. 3.2 and Figure 3) draw "a popular variant": box k is reviewed every
     ``base^(k-1)`` days. A new item enters box 1; a recall promotes it one box (up to
     ``n_boxes``), a failure sends it back to box 1. Defaults: base 2, five boxes (1, 2, 4, 8, 16
-    days), the classic card-file layout."""
+    days), Settles & Meeder's Figure 3.
+
+    Leitner's own card box (as secondary sources describe it) had five compartments of growing
+    size, reviewed when a compartment filled rather than after a fixed number of days, and a missed
+    card went back to the first; Settles & Meeder's variant demotes a missed card "to a shorter
+    interval box" (their HLR reading of it, ``h = 2^(right - wrong)``, moves it one box down). The
+    return to box 1 here is the card box's rule."""
 
     name = "leitner"
 
@@ -155,7 +186,8 @@ def sm2_next_ef(ef: Array, q: Array) -> Array:
 
 
 class SM2Scheduler(IntervalScheduler):
-    """SuperMemo-2 as Wozniak specified it (1990; supermemo.com "Algorithm SM-2").
+    """SuperMemo-2 as Wozniak specified it (1990; supermemo.com "Algorithm SM-2", adapted from his
+    master's thesis "Optimization of learning").
 
     Each item has an E-Factor (start 2.5). After a response of quality q >= 3 the next interval is
     I(1) = 1, I(2) = 6, I(n) = I(n-1) x EF (fractions rounded up), and EF becomes
@@ -166,9 +198,28 @@ class SM2Scheduler(IntervalScheduler):
     (n = 1, next interval 1 day).
 
     FSRS grades map to SM-2 qualities as Again -> 1, Hard -> 3, Good -> 4, Easy -> 5 (Again is
-    a failure). With ``drill=True`` (SM-2's last step) items that scored below 4 today are
-    repeated after the day's due reviews until they score at least 4; these same-day drills do not
-    change EF or the interval.
+    a failure).
+
+    ``drill=True`` renders the text's last step (step 7 of 7): "After each repetition session of a
+    given day repeat again all items that scored below four in the quality assessment. Continue
+    the repetitions until all of these items score at least four." The drill comes *after* the
+    day's session, and a session is what the slot rule of :class:`~.base.IntervalScheduler`
+    schedules for the day: the due reviews, then new items. So a drill repetition only takes a
+    slot that rule would leave empty (nothing due, no item left to introduce) and never displaces
+    a due review or a new item; it then repeats, one slot each, the items shown today whose latest
+    quality is below 4, the one shown longest ago first (so the drill goes round all of them, as
+    "repeat again all items" reads), until each has scored at least 4 or the day's slots run out.
+    A flag left at the end of the day is dropped (the text's drill is of "a given day"). The
+    drills do not change EF or the interval (they are not scheduled repetitions; an item's
+    interval is never under a day, so any same-day re-showing is a drill).
+
+    Why this rendering: with the drill ahead of new items (an earlier rendering) the same-day
+    repetitions of a day's Hard and Again answers could fill every slot, and in a slot-limited
+    env new items were then not introduced (Review-v0 with 60 items, 10 slots a day, 30 days: 10
+    of 32 learners never met 1 to 4 of the items; episode return 0.800 against 0.828 now, 128
+    learners, seed 5). The text puts the drill after the session, so it gets no priority over the
+    session's work. While unseen items remain, any slot left after the due reviews goes to a new
+    item, so the drill starts once every item has been introduced.
     """
 
     name = "sm2"
@@ -205,14 +256,15 @@ class SM2Scheduler(IntervalScheduler):
         return jax.tree.map(lambda a, b: jnp.where(drilled, a, b).astype(b.dtype), drill_only, scheduled)
 
     def select(self, key: Array, items: SM2Estimate, view, state) -> tuple[Array, Any]:
+        # The day's session first: the most overdue due item, else a new item, else rest.
         action, items = super().select(key, items, view, state)
         if not self.drill_enabled:
             return action, items
-        due = self.due(items, view, state)
-        # A drill flag only counts on the day it was set (the item was shown today).
+        # The drill after the session: only in a slot the session leaves empty. A drill flag only
+        # counts on the day it was set (the item was shown today).
         drilling = items.drill & view.seen & (state.last_day == view.today)
-        drill_item = jnp.argmax(drilling)
-        action = jnp.where(~due.any() & drilling.any(), drill_item, action)
+        drill_item = argmax_where(drilling, view.days_since_review)
+        action = jnp.where((action >= self.n_items) & drilling.any(), drill_item, action)
         return action.astype(jnp.int32), items
 
 
@@ -223,11 +275,13 @@ class AnkiEstimate:
 
 
 class AnkiSM2Scheduler(IntervalScheduler):
-    """Anki's SM-2 variant as fsrs-optimizer simulates it (``fsrs_simulator.anki_sm2_scheduler``).
+    """Anki's SM-2 variant as fsrs-optimizer simulates it (``src/fsrs_optimizer/fsrs_simulator.py``,
+    the ``anki_sm2_scheduler`` function inside ``simulate``).
 
-    A new card graduates after its first study with ease 2.5 and an interval of 1 day (4 days if
-    Easy). In review see :func:`anki_sm2_review`. The elapsed time is counted in whole calendar
-    days, as the simulator counts it.
+    A new card (ease 0 there) graduates after its first study with ease 2.5 and an interval of 1
+    day (4 days if Easy), whatever else the grade. In review see :func:`anki_sm2_review`. The
+    elapsed time is counted in whole calendar days (the simulator's ``delta_t = today -
+    last_date``).
     """
 
     name = "anki_sm2"
@@ -256,6 +310,15 @@ class FSRSEstimate:
     interval: Array  # days
 
 
+def fsrs_calendar_review(w: Array, stability: Array, difficulty: Array, event: ReviewEvent) -> tuple[Array, Array]:
+    """An app's FSRS update of one item: the elapsed time is whole calendar days (Anki's and
+    fsrs-rs's ``delta_t``) and a review on the same calendar day as the previous one takes the
+    short-term formula, so the app and the simulated learner share one clock."""
+    elapsed = event.calendar_days.astype(jnp.float32)
+    return fsrs_maths.review(w, stability, difficulty, elapsed, event.grade, event.first,
+                             same_day=event.calendar_days == 0)
+
+
 class FSRSScheduler(IntervalScheduler):
     """FSRS-6 (py-fsrs) with its own memory estimates: after each review the item's stability and
     difficulty are updated with the scheduler's weights (default: FSRS-6 defaults) and the next
@@ -263,9 +326,9 @@ class FSRSScheduler(IntervalScheduler):
     whole days, at least 1. No learning or relearning steps and no fuzz, i.e. py-fsrs's
     ``Scheduler(desired_retention, learning_steps=(), relearning_steps=(), enable_fuzzing=False)``.
 
-    The maths is :mod:`studygym.envs.learners.fsrs` (checked against py-fsrs). The elapsed time is
-    the observed ``days_since_review`` (real days); py-fsrs counts whole days, so the two agree
-    on reviews an integer number of days apart, and on same-day reviews (< 1 day).
+    The maths is :mod:`studygym.envs.learners.fsrs` (checked against py-fsrs). Time is counted
+    as Anki and fsrs-rs count it (:func:`fsrs_calendar_review`): whole calendar days between the
+    sessions, and a re-showing on the same calendar day is a same-day review.
     """
 
     name = "fsrs"
@@ -290,7 +353,6 @@ class FSRSScheduler(IntervalScheduler):
 
     def update_item(self, est: FSRSEstimate, event: ReviewEvent) -> FSRSEstimate:
         w = jnp.asarray(self.weights, jnp.float32)
-        stability, difficulty = fsrs_maths.review(w, est.stability, est.difficulty, event.elapsed_days,
-                                                  event.grade, event.first)
+        stability, difficulty = fsrs_calendar_review(w, est.stability, est.difficulty, event)
         interval = fsrs_maths.next_interval(w, stability, jnp.float32(self.desired_retention))
         return FSRSEstimate(stability=stability, difficulty=difficulty, interval=interval.astype(jnp.float32))

@@ -2,10 +2,12 @@
 
 - ``hlr``: half-life regression (Settles & Meeder, ACL 2016), due when predicted recall falls to a
   threshold.
-- ``memorize``: MEMORIZE (Tabibian et al., PNAS 2019), review times sampled from the optimal
-  intensity ``q^(-1/2) (1 - m(t))`` of an exponential memory model.
-- ``threshold``: Reddy, Levine & Dragan (2017)'s THRESHOLD tutor, review the item whose predicted
-  recall (here the scheduler's own FSRS-6 estimate) is nearest a threshold.
+- ``memorize``: MEMORIZE (Tabibian et al., PNAS 2019, "Enhancing human learning via spaced
+  repetition optimization"), review times sampled from the optimal intensity
+  ``q^(-1/2) (1 - m(t))`` of an exponential memory model.
+- ``threshold``: the Threshold tutor of Reddy, Levine & Dragan (2017, "Accelerating Human Learning
+  with Deep Reinforcement Learning"), review the item whose predicted recall (here the
+  scheduler's own FSRS-6 estimate) is nearest a threshold.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from studygym.envs.core import Array, pytree_dataclass
 from studygym.envs.learners import fsrs as fsrs_maths
 
 from .base import ItemScheduler, ReviewEvent, argmax_where, check_kwarg, introduce_or_rest
+from .interval import fsrs_calendar_review
 
 MINUTES = 1.0 / 1440.0  # in days
 
@@ -27,11 +30,13 @@ MINUTES = 1.0 / 1440.0  # in days
 # ----------------------------------------------------------------------------------------------
 
 #: HLR weights (right, wrong, bias) on the features (sqrt(1 + right), sqrt(1 + wrong), 1), half-life
-#: in days. Untrained, set by hand: the half-life starts at 1 day after a first study and grows
-#: with each recall roughly as Leitner's boxes do early on (1, 2.4, 4.6, 8, 13, 20 days after
-#: 0..5 recalls without a lapse); a lapse cuts it by about 2^-0.8 to 2^-0.6.
+#: in days. Untrained, set by hand: the half-life grows with each recall roughly as Leitner's
+#: boxes do early on (1, 2.4, 4.6, 8, 13, 20 days after 0..5 recalls without a lapse; a first
+#: study graded Hard or better counts as a recall, so it leaves 2.4 days); a lapse cuts it by
+#: about 2^-0.8 (the first) to 2^-0.5 (the third).
 HLR_DEFAULT_WEIGHTS = (3.0, -2.0, -1.0)
-#: Settles & Meeder clip half-lives to [15 minutes, 274 days].
+#: Settles & Meeder bound half-lives to [15 min, 9 months] (paper, appendix A.3); their code
+#: (``experiment.py``, ``MIN_HALF_LIFE``, ``MAX_HALF_LIFE``) uses 15 minutes and 274 days.
 HLR_MIN_HALF_LIFE = 15.0 * MINUTES
 HLR_MAX_HALF_LIFE = 274.0
 
@@ -54,16 +59,20 @@ def hlr_recall(elapsed_days: Array, half_life: Array) -> Array:
 
 
 class HLRScheduler(ItemScheduler):
-    """Half-life regression (Settles & Meeder 2016): ``p = 2^(-delta / h)``, ``h = 2^(theta . x)``.
+    """Half-life regression (Settles & Meeder, ACL 2016, "A Trainable Spaced Repetition Model for
+    Language Learning"): ``p = 2^(-delta / h)``, ``h = 2^(theta . x)`` (their eqs. 1-2).
 
-    The scheduler counts each item's recalls and failures itself. An item is due once its
-    predicted recall has fallen to ``threshold`` (default 0.5: review at the half-life, the rule
-    under which Settles & Meeder show Leitner and Pimsleur to be special cases of HLR); the due item
-    with the lowest predicted recall goes first, else a new item is introduced, else it rests.
-    ``weights`` = (theta_right, theta_wrong, theta_bias), default :data:`HLR_DEFAULT_WEIGHTS`
-    (untrained, see there); lexeme features are not used (no item identities carry over). On
-    default Review-v0 (64 learners) thresholds 0.5, 0.7, 0.9 give 164, 202, 264 reviews and delayed
-    retention 0.925, 0.943, 0.945.
+    Features as in the authors' code (duolingo/halflife-regression, ``experiment.py``,
+    ``read_data``): ``sqrt(1 + right)``, ``sqrt(1 + wrong)`` and a bias (the paper's footnote 5:
+    square roots of the counts worked better); lexeme features are not used (no item identity
+    carries over). The scheduler counts each item's recalls and failures itself. An item is due
+    once its predicted recall has fallen to ``threshold`` (default 0.5: review at the half-life,
+    the reading under which Settles & Meeder, appendix A.2, fit Pimsleur's and Leitner's schedules
+    as HLR half-lives: "students should practice when p = 0.5"); the due item with the lowest
+    predicted recall goes first, else a new item is introduced, else it rests. ``weights`` =
+    (theta_right, theta_wrong, theta_bias), default :data:`HLR_DEFAULT_WEIGHTS` (untrained, see
+    there). On default Review-v0 (64 learners, seed 0) thresholds 0.5, 0.7, 0.9 give 157, 196,
+    258 reviews and delayed retention 0.932, 0.947, 0.951.
     """
 
     name = "hlr"
@@ -109,30 +118,46 @@ class MemorizeEstimate:
     days_before: Array  # days_since_review at the previous step (to integrate the intensity)
 
 
+#: MEMORIZE's q in the authors' code: ``Q = 1.0  # parameter q defined in eq. 8 in the paper.``
+#: at the top of ``memorize.py`` (github Networks-Learning/memorize), passed to
+#: ``sampler(n_t, Q, T)`` in its ``__main__`` block (commit e8ea446, "Fixing default value of q";
+#: the first version read ``q = 0.1`` there but already called ``sampler(n_t, 1.0, 10.0)``).
+MEMORIZE_Q = 1.0
+
+
 class MemorizeScheduler(ItemScheduler):
-    """MEMORIZE (Tabibian, Upadhyay, De, Zarezade, Schoelkopf & Gomez-Rodriguez, PNAS 2019).
+    """MEMORIZE (Tabibian, Upadhyay, De, Zarezade, Schoelkopf & Gomez-Rodriguez, "Enhancing human
+    learning via spaced repetition optimization", PNAS 116(10):3988, 2019).
 
     Memory is exponential, ``m(t) = exp(-n (t - t_last))``; after a review the forgetting rate
     ``n`` becomes ``(1 - alpha) n`` on a recall and ``(1 + beta) n`` on a failure; a new item starts
-    at ``n0`` after its first study. The optimal review intensity is ``u(t) = q^(-1/2) (1 - m(t))``.
+    at ``n0`` after its first study. The review intensity is the paper's optimal
+    ``u(t) = q^(-1/2) (1 - m(t))``, q weighting the cost of reviewing against forgetting (smaller
+    q, more reviews). The parameterisation is the authors' code's: its ``intensity(t, n_t, q)`` is
+    ``1.0/np.sqrt(q)*(1-np.exp(-n_t*t))``, time in days, the same expression as :meth:`intensity`,
+    so a q here is a q there.
 
-    Review times are sampled from that intensity as the paper does (a point process), adapted to
-    slots: between two slots the scheduler integrates each item's intensity exactly and marks the
-    item *pending* with probability ``1 - exp(-integral)``; each slot it reviews the pending item of
-    largest intensity, else introduces a new item, else rests. So ``q`` sets how often items are
-    reviewed (smaller q, more reviews), as in the paper.
+    Review times are sampled from that intensity as the paper does (a point process; the code's
+    ``sampler`` thins a Poisson process of rate ``q^(-1/2)``), adapted to slots: between two slots
+    the scheduler integrates each item's intensity exactly and marks the item *pending* with
+    probability ``1 - exp(-integral)``; each slot it reviews the pending item of largest
+    intensity, else introduces a new item, else rests.
 
-    Defaults (not fitted; the paper fits them to Duolingo with HLR): ``n0 = 0.1`` per day (recall
-    ~0.9 a day after a first study, about what FSRS-6 predicts after a Good), ``alpha = 0.5`` (a
-    recall halves the forgetting rate; FSRS-6 stability roughly triples per recall at R = 0.9),
-    ``beta = 1.0`` (a failure doubles it), ``q = 0.1`` (the value at the top of the authors'
-    ``memorize.py``). On default Review-v0 (64 learners) q = 1, 0.1, 0.01 give 145, 188, 224
-    reviews of 300 slots and delayed retention 0.922, 0.937, 0.940.
+    Defaults: ``q = 1.0`` (:data:`MEMORIZE_Q`, the authors' code; in the paper's Duolingo analysis
+    q is fitted by maximum likelihood, ``spaced_rep_code.py``). ``n0``, ``alpha`` and ``beta`` are
+    set by hand, not fitted: the authors fit them per lexeme to Duolingo with HLR
+    (``hlr.duolingo.weights`` in their repository), which carries no item identity here.
+    ``n0 = 0.1`` per day (recall ~0.9 a day after a first study, about what FSRS-6 predicts after a
+    Good), ``alpha = 0.5`` (a recall halves the forgetting rate; FSRS-6 stability roughly triples
+    per recall at R = 0.9), ``beta = 1.0`` (a failure doubles it). On default Review-v0 (64
+    learners, seed 0) q = 1, 0.1, 0.01 give 145, 185, 221 reviews of 300 slots and delayed
+    retention 0.924, 0.939, 0.945; on Review-v0 with 60 items (128 learners, seed 5) the episode
+    return is 0.827 at q = 1 and 0.805 at q = 0.1.
     """
 
     name = "memorize"
 
-    def __init__(self, env: Any, q: float = 0.1, n0: float = 0.1, alpha: float = 0.5, beta: float = 1.0):
+    def __init__(self, env: Any, q: float = MEMORIZE_Q, n0: float = 0.1, alpha: float = 0.5, beta: float = 1.0):
         super().__init__(env)
         self.q = check_kwarg("q", q, 0.0, None, low_open=True)
         self.n0 = check_kwarg("n0", n0, 0.0, None, low_open=True)
@@ -186,18 +211,22 @@ class StabilityEstimate:
 
 
 class ThresholdScheduler(ItemScheduler):
-    """THRESHOLD (Reddy, Levine & Dragan 2017, "Accelerating Human Learning with Deep RL"): review
-    the item whose predicted recall is nearest ``threshold``.
+    """The Threshold tutor (Reddy, Levine & Dragan 2017, "Accelerating Human Learning with Deep
+    Reinforcement Learning"; code rddy/deeptutor, ``ThresholdTutor``): "review item with recall
+    likelihood closest to some threshold".
 
-    Predicted recall is the scheduler's own FSRS-6 estimate (default weights), updated from the
-    grades it observes, as :class:`~.interval.FSRSScheduler` does. Reddy et al.'s students knew
-    every item from the start; here items must be introduced, and an unseen item (predicted recall
-    0) would never be nearest a threshold above 1/2, so: if some seen item's predicted recall has
-    fallen to the threshold, review the one nearest it (the most recently crossed); else introduce
-    the next unseen item; once all are introduced, review the seen item nearest the threshold
-    (Reddy et al.'s rule as is; it never rests). Default threshold 0.7, the best of
-    {0.5, 0.6, 0.7, 0.8, 0.9} on ``retention_delayed`` on default Review-v0 over 64 learners, by a
-    hair (0.955-0.958): it reviews in every slot, so the threshold barely matters there.
+    Reddy et al.'s tutor reads the recall likelihoods of a copy of the simulated student model
+    itself, and picks its threshold from 0, 0.01, ..., 0.99 by the reward on training episodes.
+    Here predicted recall is the scheduler's own FSRS-6 estimate (default weights), updated from
+    the grades it observes, as :class:`~.interval.FSRSScheduler` does. Reddy et al.'s simulated
+    students start with a last-review time for every item (none is unseen); here items must be
+    introduced, and an unseen item (predicted recall 0) would never be nearest a threshold above
+    1/2, so: if some seen item's predicted recall has fallen to the threshold, review the one
+    nearest it (the most recently crossed); else introduce the next unseen item; once all are
+    introduced, review the seen item nearest the threshold (Reddy et al.'s rule as is; it never
+    rests). Default threshold 0.7, the best of {0.5, 0.6, 0.7, 0.8, 0.9} on ``retention_delayed``
+    on default Review-v0 over 64 learners (seed 0), by a hair (0.964-0.965): it reviews in every
+    slot, so the threshold barely matters there.
     """
 
     name = "threshold"
@@ -215,8 +244,7 @@ class ThresholdScheduler(ItemScheduler):
 
     def update_item(self, est: StabilityEstimate, event: ReviewEvent) -> StabilityEstimate:
         w = jnp.asarray(fsrs_maths.FSRS6_DEFAULT_WEIGHTS, jnp.float32)
-        stability, difficulty = fsrs_maths.review(w, est.stability, est.difficulty, event.elapsed_days,
-                                                  event.grade, event.first)
+        stability, difficulty = fsrs_calendar_review(w, est.stability, est.difficulty, event)
         return StabilityEstimate(stability=stability, difficulty=difficulty)
 
     def predicted_recall(self, items: StabilityEstimate, view) -> Array:

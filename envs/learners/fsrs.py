@@ -9,8 +9,16 @@ Grades G are 1 Again, 2 Hard, 3 Good, 4 Easy; time is in days.
 - Difficulty: ``D' = w7 D0(4) + (1 - w7) (D + dD (10 - D) / 9)``, ``dD = -w6 (G - 3)``, clamped.
 - Recall (G >= 2): ``S' = S (1 + e^w8 (11 - D) S^-w9 (e^(w10 (1 - R)) - 1) h b)``.
 - Lapse (G = 1): ``S' = min(w11 D^-w12 ((S + 1)^w13 - 1) e^(w14 (1 - R)), S / e^(w17 w18))``.
-- Same day (< 1 day since the last review): ``S' = S e^(w17 (G - 3 + w18)) S^-w19``, the factor
-  floored at 1 for G >= 2 (py-fsrs counts whole days, so "same day" is ``floor(elapsed) < 1``).
+- Same day: ``S' = S e^(w17 (G - 3 + w18)) S^-w19``, the factor floored at 1 for G >= 2. py-fsrs
+  counts whole elapsed days (``floor(elapsed) < 1``); :func:`review` does that by default.
+
+**One clock.** The simulated learner decides "same day" by the calendar, as Anki and fsrs-rs do
+(FSRS-6 was fitted on their logs): two reviews are on the same day when no day boundary
+(``day_boundary_hour``, default 4 am, Anki's default "next day starts at") lies between them.
+Deciding it by elapsed < 24 h instead put a step into memory at the 24-hour mark: a next-morning
+review 5 minutes early got the tiny same-day gain, 5 minutes late the full one, which penalised
+exactly the schedulers that count calendar days. The env's clock starts at ``start_hour``
+(default 8 am: Review-v0's first slot of a day, Sleep-v0's first slot).
 
 The simulated learner draws grades as fsrs-optimizer's simulator does: a new item's first grade
 from a fixed distribution; afterwards recall ~ Bernoulli(R), failure -> Again, success -> Hard,
@@ -114,11 +122,13 @@ def short_term_stability(w: Array, stability: Array, grade: Array) -> Array:
 
 
 def review(w: Array, stability: Array, difficulty: Array, elapsed_days: Array, grade: Array,
-           first: Array, recall: Array | None = None) -> tuple[Array, Array]:
+           first: Array, recall: Array | None = None, same_day: Array | None = None) -> tuple[Array, Array]:
     """(S, D) after one review, dispatching as py-fsrs does.
 
-    ``first``: the item's first review (S and D are initialised). ``elapsed_days < 1``: same-day
-    review. Otherwise the long-term update with ``recall`` (default: R(elapsed, S)).
+    ``first``: the item's first review (S and D are initialised). ``same_day``: the short-term
+    update; by default ``elapsed_days < 1`` (py-fsrs's whole elapsed days). Callers that keep a
+    calendar (the simulated learner, the FSRS scheduler) pass "same calendar day" instead, as Anki
+    and fsrs-rs decide it. Otherwise the long-term update with ``recall`` (default: R(elapsed, S)).
     """
     grade = jnp.asarray(grade, jnp.float32)
     stability = jnp.maximum(stability, STABILITY_MIN)
@@ -130,8 +140,10 @@ def review(w: Array, stability: Array, difficulty: Array, elapsed_days: Array, g
         forget_stability(w, difficulty, stability, recall),
         recall_stability(w, difficulty, stability, recall, grade),
     )
-    same_day = short_term_stability(w, stability, grade)
-    s_next = jnp.where(elapsed_days < 1.0, same_day, jnp.maximum(long_term, STABILITY_MIN))
+    if same_day is None:
+        same_day = elapsed_days < 1.0
+    short_term = short_term_stability(w, stability, grade)
+    s_next = jnp.where(same_day, short_term, jnp.maximum(long_term, STABILITY_MIN))
     d_next = next_difficulty(w, difficulty, grade)
     s_next = jnp.where(first, initial_stability(w, grade), s_next)
     d_next = jnp.where(first, initial_difficulty(w, grade), d_next)
@@ -160,6 +172,15 @@ class FSRSParams:
     first_grade_probs: Array  # (4,) P(Again .. Easy) at an item's first exposure
     forget_sd: Array  # () SD of log forgetting-rate multiplier across learners (0 = identical)
     difficulty_sd: Array  # () SD of the per-item offset on initial difficulty (difficulty units)
+    start_hour: Array  # () hour of day at the env's time 0 (0 <= h < 24)
+    day_boundary_hour: Array  # () hour at which a new calendar day starts (Anki: 4 am)
+
+
+def calendar_day(now: Array, params: FSRSParams) -> Array:
+    """Calendar day (int32) of time ``now`` (days since the env's origin), days starting at
+    ``day_boundary_hour``."""
+    offset = (params.start_hour - params.day_boundary_hour) / 24.0
+    return jnp.floor(now + offset).astype(jnp.int32)
 
 
 @pytree_dataclass
@@ -175,13 +196,16 @@ class FSRSState:
 
 
 def default_params(weights=FSRS6_DEFAULT_WEIGHTS, forget_sd: float = 0.0,
-                   difficulty_sd: float = 0.0) -> FSRSParams:
+                   difficulty_sd: float = 0.0, start_hour: float = 8.0,
+                   day_boundary_hour: float = 4.0) -> FSRSParams:
     return FSRSParams(
         w=jnp.asarray(weights, jnp.float32),
         success_grade_probs=jnp.asarray(SUCCESS_GRADE_PROBS, jnp.float32),
         first_grade_probs=jnp.asarray(FIRST_GRADE_PROBS, jnp.float32),
         forget_sd=jnp.asarray(forget_sd, jnp.float32),
         difficulty_sd=jnp.asarray(difficulty_sd, jnp.float32),
+        start_hour=jnp.asarray(start_hour, jnp.float32),
+        day_boundary_hour=jnp.asarray(day_boundary_hour, jnp.float32),
     )
 
 
@@ -201,6 +225,8 @@ def validate_params(p: FSRSParams, prefix: str = "learner") -> None:
     check_probs(f"{prefix}.first_grade_probs", p.first_grade_probs)
     check_range(f"{prefix}.forget_sd", p.forget_sd, 0.0, 3.0)
     check_range(f"{prefix}.difficulty_sd", p.difficulty_sd, 0.0, 9.0)
+    check_range(f"{prefix}.start_hour", p.start_hour, 0.0, 24.0, high_open=True)
+    check_range(f"{prefix}.day_boundary_hour", p.day_boundary_hour, 0.0, 24.0, high_open=True)
 
 
 def _inverse_cdf(u: Array, probs: Array) -> Array:
@@ -267,7 +293,8 @@ class FSRSLearner(WithoutSleep):
         success_grade = 2 + _inverse_cdf(u / jnp.maximum(recall, 1e-12), params.success_grade_probs)
         first_grade = 1 + _inverse_cdf(u, params.first_grade_probs)
         grade = jnp.where(seen, jnp.where(recalled, success_grade, 1), first_grade).astype(jnp.int32)
-        s_next, d_next = review(w, stability, difficulty, elapsed, grade, ~seen, recall)
+        same_day = calendar_day(now, params) == calendar_day(last_review, params)
+        s_next, d_next = review(w, stability, difficulty, elapsed, grade, ~seen, recall, same_day)
         d_next = jnp.where(seen, d_next, jnp.clip(d_next + offset, 1.0, 10.0))
         # Every value scattered back is computed from the values gathered above (in_range makes
         # that explicit for time and the seen flag): XLA then orders the reads before the writes

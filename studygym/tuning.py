@@ -1,0 +1,212 @@
+"""Tuned baselines: every classic scheduler's knob set on training learners, as its authors tuned it.
+
+Reddy et al. (2017) tuned their baselines' thresholds on the reward they rank; FSRS's authors pick
+the desired retention by simulating the learner (Anki's "compute minimum recommended retention");
+Settles & Meeder's and Tabibian et al.'s thresholds and q are application choices. A learned
+agent trained on an env's objective is only fairly compared with schedulers whose knobs were set
+for that same objective, so :func:`tune` grid-searches each knob on **training learners** (the
+harness's learner keys under :data:`TUNING_SEED`, a seed no evaluation uses) and saves the grid and
+the chosen values; the suites and ``scripts/run_agents.py`` then evaluate, on held-out learners,
+both the published-default row (``hlr``) and the tuned row (``hlr_tuned``).
+
+Only the knob the authors expose for this purpose is tuned (one per scheduler, see
+:data:`TUNABLE`); weights and model parameters keep their published values. Schedulers without such
+a knob (random, round_robin, massed, pimsleur, sm2, anki_sm2) run as published.
+
+``scripts/tune_baselines.py`` regenerates ``results/tuning/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+#: Seed of the training learners (``learner_keys(TUNING_SEED, j)``). Evaluation uses seeds 0 and 1
+#: (suites, ``run_agents.py``); PPO trains on keys from ``jax.random.key(train_seed)`` split per
+#: update, a different derivation: no learner is shared.
+TUNING_SEED = 104_729
+
+#: Tuned rows are named ``<policy><TUNED_SUFFIX>``.
+TUNED_SUFFIX = "_tuned"
+
+
+@dataclass(frozen=True)
+class Knob:
+    """The one setting of a scheduler that its authors leave to the application, and its grid."""
+
+    setting: str
+    grid: tuple
+    why: str  # what the knob is, and whose tuning it follows
+
+
+#: scheduler -> its knob. Grids span the published defaults.
+TUNABLE: dict[str, Knob] = {
+    "fixed": Knob("interval_days", (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0),
+                  "the review interval (a user's choice)"),
+    "leitner": Knob("base", (1.5, 2.0, 3.0, 4.0), "box k is reviewed every base^(k-1) days (base 2 is the "
+                    "popular variant in Settles & Meeder 2016, Fig. 3)"),
+    "fsrs": Knob("desired_retention", (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.97),
+                 "desired retention, set in Anki by simulating the learner (FSRS's CMRR)"),
+    "hlr": Knob("threshold", (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9),
+                "recall threshold below which an item is due (Settles & Meeder leave it to the app)"),
+    "memorize": Knob("q", (0.01, 0.1, 1.0, 10.0, 100.0),
+                     "q, the cost of reviewing in MEMORIZE's objective (Tabibian et al.)"),
+    "threshold": Knob("threshold", (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+                      "recall threshold, tuned on the reward by Reddy et al. 2017"),
+    # Deck-v0: the app's FSRS scheduler at one desired retention for the whole run.
+    "fsrs_dr": Knob("desired_retention", (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.97),
+                    "Deck-v0's FSRS desired retention (Anki's setting, chosen by simulation)"),
+}
+
+
+def build_policy(name: str, env, settings: dict):
+    """Policy ``name`` for ``env`` with its knob set (Deck-v0's ``fsrs_dr`` is a constant retention)."""
+    from studygym.suites import is_deck, policy_by_name
+
+    if is_deck(env) and name == "fsrs_dr":
+        from studygym.agents.policy import Constant
+
+        return Constant(float(settings["desired_retention"]), name=name)
+    return policy_by_name(name, env, **settings)
+
+
+def base_scheduler(policy_name: str) -> str:
+    """The classic scheduler inside a policy name: ``fsrs+bed23`` -> ``fsrs``."""
+    return re.split(r"[+]", policy_name, maxsplit=1)[0]
+
+
+def canonical_overrides(overrides: dict) -> str:
+    return json.dumps(overrides or {}, sort_keys=True, default=str)
+
+
+def tuning_path(root: str | Path, env_id: str, overrides: dict) -> Path:
+    """``root/<env>[_<k>-<v>...].json``: one file per env configuration."""
+    parts = [env_id.lower()] + [f"{k}-{v}" for k, v in sorted((overrides or {}).items())]
+    slug = re.sub(r"[^a-z0-9_.-]+", "-", "_".join(parts).lower())
+    return Path(root) / f"{slug}.json"
+
+
+def tunable_policies(env) -> list[str]:
+    """Names of the env's non-privileged baselines whose scheduler has a knob in :data:`TUNABLE`."""
+    from studygym.suites import all_policies, is_deck
+
+    if is_deck(env):
+        return ["fsrs_dr"]
+    names = [p.name for p in all_policies(env) if not getattr(p, "privileged", False)]
+    return [n for n in names if base_scheduler(n) in TUNABLE]
+
+
+def tune(env_id: str, overrides: dict | None = None, *, objective: str = "episode_return", n_learners: int = 256,
+         seed: int = TUNING_SEED, policies: Sequence[str] | None = None, grids: dict | None = None,
+         progress: bool = False, log: Callable[[str], None] | None = None) -> dict:
+    """Grid-search each tunable baseline's knob on training learners; returns the tuning record.
+
+    ``policies``: baseline names to tune (default: every tunable baseline of the env). ``grids``:
+    ``{scheduler: values}`` replacing :data:`TUNABLE`'s grids (e.g. a small grid in CI). The record
+    holds, per policy, every grid value's mean objective with its 95% bootstrap CI, and the chosen
+    settings (the grid value of highest mean; ties go to the earlier value).
+    """
+    from studygym.harness import evaluate, summarize
+    from studygym.registry import make
+
+    overrides = dict(overrides or {})
+    env, _ = make(env_id, **overrides)
+    names = list(policies) if policies is not None else tunable_policies(env)
+    unknown = [n for n in names if base_scheduler(n) not in TUNABLE]
+    if unknown:
+        raise ValueError(f"no tunable knob for {unknown}; tunable schedulers: {', '.join(TUNABLE)}")
+    record: dict[str, Any] = {"env_id": env_id, "overrides": overrides, "objective": objective,
+                              "seed": seed, "n_learners": n_learners, "policies": {}}
+    start = time.perf_counter()
+    for name in names:
+        knob = TUNABLE[base_scheduler(name)]
+        grid = tuple((grids or {}).get(base_scheduler(name), knob.grid))
+        candidates = []
+        for value in grid:
+            policy = build_policy(name, env, {knob.setting: value})
+            policy.name = f"{name}[{knob.setting}={value}]"
+            candidates.append(policy)
+        df = evaluate(candidates, env_id, n_learners=n_learners, seed=seed, curves=False, progress=progress,
+                      **overrides)
+        summary = summarize(df, metrics=(objective,))
+        rows = []
+        for value, policy in zip(grid, candidates):
+            row = summary[summary["policy"] == policy.name].iloc[0]
+            rows.append({"value": value, "mean": row[objective], "lo": row[f"{objective}_lo"],
+                         "hi": row[f"{objective}_hi"], "failed": bool(row["failed"])})
+        ok = [r for r in rows if not r["failed"] and np.isfinite(r["mean"])]
+        if not ok:
+            raise ValueError(f"every grid value of {name}.{knob.setting} failed on {env_id}")
+        best = max(ok, key=lambda r: r["mean"])  # max keeps the first of equal means
+        record["policies"][name] = {"setting": knob.setting, "why": knob.why, "grid": rows,
+                                    "chosen": {knob.setting: best["value"]}}
+        if log:
+            log(f"{env_id} {name}: {knob.setting} = {best['value']} ({objective} {best['mean']:.4f} on "
+                f"{n_learners} training learners)")
+    record["seconds"] = round(time.perf_counter() - start, 1)
+    return record
+
+
+def save_tuning(record: dict, root: str | Path, force: bool = False) -> Path:
+    path = tuning_path(root, record["env_id"], record["overrides"])
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists; pass force=True (--force) to overwrite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, allow_nan=False) + "\n")
+    return path
+
+
+def load_tuning(root: str | Path, env_id: str, overrides: dict | None = None) -> dict | None:
+    """The saved tuning record of this env configuration, or None. A record for another objective or
+    configuration (the file's own fields) is rejected with a clear error."""
+    path = tuning_path(root, env_id, overrides or {})
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
+    if record.get("env_id") != env_id or canonical_overrides(record.get("overrides")) != canonical_overrides(overrides):
+        raise ValueError(f"{path}: records env {record.get('env_id')!r} {record.get('overrides')}, "
+                         f"expected {env_id!r} {overrides or {}}")
+    return record
+
+
+def tuned_policies(env, record: dict | None) -> list:
+    """The tuned rows (``<name>_tuned``) of a tuning record, built for ``env``."""
+    if not record:
+        return []
+    out = []
+    for name, entry in record["policies"].items():
+        policy = build_policy(name, env, entry["chosen"])
+        policy.name = name + TUNED_SUFFIX
+        out.append(policy)
+    return out
+
+
+def tuning_markdown(record: dict) -> str:
+    """One table: per tuned baseline, the knob, the grid's objective means, the chosen value."""
+    objective = record["objective"]
+    lines = [f"### Tuning: {record['env_id']} {record['overrides'] or ''}",
+             "",
+             f"{objective} on {record['n_learners']} training learners (seed {record['seed']}, disjoint from "
+             "evaluation); the chosen value is the grid's best mean.",
+             "",
+             "| baseline | knob | grid: mean " + objective + " | chosen |",
+             "|---|---|---|---|"]
+    for name, entry in record["policies"].items():
+        chosen = entry["chosen"][entry["setting"]]
+        cells = ", ".join(("**" if r["value"] == chosen else "") + f"{r['value']:g}: {r['mean']:.4f}"
+                          + ("**" if r["value"] == chosen else "") for r in entry["grid"])
+        lines.append(f"| {name} | {entry['setting']} | {cells} | {chosen:g} |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["TUNABLE", "TUNING_SEED", "TUNED_SUFFIX", "Knob", "tune", "save_tuning", "load_tuning",
+           "tuned_policies", "tuning_markdown", "tuning_path", "tunable_policies", "base_scheduler"]
