@@ -27,7 +27,9 @@ squashed into the box with a sigmoid (the PPO ratio is taken on the pre-squash s
 Jacobian of the squash cancels).
 
 **Memory (partial observability).** The learner's memory state is hidden; what a real app records
-is the observation's per-item history (days since last review, reviews, lapses, last grade). That
+is the observation's per-item history (days since last review, reviews, lapses, last grade), read
+by name from the env's declared ``item_features`` (:data:`HISTORY_FEATURES`; an item env lacking
+one raises ``ValueError``, and a saved run's columns are checked against the env at load). That
 history drops one thing FSRS-like memory models depend on: *at what interval* past recalls
 happened (stability grows most when an item is recalled after a long gap). The policy therefore
 keeps, per item, a running summary updated from consecutive observations (no gradient flows
@@ -57,7 +59,6 @@ import dataclasses
 import difflib
 import json
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
@@ -66,7 +67,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from studygym.envs.core import AutoReset, Box, Discrete, check_positive_int, check_range, split_item_obs
+from studygym.envs.core import (AutoReset, Box, Discrete, check_positive_int, check_range, feature_columns,
+                                split_item_obs)
 from studygym.files import check_writable
 from studygym.sharding import batch_mesh, constrain_batch
 
@@ -154,7 +156,7 @@ class NetSpec:
     n_items: int = 0  # items (kind "items")
     n_item_features: int = 0  # F: features per item in the observation
     n_globals: int = 0  # G: global features after the items
-    history_columns: tuple = ()  # (days_since, reviews, last_grade, seen) column indices, or () for none
+    history_columns: tuple = ()  # columns of HISTORY_FEATURES in the item block (by name), or () for none
     action: str = "discrete"  # "discrete" or "box"
     n_actions: int = 0  # discrete: number of actions; box: action dimension
     action_low: tuple = ()  # box bounds
@@ -170,7 +172,9 @@ class NetSpec:
         data = dict(data)
         for name in ("history_columns", "action_low", "action_high"):
             data[name] = tuple(data.get(name, ()))
-        return cls(**data)
+        spec = cls(**data)
+        check_history_columns(spec)
+        return spec
 
     def for_items(self, n_items: int) -> "NetSpec":
         """The same network for another number of items (its weights do not depend on N)."""
@@ -183,11 +187,25 @@ class NetSpec:
 
 #: Per-item history features the policy keeps itself (see the module docstring).
 N_HISTORY = 3
+#: The per-item observation features the history is built from, read by name from
+#: ``env.item_features`` (``NetSpec.history_columns`` holds their columns, in this order).
+HISTORY_FEATURES = ("days_since_review", "reviews", "last_grade", "seen")
+
+
+def history_columns_for(env) -> tuple[int, ...]:
+    """Columns of :data:`HISTORY_FEATURES` in ``env``'s per-item block, found by name in its declared
+    ``item_features``. ``ValueError`` naming the env and the missing names if it lacks one: the item
+    network never runs without its history."""
+    return feature_columns(env, HISTORY_FEATURES, block="item",
+                           user="PPO's per-item history (the item network; network='mlp' needs none)")
 
 
 def net_spec_for(env, params, hidden: int, network: str = "auto") -> NetSpec:
     """The network an env needs: the item scorer for item-selection envs, else an MLP.
 
+    An item-selection env is one that declares per-item features (``env.obs_layout``) and an
+    ``env.action_layout`` over a ``Discrete`` action. Its network reads the history's columns by
+    name (:func:`history_columns_for`): an env lacking one raises ``ValueError``.
     ``network="mlp"`` forces a plain MLP on the flat observation (an ablation, and the network
     SB3 would use).
     """
@@ -195,13 +213,19 @@ def net_spec_for(env, params, hidden: int, network: str = "auto") -> NetSpec:
     action_space = env.action_space(params)
     obs_size = int(np.prod(obs_space.shape))
     layout = getattr(env, "obs_layout", None)
-    blocks, n_global = (int(x) for x in getattr(env, "action_layout", (1, 1)))
-    if network == "auto" and layout is not None and isinstance(action_space, Discrete) \
-            and action_space.n == blocks * (layout[0] + n_global):
+    action_layout = getattr(env, "action_layout", None)
+    if network == "auto" and layout is not None and action_layout is not None \
+            and isinstance(action_space, Discrete):
         n_items, n_features, n_globals = (int(x) for x in layout)
-        names = _item_feature_names(env)
-        needed = ("days_since_review", "reviews", "last_grade", "seen")
-        columns = tuple(names.index(n) for n in needed) if names and all(n in names for n in needed) else ()
+        blocks, n_global = (int(x) for x in action_layout)
+        if action_space.n != blocks * (n_items + n_global):
+            raise ValueError(f"env {_env_name(env)!r} declares action_layout {tuple(action_layout)} "
+                             f"(Discrete({blocks * (n_items + n_global)}) for {n_items} items) but its action "
+                             f"space is {action_space!r}")
+        if obs_size != n_items * n_features + n_globals:
+            raise ValueError(f"env {_env_name(env)!r}: obs_layout {tuple(layout)} does not match its "
+                             f"observation of {obs_size} values")
+        columns = history_columns_for(env)
         return NetSpec("items", hidden, obs_size, n_items, n_features, n_globals, columns, "discrete",
                        action_space.n, blocks=blocks, n_global_actions=n_global)
     if isinstance(action_space, Discrete):
@@ -213,12 +237,86 @@ def net_spec_for(env, params, hidden: int, network: str = "auto") -> NetSpec:
     raise ValueError(f"PPO supports Discrete and Box action spaces, got {action_space!r}")
 
 
-def _item_feature_names(env) -> tuple:
-    """Names of the per-item observation features (the env's ``ITEM_FEATURES``), if declared."""
-    names = getattr(env, "item_features", None)
-    if names is None:
-        names = getattr(sys.modules.get(type(env).__module__), "ITEM_FEATURES", None)
-    return tuple(names) if names is not None else ()
+def _env_name(env) -> str:
+    return getattr(env, "name", None) or type(env).__name__
+
+
+def check_history_columns(spec: NetSpec) -> None:
+    """Raise ``ValueError`` unless ``spec.history_columns`` is ``()`` or one column per
+    :data:`HISTORY_FEATURES`: distinct integers inside the item block (a saved config is input)."""
+    columns = spec.history_columns
+    if not columns:
+        return
+    if spec.kind != "items":
+        raise ValueError(f"history_columns {list(columns)} given for a {spec.kind!r} network; only the item "
+                         "network keeps a per-item history")
+    if len(columns) != len(HISTORY_FEATURES) or not all(
+            isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) for c in columns):
+        raise ValueError(f"history_columns must be {len(HISTORY_FEATURES)} integer columns (of "
+                         f"{', '.join(HISTORY_FEATURES)}), got {list(columns)}")
+    bad = [int(c) for c in columns if not 0 <= int(c) < spec.n_item_features]
+    if bad:
+        raise ValueError(f"history_columns {list(columns)} has column(s) {bad} outside the item block's "
+                         f"{spec.n_item_features} features (0..{spec.n_item_features - 1})")
+    if len(set(int(c) for c in columns)) != len(columns):
+        raise ValueError(f"history_columns {list(columns)} repeats a column; the features "
+                         f"{', '.join(HISTORY_FEATURES)} are distinct")
+
+
+def check_spec_matches_env(spec: NetSpec, env, where: str = "the network") -> None:
+    """Raise ``ValueError`` unless ``spec`` reads ``env``'s observation as it was trained to: the
+    same item/global feature counts and action layout and, by name, the same history columns."""
+    name = _env_name(env)
+    check_history_columns(spec)
+    if spec.kind != "items":
+        obs_size = int(np.prod(env.observation_space(None).shape))
+        if obs_size != spec.obs_size:
+            raise ValueError(f"{where} takes observations of {spec.obs_size} values; env {name!r} gives {obs_size}")
+        return
+    layout = getattr(env, "obs_layout", None)
+    if layout is None or tuple(int(x) for x in layout[1:]) != (spec.n_item_features, spec.n_globals):
+        raise ValueError(f"env {name!r}'s obs_layout {layout} does not match {where}'s "
+                         f"(N, {spec.n_item_features}, {spec.n_globals})")
+    action_layout = getattr(env, "action_layout", None)
+    if action_layout is None or tuple(int(x) for x in action_layout) != (spec.blocks, spec.n_global_actions):
+        raise ValueError(f"env {name!r}'s action_layout {action_layout} does not match {where}'s "
+                         f"({spec.blocks}, {spec.n_global_actions})")
+    expected = history_columns_for(env)
+    if tuple(int(c) for c in spec.history_columns) != expected:
+        if not spec.history_columns:
+            raise ValueError(f"{where} has no per-item history (history_columns []) but env {name!r} declares "
+                             f"{', '.join(HISTORY_FEATURES)} (columns {list(expected)}): the run was trained without "
+                             "its history inputs (by a PPO before the declared observation contract); retrain it")
+        names = tuple(env.item_features)
+        saved = [names[int(c)] for c in spec.history_columns]
+        raise ValueError(f"{where}'s history_columns {list(spec.history_columns)} read {saved} from env {name!r}, "
+                         f"which has {', '.join(HISTORY_FEATURES)} at columns {list(expected)}")
+
+
+def observation_contract(env, spec: NetSpec) -> dict:
+    """What a run's ``config.json`` records of the env it was trained on: its declared names and
+    action layout, and the names behind ``history_columns`` (checked again at load)."""
+    action_layout = getattr(env, "action_layout", None)
+    return {"item_features": list(getattr(env, "item_features", ())),
+            "global_features": list(getattr(env, "global_features", ())),
+            "action_layout": None if action_layout is None else [int(x) for x in action_layout],
+            "history_features": list(HISTORY_FEATURES) if spec.history_columns else []}
+
+
+def check_run_matches_env(config: dict, spec: NetSpec, env, where: str) -> None:
+    """A saved run's network (``spec``) and its recorded observation contract against ``env``."""
+    check_spec_matches_env(spec, env, where)
+    recorded = config.get("observation")
+    if recorded is None:  # runs saved before the contract was recorded: the spec checks above suffice
+        return
+    current = observation_contract(env, spec)
+    for key in ("item_features", "global_features"):
+        if list(recorded.get(key, [])) != current[key]:
+            raise ValueError(f"{where} was trained on {key} {recorded.get(key)}; env {_env_name(env)!r} now "
+                             f"declares {current[key]}")
+    if spec.history_columns and list(recorded.get("history_features", [])) != list(HISTORY_FEATURES):
+        raise ValueError(f"{where} built its history from {recorded.get('history_features')}; this PPO builds it "
+                         f"from {list(HISTORY_FEATURES)}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -710,12 +808,13 @@ def train(env_id: str, total_steps: int, seed: int = 0, *, overrides: dict | Non
     seconds = time.perf_counter() - start
     curve = {name: np.concatenate([np.asarray(c[name], np.float64) for c in curves]) for name in CURVE_FIELDS}
     curve["env_steps"] = np.arange(1, n_updates + 1, dtype=np.float64) * steps_per_update
-    config = _run_config(env_id, overrides, seed, hyper, spec, total_steps, n_updates, seconds)
+    config = _run_config(env_id, overrides, seed, hyper, spec, total_steps, n_updates, seconds, env)
     return TrainedPPO(params=params, config=config, curve=curve)
 
 
-def _run_config(env_id, overrides, seed, hyper, spec, total_steps, n_updates, seconds) -> dict:
-    """What ``config.json`` records: enough to rebuild the network and to reproduce the run."""
+def _run_config(env_id, overrides, seed, hyper, spec, total_steps, n_updates, seconds, env) -> dict:
+    """What ``config.json`` records: enough to rebuild the network, check it against the env's
+    declared observation at load, and reproduce the run."""
     return {
         "agent": "ppo",
         "env_id": env_id,
@@ -726,6 +825,7 @@ def _run_config(env_id, overrides, seed, hyper, spec, total_steps, n_updates, se
         "updates": int(n_updates),
         "hyper": hyper,
         "network": spec.to_json(),
+        "observation": observation_contract(env, spec),
         "train_seconds": round(float(seconds), 3),
         "versions": {"jax": jax.__version__},
     }
@@ -740,7 +840,7 @@ def untrained(env_id: str, seed: int = 0, *, overrides: dict | None = None, **hy
     env, env_params = make(env_id, **overrides)
     spec = net_spec_for(env, env_params, hyper["hidden"], hyper["network"])
     params = jax.device_get(init_network(jax.random.key(int(seed)), spec))
-    config = _run_config(env_id, overrides, seed, hyper, spec, 0, 0, 0.0)
+    config = _run_config(env_id, overrides, seed, hyper, spec, 0, 0, 0.0, env)
     return TrainedPPO(params=params, config=config, curve={name: np.zeros(0) for name in (*CURVE_FIELDS, "env_steps")})
 
 
@@ -765,16 +865,11 @@ class PPOPolicy:
 
     def __init__(self, params: dict, spec: NetSpec, *, deterministic: bool = True, name: str = "ppo",
                  env=None, config: dict | None = None):
-        if env is not None and spec.kind == "items":
-            layout = getattr(env, "obs_layout", None)
-            if layout is None or tuple(layout[1:]) != (spec.n_item_features, spec.n_globals):
-                raise ValueError(f"env's obs_layout {layout} does not match the network's "
-                                 f"(N, {spec.n_item_features}, {spec.n_globals})")
-            action_layout = tuple(getattr(env, "action_layout", (1, 1)))
-            if action_layout != (spec.blocks, spec.n_global_actions):
-                raise ValueError(f"env's action_layout {action_layout} does not match the network's "
-                                 f"({spec.blocks}, {spec.n_global_actions})")
-            spec = spec.for_items(int(layout[0]))
+        if env is not None:
+            # The network's columns (history included, by name) must be the env's.
+            check_run_matches_env(dict(config or {}), spec, env, f"the {name!r} network")
+            if spec.kind == "items":
+                spec = spec.for_items(int(env.obs_layout[0]))
         self.params = jax.tree.map(jnp.asarray, params)
         self.spec = spec
         self.deterministic = bool(deterministic)
@@ -806,7 +901,11 @@ def load_trained(run_dir: str | Path) -> TrainedPPO:
     config = json.loads((run / "config.json").read_text())
     if config.get("agent") != "ppo":
         raise ValueError(f"{run}/config.json is not a PPO run (agent={config.get('agent')!r})")
-    spec = NetSpec.from_json(config["network"])
+    try:
+        spec = NetSpec.from_json(config["network"])  # checks history_columns' shape and range
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{run}/config.json: bad network description: {e}") from e
+    _check_against_trained_env(run, config, spec)
     with np.load(run / "params.npz", allow_pickle=False) as data:
         flat = {k: data[k] for k in data.files}
     params = unflatten_params(flat, init_network(jax.random.key(0), spec))
@@ -817,6 +916,21 @@ def load_trained(run_dir: str | Path) -> TrainedPPO:
         values = np.array([[float(x) for x in line.split(",")[1:]] for line in lines[1:]]).reshape(-1, len(names))
         curve = {n: values[:, i] for i, n in enumerate(names)}
     return TrainedPPO(params=params, config=config, curve=curve)
+
+
+def _check_against_trained_env(run: Path, config: dict, spec: NetSpec) -> None:
+    """Rebuild the env the run was trained on (``env_id`` + ``overrides``; no compile) and check the
+    saved network's columns against its declared names."""
+    from studygym.registry import make
+
+    env_id = config.get("env_id")
+    if not isinstance(env_id, str):
+        raise ValueError(f"{run}/config.json has no env_id: cannot check its network against the env's observation")
+    try:
+        env, _ = make(env_id, **dict(config.get("overrides") or {}))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{run}/config.json: cannot rebuild its env {env_id!r} to check the network: {e}") from e
+    check_run_matches_env(config, spec, env, f"{run}/config.json")
 
 
 def load_ppo(run_dir: str | Path, *, deterministic: bool = True, name: str | None = None, env=None) -> PPOPolicy:
@@ -830,5 +944,6 @@ def load_ppo(run_dir: str | Path, *, deterministic: bool = True, name: str | Non
 
 
 __all__ = ["train", "untrained", "TrainedPPO", "PPOPolicy", "load_ppo", "load_trained", "make_train", "HYPER_DEFAULTS",
-           "NetSpec", "net_spec_for", "init_network", "apply_network", "History", "history_init",
+           "NetSpec", "net_spec_for", "HISTORY_FEATURES", "history_columns_for", "check_history_columns",
+           "check_spec_matches_env", "init_network", "apply_network", "History", "history_init",
            "history_update", "network_input", "adam_init", "adam_step", "CURVE_FIELDS", "check_hyper"]

@@ -155,10 +155,49 @@ class Environment(Generic[TState, TParams]):
 
     Subclasses implement ``reset_env``, ``step_env``, ``default_params``, ``observation_space``,
     ``action_space`` and ``validate_params``. ``reset``/``step`` fill in default params.
+
+    Every env also **declares its observation and action contract**, which schedulers and agents
+    read by name (:func:`feature_columns`; a missing name is a ``ValueError``, never a guess):
+
+    - ``item_features``: names of the per-item features, in observation order. The observation
+      starts with ``len(item_features)`` feature-major blocks of ``n_obs_items`` values (see
+      :func:`item_obs`); ``()`` when the observation has no per-item block.
+    - ``global_features``: names of the global features that follow, in order (for an env without
+      items, the whole observation).
+    - ``action_layout``: ``(blocks, g)`` for an item-selection action, ``b * (N + g) + j`` being item
+      ``j < N`` (or global action ``j - N``) of block ``b``; ``None`` when the action is not an item
+      choice (a ``Box``, or a skill x level grid).
+    - ``obs_layout`` is derived from them: ``(n_obs_items, len(item_features), len(global_features))``,
+      or ``None`` without items. :func:`check_contract` checks a declaration against the spaces.
     """
 
     #: the registered id, set by the registry
     id: str = ""
+    #: per-item observation feature names, in order (``()``: no per-item block)
+    item_features: tuple[str, ...] = ()
+    #: global observation feature names, in order (after the per-item block)
+    global_features: tuple[str, ...] = ()
+    #: ``(blocks, global actions per block)`` of an item-selection action; ``None`` if the action is not one
+    action_layout: tuple[int, int] | None = None
+
+    @property
+    def n_obs_items(self) -> int:
+        """N: rows of the observation's per-item block (items, skills, today's cards); 0 without one.
+
+        Defaults to ``config.n_items``; envs whose rows are something else override it.
+        """
+        if not self.item_features:
+            return 0
+        return int(self.config.n_items)
+
+    @property
+    def obs_layout(self) -> tuple[int, int, int] | None:
+        """``(N, F, G)`` derived from the declared names: ``obs[:N*F].reshape(F, N)`` are the item
+        features (feature-major), ``obs[N*F:]`` the ``G`` globals; ``None`` if there are no items.
+        See :func:`split_item_obs`."""
+        if not self.item_features:
+            return None
+        return int(self.n_obs_items), len(self.item_features), len(self.global_features)
 
     @property
     def default_params(self) -> TParams:
@@ -335,6 +374,76 @@ def item_obs_high(item_high, n_items: int, global_high) -> np.ndarray:
                            np.asarray(global_high, np.float32)]).astype(np.float32)
 
 
+def _env_name(env: Any) -> str:
+    return getattr(env, "name", None) or getattr(env, "id", None) or type(env).__name__
+
+
+def feature_columns(env: Any, names, *, block: str = "item", user: str = "") -> tuple[int, ...]:
+    """Position of each of ``names`` among ``env``'s declared per-item (``block="item"``) or global
+    (``block="global"``) feature names, in the order given.
+
+    Raises ``ValueError`` naming the env and every missing name (and ``user``, who needs them)
+    when the env does not declare one of them: readers of an observation never guess a column.
+    The position of an item feature ``f`` is its block (``obs[f * N:(f + 1) * N]``); of a global,
+    its index after the item block.
+    """
+    if block not in ("item", "global"):
+        raise ValueError(f"block must be 'item' or 'global', got {block!r}")
+    attr = f"{block}_features"
+    declared = getattr(env, attr, None)
+    who = f"{user} needs" if user else "needs"
+    names = tuple(names)
+    if declared is None:
+        raise ValueError(f"env {_env_name(env)!r} declares no {attr}: {who} the {block} feature(s) "
+                         f"{', '.join(names)} (see studygym.envs.core.Environment)")
+    declared = tuple(declared)
+    missing = [n for n in names if n not in declared]
+    if missing:
+        kind = "per-item" if block == "item" else "global"
+        raise ValueError(f"env {_env_name(env)!r} lacks the {kind} observation feature(s) {', '.join(missing)}: "
+                         f"{who} them; it declares {attr}={declared}")
+    return tuple(declared.index(n) for n in names)
+
+
+def check_contract(env: Any, params: Any = None) -> None:
+    """Raise ``ValueError`` unless ``env``'s declared names and layouts agree with its spaces: unique
+    names, an observation of ``N * len(item_features) + len(global_features)`` values, and an
+    ``action_layout`` (if any) that counts ``Discrete(blocks * (N + g))`` actions."""
+    name = _env_name(env)
+    items = tuple(getattr(env, "item_features", ()) or ())
+    globals_ = tuple(getattr(env, "global_features", ()) or ())
+    for attr, names in (("item_features", items), ("global_features", globals_)):
+        if not all(isinstance(n, str) and n for n in names):
+            raise ValueError(f"env {name!r}: {attr} must be non-empty strings, got {names}")
+        if len(set(names)) != len(names):
+            raise ValueError(f"env {name!r}: {attr} repeats a name: {names}")
+    if set(items) & set(globals_):
+        raise ValueError(f"env {name!r}: {sorted(set(items) & set(globals_))} are both item and global features")
+    n_items = int(env.n_obs_items) if items else 0
+    if items and n_items <= 0:
+        raise ValueError(f"env {name!r} declares item_features but has n_obs_items={n_items}")
+    layout = env.obs_layout
+    expected_layout = (n_items, len(items), len(globals_)) if items else None
+    if (None if layout is None else tuple(int(x) for x in layout)) != expected_layout:
+        raise ValueError(f"env {name!r}: obs_layout {layout} is not (n_obs_items, len(item_features), "
+                         f"len(global_features)) = {expected_layout}")
+    size = int(np.prod(env.observation_space(params).shape))
+    if size != n_items * len(items) + len(globals_):
+        raise ValueError(f"env {name!r}: the observation has {size} values, but its names declare "
+                         f"{n_items} x {len(items)} item features + {len(globals_)} globals = "
+                         f"{n_items * len(items) + len(globals_)}")
+    action_layout = getattr(env, "action_layout", None)
+    if action_layout is not None:
+        if not items:
+            raise ValueError(f"env {name!r} declares action_layout {action_layout} but no item_features")
+        blocks, n_global = (int(x) for x in action_layout)
+        space = env.action_space(params)
+        expected_n = blocks * (n_items + n_global)
+        if not isinstance(space, Discrete) or space.n != expected_n:
+            raise ValueError(f"env {name!r}: action_layout {tuple(action_layout)} means Discrete({expected_n}) "
+                             f"for {n_items} items, but the action space is {space!r}")
+
+
 def time_days(step: Array, steps_per_day: int, slot_days: Array, day_length: Array) -> Array:
     """Real time in days at an integer step: ``day * day_length + slot * slot_days``.
 
@@ -404,5 +513,6 @@ def pow1p(x: Array, c: Array) -> Array:
 __all__ = [
     "Array", "PRNGKey", "pytree_dataclass", "static_dataclass", "check_range", "check_positive_int",
     "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "cond_any", "fast_pow", "pow1p",
-    "item_obs", "split_item_obs", "item_obs_index", "item_obs_high", "scripted_rollout",
+    "item_obs", "split_item_obs", "item_obs_index", "item_obs_high", "scripted_rollout", "feature_columns",
+    "check_contract",
 ]

@@ -23,10 +23,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from studygym.envs.core import Array, check_range, pytree_dataclass, split_item_obs
+from studygym.envs.core import Array, check_range, feature_columns, pytree_dataclass, split_item_obs
 
+#: The per-item features a classic scheduler reads, by name (``env.item_features``).
 ITEM_COLUMNS = ("days_since_review", "reviews", "lapses", "last_grade", "seen")
+#: Review-v0's globals; a classic scheduler reads these two of them, by name (``env.global_features``).
 GLOBAL_COLUMNS = ("progress", "slot_of_day", "last_step_grade", "last_step_recalled")
+VIEW_GLOBALS = ("progress", "last_step_grade")
 
 
 @pytree_dataclass
@@ -91,24 +94,25 @@ def argmax_where(mask: Array, score: Array) -> Array:
 
 
 class ObsScheduler:
-    """Base for schedulers that act on the Review-v0 observation (a real app's view)."""
+    """Base for schedulers that act on the Review-v0 observation (a real app's view), read by name:
+    the env must declare :data:`ITEM_COLUMNS` among its ``item_features`` and ``progress`` and
+    ``last_step_grade`` among its ``global_features``."""
 
     name = "scheduler"
     privileged = False
 
     def __init__(self, env: Any):
-        layout = getattr(env, "obs_layout", None)
-        if layout is None:
-            raise ValueError(f"env {getattr(env, 'name', env)!r} has no obs_layout: classic schedulers need "
-                             "the Review-v0 observation (per-item history + globals)")
-        n_items, n_item_features, n_globals = layout
-        if n_item_features < len(ITEM_COLUMNS) or n_globals < len(GLOBAL_COLUMNS):
-            raise ValueError(f"env obs_layout {layout} does not extend the Review-v0 layout "
-                             f"(N, {len(ITEM_COLUMNS)}, {len(GLOBAL_COLUMNS)})")
-        # Envs built on Review-v0 (Sleep, Tagging, Curriculum) may append item features and globals
-        # after Review-v0's; a classic scheduler reads only the leading Review-v0 columns.
+        # Columns by name from the env's declared contract (ValueError naming the env and any
+        # missing name): envs built on Review-v0 (Sleep, Tagging, Curriculum, DeepTutor) may add
+        # features anywhere, and a scheduler still reads the ones it needs.
+        user = f"classic scheduler {type(self).__name__}"
+        item_columns = feature_columns(env, ITEM_COLUMNS, block="item", user=user)
+        global_columns = feature_columns(env, VIEW_GLOBALS, block="global", user=user)
+        n_items, n_item_features, _ = env.obs_layout
         self.n_items = int(n_items)
         self.n_item_features = int(n_item_features)
+        self.item_columns = dict(zip(ITEM_COLUMNS, item_columns))
+        self.global_columns = dict(zip(VIEW_GLOBALS, global_columns))
         self.slots_per_day = int(env.config.slots_per_day)
         self.max_steps = int(env.max_steps)
 
@@ -124,8 +128,8 @@ class ObsScheduler:
         n = self.n_items
         obs = jnp.asarray(obs, jnp.float32)
         items, glob = split_item_obs(obs, (n, self.n_item_features, 0))
-        col = {c: items[:, i] for i, c in enumerate(ITEM_COLUMNS)}
-        g = {c: glob[i] for i, c in enumerate(GLOBAL_COLUMNS)}
+        col = {c: items[:, i] for c, i in self.item_columns.items()}
+        g = {c: glob[i] for c, i in self.global_columns.items()}
         # The step counter is exactly progress * max_steps (an integer) up to float32 rounding.
         step = jnp.round(g["progress"] * self.max_steps).astype(jnp.int32)
         return ObsView(

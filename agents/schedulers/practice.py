@@ -42,7 +42,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from studygym.envs.core import Array, check_range, pytree_dataclass
+from studygym.envs.core import Array, check_range, feature_columns, pytree_dataclass
 
 ORDERS = ("interleaved", "blocked")
 
@@ -76,9 +76,11 @@ class PracticePolicy:
         self.n_skills, _, _ = env.skill_layout
         self.n_levels = env.config.n_levels
         self.trials_per_day = env.config.trials_per_day
-        # Index of last_step_success in the observation (after the K x F skill features and 2 globals).
+        # Index of last_step_success in the observation: after the K x F skill features, found by
+        # name among the globals (ValueError naming the env if it lacks it).
         k, f, _ = env.skill_layout
-        self.success_index = k * f + 2
+        (success_global,) = feature_columns(env, ("last_step_success",), block="global", user=type(self).__name__)
+        self.success_index = k * f + success_global
 
     def init(self, key: Array, env_params: Any) -> PracticePolicyState:
         return PracticePolicyState(levels=jnp.zeros(self.n_skills, jnp.float32),

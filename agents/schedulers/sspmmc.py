@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from studygym.envs.core import Array, pytree_dataclass, split_item_obs
+from studygym.envs.core import Array, feature_columns, pytree_dataclass, split_item_obs
 from studygym.envs.learners import dhp as dhp_maths
 
 from .base import check_kwarg
@@ -153,6 +153,10 @@ def solved_chain(target_half_life: float, recall_cost: float, forget_cost: float
 # ----------------------------------------------------------------------------------------------
 
 
+#: The per-word features the DHP policies read, by name (``env.item_features``).
+WORD_COLUMNS = ("new", "difficulty", "half_life", "days_since_review", "reps", "lapses")
+
+
 @pytree_dataclass
 class WordsView:
     """Today's words as the SSPMMC-DHP-v0 observation shows them (state before the review)."""
@@ -177,6 +181,9 @@ class DHPIntervalPolicy:
             raise ValueError(f"{type(self).__name__} needs the SSPMMC-DHP-v0 env (per-word DHP observation), "
                              f"got {getattr(env, 'name', env)!r}")
         self.batch, self.n_features, _ = layout
+        # Per-word columns by name (ValueError naming the env and any missing name).
+        self.columns = dict(zip(WORD_COLUMNS, feature_columns(env, WORD_COLUMNS, block="item",
+                                                              user=type(self).__name__)))
         self.max_interval = int(env.config.max_interval)
         self.recall_coef = jnp.asarray(dhp_maths.RECALL_COEF, jnp.float32)
         self.forget_coef = jnp.asarray(dhp_maths.FORGET_COEF, jnp.float32)
@@ -189,9 +196,10 @@ class DHPIntervalPolicy:
 
     def view(self, obs: Array) -> WordsView:
         words, _ = split_item_obs(jnp.asarray(obs, jnp.float32), (self.batch, self.n_features, 0))
-        return WordsView(new=words[:, 1] > 0.5, difficulty=jnp.maximum(words[:, 2], 1.0),
-                         half_life=jnp.maximum(words[:, 3], dhp_maths.HALF_LIFE_MIN), days_since_review=words[:, 4],
-                         reps=words[:, 5], lapses=words[:, 6])
+        col = {name: words[:, i] for name, i in self.columns.items()}
+        return WordsView(new=col["new"] > 0.5, difficulty=jnp.maximum(col["difficulty"], 1.0),
+                         half_life=jnp.maximum(col["half_life"], dhp_maths.HALF_LIFE_MIN),
+                         days_since_review=col["days_since_review"], reps=col["reps"], lapses=col["lapses"])
 
     def interval(self, difficulty: Array, half_life: Array, reps: Array, lapses: Array) -> Array:
         """Interval (days) for a word whose state after the review is given."""

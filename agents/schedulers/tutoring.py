@@ -29,10 +29,10 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from studygym.envs.core import Array, pytree_dataclass
+from studygym.envs.core import Array, feature_columns, pytree_dataclass
 from studygym.envs.learners import fsrs as fsrs_maths
 
-from .base import GLOBAL_COLUMNS, SchedulerState, check_kwarg
+from .base import SchedulerState, check_kwarg
 
 #: Names of the Tagging-v0 rules.
 REWARD_RULES = ("never", "every_success", "surprise")
@@ -47,6 +47,14 @@ def _env_kind(env: Any) -> str:
     if isinstance(env, TaggingEnv):
         return "tagging"
     return ""
+
+
+def _check_action_layout(env: Any, expected: tuple[int, int], user: str, meaning: str) -> None:
+    """The wrappers build actions ``b * (N + g) + j``: the env must declare that layout."""
+    layout = getattr(env, "action_layout", None)
+    if layout is None or tuple(int(x) for x in layout) != expected:
+        raise ValueError(f"{user} needs action_layout {expected} ({meaning}); env {getattr(env, 'name', env)!r} "
+                         f"declares {layout}")
 
 
 def _as_rested(new: Any, old: Any, n_items: int) -> Any:
@@ -66,20 +74,21 @@ class _SleepWrapper:
     def __init__(self, env: Any, inner: Any):
         if _env_kind(env) != "sleep":
             raise ValueError(f"{type(self).__name__} needs Sleep-v0, got {getattr(env, 'name', env)!r}")
-        from studygym.envs.tasks.sleep import SLEEP_GLOBAL_FEATURES
-
+        _check_action_layout(env, (1, 2), type(self).__name__, "items, rest, sleep")
         self.inner = inner
+        # Globals by name from the env's declared contract (ValueError naming any missing one).
+        self.progress_column, self.asleep_column = feature_columns(
+            env, ("progress", "asleep"), block="global", user=type(self).__name__)
         self.n_items, self.n_item_features, _ = env.obs_layout
         self.slots_per_day = env.config.slots_per_day
         self.max_steps = env.max_steps
         self.exam_day = env.config.exam_day
         self.wake_hour = env.config.wake_hour
-        self.asleep_column = len(GLOBAL_COLUMNS) + SLEEP_GLOBAL_FEATURES.index("asleep")
 
     def clock(self, obs: Array) -> tuple[Array, Array, Array]:
         """(day, hours since the day's wake hour, asleep) from the observation."""
         glob = jnp.asarray(obs, jnp.float32)[self.n_items * self.n_item_features:]
-        step = jnp.round(glob[GLOBAL_COLUMNS.index("progress")] * self.max_steps).astype(jnp.int32)
+        step = jnp.round(glob[self.progress_column] * self.max_steps).astype(jnp.int32)
         slot = step % self.slots_per_day
         return step // self.slots_per_day, slot * (24.0 / self.slots_per_day), glob[self.asleep_column] > 0.5
 
@@ -161,6 +170,7 @@ class RewardRule:
             raise ValueError(f"RewardRule needs Tagging-v0, got {getattr(env, 'name', env)!r}")
         if rule not in REWARD_RULES:
             raise ValueError(f"rule must be one of {REWARD_RULES}, got {rule!r}")
+        _check_action_layout(env, (2, 1), "RewardRule", "items + rest, then the same after an event")
         self.inner, self.rule = inner, rule
         self.surprise_threshold = check_kwarg("surprise_threshold", surprise_threshold, 0.0, 1.0)
         self.n_items = env.obs_layout[0]
@@ -230,12 +240,16 @@ def tutoring_baselines(env: Any) -> list:
     return []
 
 
-def tutoring_baseline(name: str, env: Any):
+def tutoring_baseline(name: str, env: Any, **settings: Any):
     """A Sleep-v0 / Tagging-v0 baseline by name (``cram``, ``spaced+sleep``, ``<scheduler>+bed<H>``,
-    ``<scheduler>+reward_<rule>``), or ``None`` if ``name`` is not one (or the env is neither)."""
+    ``<scheduler>+reward_<rule>``), or ``None`` if ``name`` is not one (or the env is neither).
+    ``settings`` go to the inner scheduler of a ``<scheduler>+...`` name (e.g. a tuned knob)."""
     from . import make_policy
 
     kind = _env_kind(env)
+    fixed = {"sleep": ("cram", "spaced+sleep")}.get(kind, ())
+    if name in fixed and settings:
+        raise ValueError(f"{name!r} takes no settings, got {sorted(settings)}")
     if kind == "sleep":
         if name == "cram":
             return cram(env)
@@ -243,11 +257,11 @@ def tutoring_baseline(name: str, env: Any):
             return spaced_sleep(env)
         match = re.fullmatch(r"(\w+)\+bed(\d+(?:\.\d+)?)", name)
         if match:
-            return Bedtime(env, make_policy(match.group(1), env), bed_hour=float(match.group(2)))
+            return Bedtime(env, make_policy(match.group(1), env, **settings), bed_hour=float(match.group(2)))
     if kind == "tagging":
         match = re.fullmatch(r"(\w+)\+reward_(\w+)", name)
         if match:
-            return RewardRule(env, make_policy(match.group(1), env), match.group(2))
+            return RewardRule(env, make_policy(match.group(1), env, **settings), match.group(2))
     return None
 
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core import Array, Box, check_positive_int, check_range, item_obs, static_dataclass
-from .review import ITEM_FEATURES, ReviewConfig, ReviewEnv, ReviewParams, ReviewState
+from .review import ReviewConfig, ReviewEnv, ReviewParams, ReviewState
 
 #: Per-item features appended after Review-v0's five (what a course designer's app knows).
 CURRICULUM_FEATURES = ("has_prerequisite", "prerequisite_seen", "prerequisite_recalled", "cluster_seen")
@@ -140,14 +140,13 @@ class CurriculumEnv(ReviewEnv):
     def __init__(self, config: CurriculumConfig | None = None):
         super().__init__(CurriculumConfig() if config is None else config)
 
-    @property
-    def obs_layout(self) -> tuple[int, int, int]:
-        n, f, g = super().obs_layout
-        return n, f + len(CURRICULUM_FEATURES), g
+    # Review-v0's per-item names, then the curriculum's (obs_layout (N, 9, 4) derives from them).
+    item_features = ReviewEnv.item_features + CURRICULUM_FEATURES
+    global_features = ReviewEnv.global_features
 
     def observation_space(self, params: ReviewParams | None = None) -> Box:
         base = super().observation_space(params)
-        n, f = self.config.n_items, len(ITEM_FEATURES)
+        n, f = self.config.n_items, len(ReviewEnv.item_features)
         extra = np.ones(n * len(CURRICULUM_FEATURES), np.float32)  # feature-major: appended blocks
         high = np.concatenate([base.high[: n * f], extra, base.high[n * f:]])
         return Box(0.0, high, (high.size,))
@@ -181,7 +180,7 @@ class CurriculumEnv(ReviewEnv):
 
     def get_obs(self, state: ReviewState, params: ReviewParams) -> Array:
         base = super().get_obs(state, params)
-        n, f = self.config.n_items, len(ITEM_FEATURES)
+        n, f = self.config.n_items, len(ReviewEnv.item_features)
         prerequisite, cluster = state.learner.prerequisite, state.learner.cluster
         has = prerequisite >= 0
         parent = jnp.maximum(prerequisite, 0)

@@ -345,7 +345,11 @@ class DeckEnv(Environment[DeckState, DeckParams]):
         True
     """
 
-    obs_names = OBS_FEATURES
+    # The declared contract: a flat observation of globals (no per-item block) and a Box action.
+    item_features = ()
+    global_features = OBS_FEATURES
+    action_layout = None
+    obs_names = OBS_FEATURES  # the same names (older spelling)
 
     def __init__(self, config: DeckConfig | None = None):
         self.config = DeckConfig() if config is None else config

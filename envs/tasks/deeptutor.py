@@ -107,6 +107,11 @@ class DeepTutorEnv(ReviewEnv):
         True
     """
 
+    # Review-v0's contract unchanged (no names of its own): the classic schedulers run as on Review-v0.
+    item_features = ReviewEnv.item_features
+    global_features = ReviewEnv.global_features
+    action_layout = ReviewEnv.action_layout
+
     def __init__(self, config: DeepTutorConfig | None = None):
         super().__init__(DeepTutorConfig() if config is None else config)
 

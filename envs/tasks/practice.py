@@ -199,11 +199,21 @@ class PracticeEnv(Environment[PracticeState, PracticeParams]):
         return action // self.config.n_levels, action % self.config.n_levels
 
     # -- spaces --------------------------------------------------------------------------------
+    # The declared contract: the skills are the observation's items (obs_layout (K, 8, 4)); the
+    # action is a skill x level grid, not an item choice, so there is no action_layout.
+    item_features = SKILL_FEATURES
+    global_features = GLOBAL_FEATURES
+    action_layout = None
+
+    @property
+    def n_obs_items(self) -> int:
+        return int(self.config.n_skills)
+
     @property
     def skill_layout(self) -> tuple[int, int, int]:
         """(skills, per-skill features, global features): ``obs[:K*F].reshape(F, K)`` are the skill
-        features (feature-major, as every item env), ``obs[K*F:]`` the globals."""
-        return self.config.n_skills, len(SKILL_FEATURES), len(GLOBAL_FEATURES)
+        features (feature-major, as every item env), ``obs[K*F:]`` the globals; ``obs_layout``."""
+        return self.obs_layout
 
     def observation_space(self, params: PracticeParams | None = None) -> Box:
         cfg = self.config

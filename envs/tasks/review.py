@@ -172,17 +172,12 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         return params.learner.replace(sleep_duration_hours=jnp.minimum(trait, params.sleep_hours))
 
     # -- spaces --------------------------------------------------------------------------------
-    @property
-    def obs_layout(self) -> tuple[int, int, int]:
-        """(n_items, item features, global features): ``obs[:N*F].reshape(F, N)`` are the item
-        features (feature-major), ``obs[N*F:]`` the globals; see :func:`~studygym.envs.core.split_item_obs`."""
-        return self.config.n_items, len(ITEM_FEATURES), len(GLOBAL_FEATURES)
-
-    @property
-    def action_layout(self) -> tuple[int, int]:
-        """(blocks, global actions): action ``b * (N + g) + j`` is item ``j < N`` or global ``j - N``
-        in block ``b``. Review-v0 has one block of N items and one global action (rest)."""
-        return 1, 1
+    # The declared contract (studygym.envs.core.Environment): obs_layout (N, 5, 4) derives from it.
+    item_features = ITEM_FEATURES
+    global_features = GLOBAL_FEATURES
+    #: (blocks, global actions): action ``b * (N + g) + j`` is item ``j < N`` or global ``j - N`` in
+    #: block ``b``. Review-v0 has one block of N items and one global action (rest).
+    action_layout = (1, 1)
 
     def observation_space(self, params: ReviewParams | None = None) -> Box:
         params = self.default_params if params is None else params

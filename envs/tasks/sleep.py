@@ -218,15 +218,11 @@ class SleepEnv(ReviewEnv):
         return self.time(self.max_steps, params) + params.exam_delay_hours / 24.0
 
     # -- spaces --------------------------------------------------------------------------------
-    @property
-    def obs_layout(self) -> tuple[int, int, int]:
-        n, f, g = super().obs_layout
-        return n, f, g + len(SLEEP_GLOBAL_FEATURES)
-
-    @property
-    def action_layout(self) -> tuple[int, int]:
-        """One block: N items, then rest and sleep."""
-        return 1, 2
+    # Review-v0's names, then Sleep-v0's globals (obs_layout (N, 5, 8) derives from them).
+    item_features = ReviewEnv.item_features
+    global_features = ReviewEnv.global_features + SLEEP_GLOBAL_FEATURES
+    #: One block: N items, then rest and sleep.
+    action_layout = (1, 2)
 
     def observation_space(self, params: SleepParams | None = None) -> Box:
         base = super().observation_space(params)

@@ -191,10 +191,16 @@ class SSPMMCEnv(Environment[SSPMMCState, SSPMMCParams]):
     def max_steps(self) -> int:
         return self.config.n_days
 
+    # The declared contract: one row per slot of today's batch (obs_layout (B, 7, 4); not Review-v0's
+    # names) and a Box action of intervals, not an item choice.
+    item_features = SLOT_FEATURES
+    global_features = GLOBAL_FEATURES
+    action_layout = None
+
     @property
-    def obs_layout(self) -> tuple[int, int, int]:
-        """(words per day, features per word, globals); not the Review-v0 layout."""
-        return self.config.batch_size, len(SLOT_FEATURES), len(GLOBAL_FEATURES)
+    def n_obs_items(self) -> int:
+        """Words shown per day: the batch of review slots then new-word slots."""
+        return int(self.config.batch_size)
 
     def observation_space(self, params: SSPMMCParams | None = None) -> Box:
         cfg = self.config

@@ -127,15 +127,11 @@ class TaggingEnv(ReviewEnv):
         check_range("retention_weight", params.retention_weight, 0.0, None)
 
     # -- spaces --------------------------------------------------------------------------------
-    @property
-    def obs_layout(self) -> tuple[int, int, int]:
-        n, f, g = super().obs_layout
-        return n, f, g + len(TAGGING_GLOBAL_FEATURES)
-
-    @property
-    def action_layout(self) -> tuple[int, int]:
-        """Two blocks of N items + rest: block 1 delivers a reward/novelty event first."""
-        return 2, 1
+    # Review-v0's names, then Tagging-v0's globals (obs_layout (N, 5, 6) derives from them).
+    item_features = ReviewEnv.item_features
+    global_features = ReviewEnv.global_features + TAGGING_GLOBAL_FEATURES
+    #: Two blocks of N items + rest: block 1 delivers a reward/novelty event first.
+    action_layout = (2, 1)
 
     def observation_space(self, params: TaggingParams | None = None) -> Box:
         base = super().observation_space(params)
