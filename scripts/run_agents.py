@@ -70,7 +70,7 @@ def paired_line(setting: str, env_id: str, overrides: dict, steps: int, df, summ
 
 
 def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_seed: int, eval_seed: int,
-                hyper: dict) -> dict:
+                hyper: dict, *, train_only: bool = False, eval_only: bool = False) -> dict | None:
     from studygym import make
     from studygym.agents.ppo import load_ppo, train
     from studygym.harness import evaluate, summarize
@@ -80,10 +80,18 @@ def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_s
 
     env_id, overrides, _, default_hyper = SETTINGS[setting]
     folder = out_root / setting
-    start = time.perf_counter()
-    trained = train(env_id, steps, seed=train_seed, overrides=overrides, **{**default_hyper, **hyper})
-    train_seconds = time.perf_counter() - start
-    run_dir = trained.save(folder / "ppo", force=True)
+    run_dir = folder / "ppo"
+    if eval_only:  # evaluate the saved run (trained by an earlier --train-only call)
+        config = json.loads((run_dir / "config.json").read_text())
+        steps, train_seconds = int(config["env_steps"]), float(config.get("train_seconds", float("nan")))
+    else:
+        start = time.perf_counter()
+        trained = train(env_id, steps, seed=train_seed, overrides=overrides, **{**default_hyper, **hyper})
+        train_seconds = time.perf_counter() - start
+        run_dir = trained.save(run_dir, force=True)
+        print(f"{setting}: trained {steps:,} steps in {train_seconds:.0f}s", flush=True)
+        if train_only:
+            return None
     env, _ = make(env_id, **overrides)
     tuned = tuned_policies(env, suite_tuning(env_id, overrides))
     policies = [*all_policies(env), *tuned, load_ppo(run_dir, env=env)]
@@ -134,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-seed", type=int, default=1)
     parser.add_argument("--hyper", default="{}", help="JSON dict of PPO hyper-parameters for every setting")
     parser.add_argument("--out", default=str(ROOT / "results" / "agents"))
+    parser.add_argument("--train-only", action="store_true", help="train and save PPO, evaluate later")
+    parser.add_argument("--eval-only", action="store_true", help="evaluate the saved PPO runs without training")
     args = parser.parse_args(argv)
     names = list(SETTINGS) if args.only is None else args.only.split(",")
     unknown = [n for n in names if n not in SETTINGS]
@@ -147,8 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         steps = args.steps or SETTINGS[name][2]
         print(f"== {name}: training PPO for {steps:,} steps, then evaluating on {args.learners} held-out learners",
               flush=True)
-        lines[name] = run_setting(name, out_root, steps, args.learners, args.train_seed, args.eval_seed,
-                                  json.loads(args.hyper))
+        line = run_setting(name, out_root, steps, args.learners, args.train_seed, args.eval_seed,
+                           json.loads(args.hyper), train_only=args.train_only, eval_only=args.eval_only)
+        if line is None:
+            continue
+        lines[name] = line
         print(json.dumps(lines[name]), flush=True)
         lines_path.write_text(json.dumps(list(lines.values()), indent=1))
     ordered = [lines[n] for n in SETTINGS if n in lines]

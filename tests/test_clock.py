@@ -84,12 +84,14 @@ def test_fsrs_scheduler_counts_calendar_days():
     est = type(est)(*(x[0] for x in (est.stability, est.difficulty, est.interval)))
     first = scheduler.update_item(est, ReviewEvent(grade=jnp.int32(3), first=jnp.bool_(True),
                                                    elapsed_days=jnp.float32(0), calendar_days=jnp.int32(0),
+                                                   calendar_elapsed=jnp.float32(0),
                                                    today=jnp.int32(0)))
 
     def second(elapsed, calendar):
         return scheduler.update_item(first, ReviewEvent(grade=jnp.int32(3), first=jnp.bool_(False),
                                                         elapsed_days=jnp.float32(elapsed),
-                                                        calendar_days=jnp.int32(calendar), today=jnp.int32(calendar)))
+                                                        calendar_days=jnp.int32(calendar),
+                                                        calendar_elapsed=jnp.float32(calendar), today=jnp.int32(calendar)))
 
     # The next session, 23.5 h later: a whole calendar day, the long-term update.
     next_session = second(1.0 - 30 * MINUTE, 1)
@@ -97,3 +99,24 @@ def test_fsrs_scheduler_counts_calendar_days():
     assert float(next_session.stability) == pytest.approx(float(one_day.stability), rel=1e-6)
     # Same calendar day: the short-term update, far smaller.
     assert float(second(0.2, 0).stability) < 0.5 * float(one_day.stability)
+
+
+def test_a_course_day_is_a_whole_number_of_real_days():
+    with pytest.raises(ValueError, match="night_hours"):
+        studygym.make("Review-v0", slot_minutes=30.0)  # the default night then makes a 28.5-hour day
+    env, params = studygym.make("Review-v0", slot_minutes=30.0, night_hours=19.0)
+    assert float(env.day_length(params)) == pytest.approx(1.0)
+
+
+def test_pimsleur_day_step_is_due_at_the_next_session():
+    """An interval of 0.99 days counts as one calendar day (due at the next session's first slot)."""
+    from studygym.agents.schedulers.base import SchedulerState
+
+    env, params = studygym.make("Review-v0", n_items=2)
+    scheduler = make_policy("pimsleur", env)
+    items = scheduler.init_items(2).replace(interval=jnp.asarray([0.993, 1.0], jnp.float32))
+    state = scheduler.init(jax.random.key(0), params).replace(last_day=jnp.asarray([0, 0], jnp.int32))
+    view = scheduler.view(env.reset(jax.random.key(0), params)[0]).replace(
+        seen=jnp.asarray([True, True]), days_since_review=jnp.asarray([0.98, 0.98], jnp.float32),
+        today=jnp.int32(1))
+    assert np.asarray(scheduler.due(items, view, state)).tolist() == [True, True]

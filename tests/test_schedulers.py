@@ -38,7 +38,8 @@ def replay(policy, history):
         gap = 0 if k == 0 else gap
         day += gap
         event = ReviewEvent(grade=jnp.int32(grade), first=jnp.bool_(k == 0), elapsed_days=jnp.float32(gap),
-                            calendar_days=jnp.int32(math.floor(gap)), today=jnp.int32(day))
+                            calendar_days=jnp.int32(math.floor(gap)),
+                            calendar_elapsed=jnp.float32(math.floor(gap)), today=jnp.int32(day))
         est = update(est, event)
         out.append({k: float(v) for k, v in vars(est).items()})
     return out

@@ -22,6 +22,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from studygym.envs.core import Array, check_range, feature_columns, pytree_dataclass, split_item_obs
 
@@ -53,6 +54,7 @@ class ReviewEvent:
     first: Array  # () bool: the item was unseen (this was its first study)
     elapsed_days: Array  # () float32 real days since its previous review (0 if first)
     calendar_days: Array  # () int32 calendar days since its previous review (0 if first or same day)
+    calendar_elapsed: Array  # () float32 the same in real days (calendar_days x the env's day length)
     today: Array  # () int32 the day of the review
 
 
@@ -115,6 +117,10 @@ class ObsScheduler:
         self.global_columns = dict(zip(VIEW_GLOBALS, global_columns))
         self.slots_per_day = int(env.config.slots_per_day)
         self.max_steps = int(env.max_steps)
+        # An app day is one study session; it lasts one real day except where the env says otherwise
+        # (DeepTutor-*: one session every 5 days). Memory models get elapsed time in real days.
+        day_length = getattr(env, "day_length", None)
+        self.day_days = 1.0 if day_length is None else float(np.max(np.asarray(day_length(env.default_params))))
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
@@ -181,6 +187,7 @@ class ItemScheduler(ObsScheduler):
             first=pstate.shown_first,
             elapsed_days=pstate.shown_elapsed,
             calendar_days=pstate.shown_calendar,
+            calendar_elapsed=pstate.shown_calendar.astype(jnp.float32) * self.day_days,
             today=view.today,
         )
         before = jax.tree.map(lambda a: a[item], pstate.items)
@@ -229,7 +236,9 @@ class IntervalScheduler(ItemScheduler):
         interval = items.interval
         calendar = view.today - state.last_day
         whole_days = jnp.maximum(jnp.round(interval), 1.0)
-        due = jnp.where(interval < 1.0, view.days_since_review >= interval, calendar >= whole_days)
+        # Below half a day, real time; from half a day on, whole calendar days (so Pimsleur's
+        # 0.99-day step is due at the next session, not at the slot 0.99 real days later).
+        due = jnp.where(interval < 0.5, view.days_since_review >= interval, calendar >= whole_days)
         return view.seen & due
 
     def select(self, key: Array, items: Any, view: ObsView, state: SchedulerState) -> tuple[Array, Any]:

@@ -96,9 +96,10 @@ class PimsleurScheduler(IntervalScheduler):
     """Pimsleur's graduated-interval recall: the n-th interval is ``2^(2.35 n - 16.46)`` days
     (:func:`pimsleur_interval`).
 
-    The schedule ignores grades (only the number of exposures counts). Its first seven intervals
-    are shorter than a day (the first six under 5 hours, the seventh 0.99 days), so they count
-    real time: new items are drilled within the session before the daily steps begin.
+    The schedule ignores grades (only the number of exposures counts). Its first six intervals are
+    under 5 hours and count real time: new items are drilled within the session before the daily
+    steps begin. The seventh (0.99 days) counts as one calendar day, like every interval of half a
+    day or more (:meth:`~.base.IntervalScheduler.due`).
     """
 
     name = "pimsleur"
@@ -293,7 +294,7 @@ class AnkiSM2Scheduler(IntervalScheduler):
         new_card = event.first | (est.ease == 0.0)
         learned_interval = jnp.where(event.grade == 4, ANKI_EASY_INTERVAL, ANKI_GRADUATING_INTERVAL)
         review_interval, review_ease = anki_sm2_review(jnp.maximum(est.ease, ANKI_MIN_EASE), est.interval,
-                                                       event.calendar_days.astype(jnp.float32), event.grade)
+                                                       event.calendar_elapsed, event.grade)
         return AnkiEstimate(ease=jnp.where(new_card, ANKI_START_EASE, review_ease),
                             interval=jnp.where(new_card, learned_interval, review_interval))
 
@@ -314,8 +315,7 @@ def fsrs_calendar_review(w: Array, stability: Array, difficulty: Array, event: R
     """An app's FSRS update of one item: the elapsed time is whole calendar days (Anki's and
     fsrs-rs's ``delta_t``) and a review on the same calendar day as the previous one takes the
     short-term formula, so the app and the simulated learner share one clock."""
-    elapsed = event.calendar_days.astype(jnp.float32)
-    return fsrs_maths.review(w, stability, difficulty, elapsed, event.grade, event.first,
+    return fsrs_maths.review(w, stability, difficulty, event.calendar_elapsed, event.grade, event.first,
                              same_day=event.calendar_days == 0)
 
 

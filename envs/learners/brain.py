@@ -425,15 +425,16 @@ def consolidated_review(state: BrainState, item: Array, now: Array, params: Brai
     """FSRS-6's (S, D) after a review of a seen item at recall ``recall``.
 
     FSRS's same-day rule (a day = Anki's calendar day, whose rollover is a night's sleep) applies
-    when the learner has not slept since the item's last exposure and less than a day has passed;
-    otherwise the long-term rule with its desirable-difficulty gain.
+    when the learner has not slept since the item's last exposure; otherwise the long-term rule
+    with its desirable-difficulty gain. A day is a sleep, not 24 hours: a rule on elapsed time
+    would put a step into memory at the 24-hour mark (one clock, as the FSRS learner).
     """
     w = params.w
     grade = jnp.asarray(grade, jnp.float32)
     stability = jnp.maximum(state.stability[item], fsrs.STABILITY_MIN)
     difficulty = jnp.clip(state.difficulty[item], fsrs.DIFFICULTY_MIN, fsrs.DIFFICULTY_MAX)
     last = state.last_review[item]
-    new_day = (state.last_sleep > last) | (now - last >= 1.0)
+    new_day = state.last_sleep > last
     long_term = jnp.where(grade == 1, fsrs.forget_stability(w, difficulty, stability, recall),
                           fsrs.recall_stability(w, difficulty, stability, recall, grade))
     same_day = fsrs.short_term_stability(w, stability, grade)

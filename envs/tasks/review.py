@@ -145,6 +145,15 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         if np.shape(params.rating_seconds) != (3, 4):
             raise ValueError(f"rating_seconds must have shape (3, 4), got {np.shape(params.rating_seconds)}")
         self.learner.validate_params(params.learner, "learner")
+        # One clock: a course day is a whole number of real days, so every session starts at the same
+        # hour and the app's day counter stays on the learner's calendar (a 30-minute slot with the
+        # default night would make a 28.5-hour "day" that drifts round the clock).
+        days = np.asarray(self.day_length(params), np.float64)
+        if np.any(np.abs(days - np.round(days)) > 1e-4) or np.any(np.round(days) < 1):
+            session = self.config.slots_per_day * np.asarray(params.slot_minutes, np.float64) / 60.0
+            raise ValueError(f"night_hours: slots_per_day x slot_minutes ({np.max(session):g} h) + night_hours "
+                             f"({np.max(np.asarray(params.night_hours)):g} h) must be a whole number of days; "
+                             f"e.g. night_hours={24.0 - np.max(session):g}")
 
     # -- time ----------------------------------------------------------------------------------
     @property

@@ -282,7 +282,11 @@ class SleepEnv(ReviewEnv):
         trait = params.learner.sleep_duration_hours
         hours = jnp.minimum(trait, (wake_time - now) * 24.0)
         night = params.learner.replace(sleep_duration_hours=hours)
-        return self.learner.sleep(self.learner.elapse(learner_state, now, night), now, night)
+        slept = self.learner.sleep(self.learner.elapse(learner_state, now, night), now, night)
+        # The env keeps the learner in bed until the wake hour: awake time (sleep pressure) counts
+        # from then, not from `now + hours` (a short or early sleep would otherwise leave the learner
+        # hours "awake" at 08:00 and push it into an early involuntary sleep).
+        return slept.replace(awake_since=jnp.maximum(slept.awake_since, jnp.asarray(wake_time, jnp.float32)))
 
     def _stay_up(self, learner_state: Any, now: Array, wake_time: Array, params: SleepParams) -> Any:
         return learner_state
