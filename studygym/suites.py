@@ -40,7 +40,8 @@ def deck_policies() -> list:
 
 
 def all_policies(env) -> list:
-    """Every baseline for ``env`` (and the privileged oracle where there is one)."""
+    """Every baseline for ``env``, and the privileged references where there are: oracle_greedy (myopic)
+    and the planner (the upper reference, agents/schedulers/planner.py)."""
     if is_deck(env):
         return deck_policies()
     if is_practice(env):
@@ -51,11 +52,12 @@ def all_policies(env) -> list:
         from studygym.agents.schedulers.sspmmc import sspmmc_policies
 
         return sspmmc_policies(env)
-    from studygym.agents.schedulers import CLASSIC, make_policy
+    from studygym.agents.schedulers import CLASSIC, SCHEDULERS, make_policy
     from studygym.agents.schedulers.tutoring import tutoring_baselines  # Sleep-v0 / Tagging-v0 wrappers
 
+    references = ["oracle_greedy"] + (["planner"] if "planner" in SCHEDULERS else [])
     return ([make_policy(name, env) for name in CLASSIC] + tutoring_baselines(env)
-            + [make_policy("oracle_greedy", env)])
+            + [make_policy(name, env) for name in references])
 
 
 def policy_by_name(name: str, env, **settings):
