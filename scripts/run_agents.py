@@ -155,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = {r["setting"]: r for r in json.loads(lines_path.read_text())} if lines_path.exists() else {}
     for name in names:
         steps = args.steps or SETTINGS[name][2]
-        print(f"== {name}: training PPO for {steps:,} steps, then evaluating on {args.learners} held-out learners",
-              flush=True)
+        what = "evaluating the saved PPO" if args.eval_only else f"training PPO for {steps:,} steps, then evaluating it"
+        print(f"== {name}: {what} on {args.learners} held-out learners", flush=True)
         line = run_setting(name, out_root, steps, args.learners, args.train_seed, args.eval_seed,
                            json.loads(args.hyper), train_only=args.train_only, eval_only=args.eval_only)
         if line is None:

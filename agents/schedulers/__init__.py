@@ -32,6 +32,7 @@ from .interval import (AnkiSM2Scheduler, FixedScheduler, FSRSScheduler, LeitnerS
                        SM2Scheduler)
 from .model import HLRScheduler, MemorizeScheduler, ThresholdScheduler
 from .oracle import OracleGreedy
+from .planner import Planner
 
 #: name -> factory ``(env, **settings) -> policy``.
 SCHEDULERS: dict[str, Callable[..., Any]] = {
@@ -48,6 +49,7 @@ SCHEDULERS: dict[str, Callable[..., Any]] = {
     "memorize": MemorizeScheduler,
     "threshold": ThresholdScheduler,
     "oracle_greedy": OracleGreedy,
+    "planner": Planner,  # privileged upper reference: rollouts of the true learner (not in CLASSIC)
 }
 
 #: The non-privileged schedulers in display order: no model, fixed rules, adaptive intervals,
