@@ -26,20 +26,25 @@ def test_fsrs_beats_random_and_massed_on_delayed_retention():
         assert s.loc[other, "retention_delayed_diff_hi"] < 0, s.loc[other]
 
 
+# The privileged upper reference is the planner, on the env's objective (the episode return).
+# oracle_greedy is myopic and ignores study cost: tuned THRESHOLD / HLR beat it, so it is no bound.
+STRONGEST_TUNED = {"hlr": {"threshold": 0.1}, "threshold": {"threshold": 0.9}}  # results/tuning (60 items)
+
+
 @pytest.mark.parametrize("n_learners", [
-    200, pytest.param(LEARNERS, marks=pytest.mark.slow)])  # the oracle simulates every item each step
-def test_oracle_beats_the_strongest_classic_schedulers_on_final_knowledge(n_learners):
-    df = evaluate("oracle_greedy,round_robin,threshold", "Review-v0", n_learners=n_learners, seed=2,
-                  **REVIEW_SUITE_OVERRIDES)
-    s = paired(df, "oracle_greedy", "knowledge_final")
-    for other in ("round_robin", "threshold"):
-        assert s.loc[other, "knowledge_final_diff_hi"] < 0, s.loc[other]
+    100, pytest.param(LEARNERS, marks=pytest.mark.slow)])  # the planner rolls the true env forward
+def test_planner_beats_the_strongest_tuned_classics_on_the_objective(n_learners):
+    import studygym
+    from studygym.agents.schedulers import make_policy
 
-
-@pytest.mark.slow
-def test_oracle_beats_every_classic_scheduler_on_final_knowledge():
-    df = evaluate("all", "Review-v0", n_learners=LEARNERS, seed=3, **REVIEW_SUITE_OVERRIDES)
+    env, _ = studygym.make("Review-v0", **REVIEW_SUITE_OVERRIDES)
+    policies = [make_policy("planner", env)]
+    for name, settings in STRONGEST_TUNED.items():
+        policy = make_policy(name, env, **settings)
+        policy.name = f"{name}_tuned"
+        policies.append(policy)
+    df = evaluate(policies, "Review-v0", n_learners=n_learners, seed=2, curves=False, **REVIEW_SUITE_OVERRIDES)
     assert not df["failed"].any()
-    s = paired(df, "oracle_greedy", "knowledge_final")
-    for other in s.index.drop("oracle_greedy"):
-        assert s.loc[other, "knowledge_final_diff_hi"] < 0, s.loc[other]
+    s = paired(df, "planner", "episode_return")
+    for other in ("hlr_tuned", "threshold_tuned"):
+        assert s.loc[other, "episode_return_diff_hi"] < 0, s.loc[other]

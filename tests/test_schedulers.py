@@ -411,11 +411,11 @@ def test_oracle_beats_random_with_the_same_reviews(episodes):
 
 def test_registry_and_protocol(small_env):
     env, params = small_env
-    assert set(CLASSIC) | {"oracle_greedy"} == set(SCHEDULERS)
+    assert set(CLASSIC) | {"oracle_greedy", "planner"} == set(SCHEDULERS)
     for name in SCHEDULERS:
         policy = make_policy(name, env)
         assert isinstance(policy, Policy) and policy.name == name
-        assert policy.privileged == ("oracle" in name)
+        assert policy.privileged == (name in ("oracle_greedy", "planner"))
 
 
 @pytest.mark.parametrize("name, suggestion", [("sm3", "sm2"), ("fsr", "fsrs"), ("leitnr", "leitner"),
