@@ -64,9 +64,89 @@ def check_range(name: str, value: Any, low: float | None = None, high: float | N
         raise ValueError(f"{name} must be in {allowed}, got {shown if arr.ndim else float(arr)}")
 
 
-def check_positive_int(name: str, value: Any) -> None:
+def check_positive_int(name: str, value: Any, high: int | None = None, why: str = "") -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is an integer in ``[1, high]``.
+
+    ``high`` is a sane upper bound (a value above it would take hours or exhaust memory); ``why``
+    says so in the error."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be at most {high:,}{f' ({why})' if why else ''}, got {value!r}")
+
+
+def check_nonnegative_int(name: str, value: Any, high: int | None = None, why: str = "") -> None:
+    """Like :func:`check_positive_int`, but 0 is allowed."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be at most {high:,}{f' ({why})' if why else ''}, got {value!r}")
+
+
+#: Largest seed accepted anywhere: ``jax.random.key`` raises OverflowError above a signed 64-bit
+#: integer, so seeds are checked up front and the error names the argument.
+SEED_HIGH = 2**63 - 1
+
+
+def check_seed(name: str, value: Any) -> int:
+    """Return ``value`` as an int, or raise ``ValueError`` naming ``name`` unless it is an integer in
+    ``[0, 2**63 - 1]``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= SEED_HIGH:
+        raise ValueError(f"{name} must be an integer in [0, 2**63 - 1], got {value!r}")
+    return int(value)
+
+
+#: Upper bounds on static-config sizes shared by every env (a field of that name, where present):
+#: above them a population would exhaust memory or a single episode would run for hours.
+CONFIG_BOUNDS = {
+    "n_items": (1_000_000, "items per learner; more would exhaust memory for a population"),
+    "deck_size": (1_000_000, "cards per learner; more would exhaust memory for a population"),
+    "n_skills": (100_000, "skills per learner; more would exhaust memory for a population"),
+    "n_levels": (10_000, "difficulty levels"),
+    "delay_days": (36_500, "100 years: the delayed test simulates every night of the delay"),
+    "retention_delay_days": (36_500, "100 years: the delayed test simulates every night of the delay"),
+}
+#: Longest episode any env may have: per-item counts are float32, exact below 2**24.
+MAX_EPISODE_STEPS = 2**24
+
+
+def check_config_types(config: Any) -> None:
+    """Raise ``ValueError`` naming the field of a static-config dataclass whose value has another type
+    than its declared default (``learner=None`` for a name, ``n_items=2.5`` for a count; an int is
+    accepted for a float field), or a size above its :data:`CONFIG_BOUNDS` bound."""
+    for name, (high, why) in CONFIG_BOUNDS.items():
+        value = getattr(config, name, None)
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > high:
+            raise ValueError(f"{name} must be at most {high:,} ({why}), got {value!r}")
+    for field in dataclasses.fields(config):
+        default = field.default
+        if default is dataclasses.MISSING or default is None:
+            continue
+        value = getattr(config, field.name)
+        if isinstance(default, bool):
+            ok = isinstance(value, (bool, np.bool_))
+        elif isinstance(default, int):
+            ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        elif isinstance(default, str):
+            ok = isinstance(value, str)
+        elif isinstance(default, tuple):
+            ok = isinstance(value, (tuple, list))
+        else:
+            continue
+        if not ok:
+            raise ValueError(f"{field.name} must be a {type(default).__name__} (like its default {default!r}), "
+                             f"got {value!r}")
+
+
+def check_param_shape(name: str, value: Any, like: Any) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` has the shape of the default ``like``
+    (a scalar param given a list, ``cost_per_minute=[0.1, 0.2]``, would make the reward a vector)."""
+    shape, expected = np.shape(value), np.shape(like)
+    if shape != expected:
+        what = "a scalar" if expected == () else f"shape {expected}"
+        raise ValueError(f"{name} must be {what}, got shape {shape}: {value!r}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -211,9 +291,36 @@ class Environment(Generic[TState, TParams]):
         return self.reset_env(key, params)
 
     def step(self, key: PRNGKey, state: TState, action: Any, params: TParams | None = None):
-        """One step, no auto-reset: ``(obs, state, reward, terminated, truncated, info)``."""
+        """One step, no auto-reset: ``(obs, state, reward, terminated, truncated, info)``.
+
+        **Action rule** (the same eagerly, under ``jit``, ``vmap`` and in ``evaluate``; see
+        :func:`normalize_action`): a ``bool`` action, or one of the wrong shape, raises
+        ``TypeError``/``ValueError`` (both are known at trace time); a Python int that does not fit
+        in int32 raises ``ValueError``. For a ``Discrete`` space a float action counts only if it is a
+        finite whole number (``3.0`` is item 3); ``2.7``, ``-0.5``, NaN and inf are *invalid actions*,
+        which the env treats like any out-of-range action (it rests or runs no trial, and sets
+        ``info["invalid_action"]``). ``Box`` actions are checked by the env (non-finite or out of
+        range: clipped and flagged).
+
+        **Past the horizon**: stepping a state whose episode has ended (``max_steps`` steps taken) is
+        a no-op: the state and its in-bounds observation stay as they were at the end, the reward
+        is 0, ``terminated`` is True, and every info value is 0 (``invalid_action`` True).
+        """
         params = self.default_params if params is None else params
-        return self.step_env(key, state, action, params)
+        action = normalize_action(self.action_space(), action, self.name)
+        outputs = self.step_env(key, state, action, params)
+        counter = _step_counter(state)
+        if counter is None:
+            return outputs
+        over = jnp.asarray(counter) >= self.max_steps
+        return cond_any(over, self._frozen_step, _keep_step, outputs, state, params)
+
+    def _frozen_step(self, outputs, state, params):
+        """What a step past the end returns (see :meth:`step`)."""
+        obs, _, reward, terminated, truncated, info = outputs
+        info = {k: jnp.ones_like(v) if k == "invalid_action" else jnp.zeros_like(v) for k, v in info.items()}
+        return (self.get_obs(state, params).astype(obs.dtype), state, jnp.zeros_like(reward),
+                jnp.ones_like(terminated), jnp.zeros_like(truncated), info)
 
     def reset_env(self, key: PRNGKey, params: TParams) -> tuple[Array, TState]:
         raise NotImplementedError
@@ -240,6 +347,57 @@ class Environment(Generic[TState, TParams]):
         return self.id or type(self).__name__
 
 
+def _keep_step(outputs, state, params):
+    return outputs
+
+
+def _step_counter(state: Any):
+    """The state's step counter (``step``, or ``day`` for one-step-a-day envs); None if it has none."""
+    for name in ("step", "day"):
+        value = getattr(state, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+_INT32_MIN, _INT32_MAX = -2**31, 2**31 - 1
+
+
+def normalize_action(space: Space, action: Any, where: str = "env") -> Any:
+    """The action as the env's ``step_env`` reads it, by the rule of :meth:`Environment.step`.
+
+    Checks types and shapes (static, so raising is the same eagerly and under ``jit``); for a
+    ``Discrete`` space maps a float action that is not a finite whole number in int32 to -1 (an
+    out-of-range, hence invalid, action). Integer actions pass through unchanged.
+    """
+    if isinstance(action, (list, tuple)):
+        action = np.asarray(action)
+    if isinstance(action, (bool, np.bool_)) or getattr(action, "dtype", None) == np.bool_:
+        raise TypeError(f"{where}: action must be a number, got a bool ({action!r})")
+    if isinstance(action, (int, np.integer)) and not _INT32_MIN <= int(action) <= _INT32_MAX:
+        raise ValueError(f"{where}: action {int(action)} does not fit in int32; "
+                         f"{'valid actions are 0..' + str(space.n - 1) if isinstance(space, Discrete) else 'see the action space'}")
+    if isinstance(space, Discrete):
+        if np.shape(action) != ():
+            raise ValueError(f"{where}: action must be a scalar integer in [0, {space.n - 1}], got shape "
+                             f"{np.shape(action)}")
+        if isinstance(action, (int, np.integer)):
+            return action
+        action = jnp.asarray(action)
+        if jnp.issubdtype(action.dtype, jnp.integer):
+            return action
+        if not jnp.issubdtype(action.dtype, jnp.floating):
+            raise TypeError(f"{where}: action must be an integer in [0, {space.n - 1}], got dtype {action.dtype}")
+        whole = jnp.isfinite(action) & (action == jnp.round(action)) & (action >= 0) & (action < space.n)
+        return jnp.where(whole, action, -1.0).astype(jnp.int32)
+    if isinstance(space, Box):
+        size = int(np.prod(space.shape))
+        if int(np.prod(np.shape(action))) != size or (np.shape(action) != space.shape and np.ndim(action) > 1):
+            raise ValueError(f"{where}: action must have shape {space.shape}"
+                             f"{' (or be a scalar)' if size == 1 else ''}, got shape {np.shape(action)}")
+    return action
+
+
 class AutoReset:
     """Wraps an env so that ``step`` resets finished episodes (for PureJaxRL-style loops).
 
@@ -254,6 +412,10 @@ class AutoReset:
         self.env = env
 
     def __getattr__(self, name):
+        # Only called for names not found normally. While copy/pickle rebuild the object, ``env``
+        # is not set yet: looking it up through __getattr__ again would recurse forever.
+        if name == "env" or "env" not in self.__dict__:
+            raise AttributeError(name)
         return getattr(self.env, name)
 
     def reset(self, key, params=None):
@@ -514,5 +676,6 @@ __all__ = [
     "Array", "PRNGKey", "pytree_dataclass", "static_dataclass", "check_range", "check_positive_int",
     "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "cond_any", "fast_pow", "pow1p",
     "item_obs", "split_item_obs", "item_obs_index", "item_obs_high", "scripted_rollout", "feature_columns",
-    "check_contract",
+    "check_contract", "normalize_action", "check_nonnegative_int", "check_seed", "check_config_types",
+    "check_param_shape", "SEED_HIGH", "CONFIG_BOUNDS", "MAX_EPISODE_STEPS",
 ]

@@ -189,10 +189,12 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
     action_layout = (1, 1)
 
     def observation_space(self, params: ReviewParams | None = None) -> Box:
-        params = self.default_params if params is None else params
+        """The space depends only on the static config (shapes, step counts), never on ``params``,
+        so it can be built under ``jit`` with traced params (gymnax/PureJaxRL call it there). The
+        days since an item's last review have no static bound (a course day's real length is a
+        param: 5 days in DeepTutor), so that feature's bound is ``inf``; every other is tight."""
         cfg = self.config
-        horizon = float(np.max(np.asarray(self.day_length(params)))) * (cfg.n_days + 1)
-        item_high = np.array([horizon, self.max_steps, self.max_steps, 4.0, 1.0], np.float32)
+        item_high = np.array([np.inf, self.max_steps, self.max_steps, 4.0, 1.0], np.float32)
         high = item_obs_high(item_high, cfg.n_items, [1.0, 1.0, 4.0, 1.0])
         return Box(0.0, high, (high.size,))
 
