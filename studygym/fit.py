@@ -12,7 +12,7 @@ The pipeline, for a log from :mod:`studygym.data`:
    (srs-benchmark's time-series split, one fold). The model replays each card's whole history, so
    a test review's prediction uses every earlier rating, but the parameters saw only training
    reviews.
-3. :func:`fit`: gradient descent (Adam, a few lines below; optax is not a dependency) on the log
+3. :func:`fit`: gradient descent (optax's Adam, :func:`projected_adam_step`) on the log
    loss of predicting recall (rating > 1) at each review from the model's state before it, with
    the parameters projected back into the model's bounds after every step (py-fsrs's
    WEIGHT_LOWER/WEIGHT_UPPER for FSRS). The state computation is a ``lax.scan`` over a card's
@@ -28,7 +28,7 @@ Models are generic: a :class:`FitModel` is a flat parameter vector with bounds, 
 state and a per-review ``step(params, state, review) -> (recall_prob, state)`` that predicts first
 and then updates. FSRS-6 uses ``studygym.envs.learners.fsrs``'s maths; ``constant`` (one average
 recall rate for every review) is a prediction baseline any model should beat. Adding a learner is
-a call to :func:`register_model`.
+a :class:`~studygym.fit_model.FitModel` in its family's module, registered in the list below.
 
 Example::
 
@@ -52,10 +52,14 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pandas as pd
 
 from studygym.envs.learners import fsrs as fsrs_maths
 from studygym.files import check_writable
+from studygym.fit_actr_dhp import ACTR_MODEL, DHP_MODEL
+from studygym.fit_model import FitModel
+from studygym.fit_reddy import DASH_MODEL, EFC_MODEL, HLR_MODEL
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
 #: Predictions are clipped to [EPS, 1 - EPS] inside the log loss (a certain wrong answer would
@@ -213,33 +217,6 @@ def train_mask(histories: ReviewHistories, cutoff: pd.Timestamp) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FitModel:
-    """A memory model the fitter can fit: flat bounded params, a per-card state and a review step.
-
-    ``step(params, state, review) -> (recall_prob, state)`` predicts recall at a review from the
-    state before it, then updates the state with the review's rating. ``review`` is a dict of
-    scalars: ``rating`` (1..4), ``elapsed_days`` (whole days), ``elapsed_real_days``, ``first``.
-    """
-
-    name: str
-    param_names: tuple[str, ...]
-    default_params: tuple[float, ...]  # also the starting point of the fit
-    lower: tuple[float, ...]
-    upper: tuple[float, ...]
-    init_state: Callable[[jax.Array], Any]  # params -> state of a card before its first review
-    step: Callable[[jax.Array, Any, dict], tuple[jax.Array, Any]]
-    description: str = ""
-    learner: str | None = None  # the studygym learner these params drive, if any
-    #: (fitted params by name, grade probs from the log) -> ``make("Review-v0", **overrides)`` keywords
-    #: for ``learner``; None: the FSRS mapping of :meth:`FitResult.overrides`.
-    learner_overrides: Callable[[dict, dict], dict] | None = None
-
-    @property
-    def n_params(self) -> int:
-        return len(self.param_names)
-
-
 MODELS: dict[str, FitModel] = {}
 
 
@@ -267,7 +244,7 @@ def _fsrs_step(w, state, review):
     return recall, (stability, difficulty)
 
 
-register_model(FitModel(
+FSRS_MODEL = FitModel(
     name="fsrs",
     param_names=tuple(f"w{i}" for i in range(21)),
     default_params=fsrs_maths.FSRS6_DEFAULT_WEIGHTS,
@@ -277,9 +254,9 @@ register_model(FitModel(
     step=_fsrs_step,
     description="FSRS-6 (Ye et al.; py-fsrs), 21 weights",
     learner="fsrs",
-))
+)
 
-register_model(FitModel(
+CONSTANT_MODEL = FitModel(
     name="constant",
     param_names=("logit_recall",),
     default_params=(2.0,),
@@ -288,7 +265,12 @@ register_model(FitModel(
     init_state=lambda params: jnp.float32(0.0),
     step=lambda params, state, review: (jax.nn.sigmoid(params[0]), state),
     description="baseline: one average recall rate for every review, ignoring history",
-))
+)
+
+# Every model family, registered here (explicitly, in display order): FSRS-6 and the baseline, the
+# Reddy et al. learners (studygym.fit_reddy), ACT-R and DHP (studygym.fit_actr_dhp).
+for _model in (FSRS_MODEL, CONSTANT_MODEL, EFC_MODEL, HLR_MODEL, DASH_MODEL, ACTR_MODEL, DHP_MODEL):
+    register_model(_model)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -330,33 +312,23 @@ def log_loss_of(recall, recalled, weight):
     return jnp.sum(losses * weight) / jnp.maximum(jnp.sum(weight), 1.0)
 
 
-@dataclass(frozen=True)
-class AdamState:
-    params: jax.Array
-    first_moment: jax.Array
-    second_moment: jax.Array
-    step: jax.Array  # () float32 steps taken
+#: Adam's moment decays and epsilon (Kingma & Ba 2015's defaults; py-fsrs's torch Adam uses the same).
+ADAM = optax.scale_by_adam(b1=0.9, b2=0.999, eps=1e-8)
 
 
-def adam_update(state: AdamState, grad, learning_rate, lower, upper,
-                beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> AdamState:
-    """One step of projected Adam (Kingma & Ba 2015): the Adam step, then a clip into [lower, upper]
-    (how py-fsrs keeps FSRS weights in their bounds). Non-finite gradient entries are skipped."""
+def projected_adam_step(params, opt_state, grad, learning_rate, lower, upper):
+    """One step of projected Adam (Kingma & Ba 2015, optax's ``scale_by_adam``): the Adam step, then a
+    clip into [lower, upper] (how py-fsrs keeps FSRS weights in their bounds). Non-finite gradient
+    entries are skipped."""
     grad = jnp.where(jnp.isfinite(grad), grad, 0.0)
-    t = state.step + 1.0
-    m = beta1 * state.first_moment + (1 - beta1) * grad
-    v = beta2 * state.second_moment + (1 - beta2) * grad**2
-    step = learning_rate * (m / (1 - beta1**t)) / (jnp.sqrt(v / (1 - beta2**t)) + eps)
-    return AdamState(jnp.clip(state.params - step, lower, upper), m, v, t)
-
-
-jax.tree_util.register_dataclass(AdamState, data_fields=["params", "first_moment", "second_moment", "step"],
-                                 meta_fields=[])
+    direction, opt_state = ADAM.update(grad, opt_state)
+    return jnp.clip(params - learning_rate * direction, lower, upper), opt_state
 
 
 @functools.lru_cache(maxsize=16)
 def _train_step_fn(model: FitModel):
-    """(Adam state, learning rate, data) -> (next state, loss before the step), jitted per model.
+    """(params, Adam state, learning rate, data) -> (next params, next state, loss before the step),
+    jitted per model.
 
     One jitted step called in a Python loop, rather than the whole loop under one jit: compiling
     the gradient of the scan dominates a fit's time on CPU (5-10 s), and this way every fit of a
@@ -369,9 +341,9 @@ def _train_step_fn(model: FitModel):
         return log_loss_of(_predict_all(model, params, inputs), recalled, weight)
 
     @jax.jit
-    def train_step(state: AdamState, learning_rate, inputs, recalled, weight):
-        loss, grad = jax.value_and_grad(loss_fn)(state.params, inputs, recalled, weight)
-        return adam_update(state, grad, learning_rate, lower, upper), loss
+    def train_step(params, opt_state, learning_rate, inputs, recalled, weight):
+        loss, grad = jax.value_and_grad(loss_fn)(params, inputs, recalled, weight)
+        return *projected_adam_step(params, opt_state, grad, learning_rate, lower, upper), loss
 
     return train_step
 
@@ -468,7 +440,20 @@ class FitResult:
 
     @property
     def weights(self) -> np.ndarray:
-        return np.asarray(list(self.params.values()), np.float32)
+        """The fitted parameters in the model's ``param_names`` order, read by name (never by the
+        key order of a params.json); a missing or unknown name is a ``ValueError``."""
+        names = tuple(get_model(self.model).param_names)
+        missing = [n for n in names if n not in self.params]
+        unknown = [k for k in self.params if k not in names]
+        if missing or unknown:
+            raise ValueError(f"fit result params for model {self.model!r} must name {', '.join(names)}"
+                             + (f"; missing {', '.join(missing)}" if missing else "")
+                             + (f"; unknown {', '.join(map(str, unknown))}" if unknown else ""))
+        values = np.asarray([self.params[n] for n in names], np.float64)
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"fit result params for model {self.model!r} must be finite, got "
+                             f"{[n for n, v in zip(names, values) if not np.isfinite(v)]} non-finite")
+        return values.astype(np.float32)
 
     def learner_params(self, forget_sd: float | None = None, difficulty_sd: float | None = None):
         """FSRSParams around the fitted weights, for Review-v0: ``make("Review-v0", **result.overrides())``.
@@ -509,7 +494,9 @@ class FitResult:
         return json.loads(json.dumps(out, default=_json_default))
 
     def save_params(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        from studygym.files import write_json
+
+        write_json(path, self.to_dict(), indent=2)  # NaN/inf as null: strict JSON
 
     @classmethod
     def load(cls, path: str | Path) -> "FitResult":
@@ -626,20 +613,20 @@ def fit(log: pd.DataFrame, model: FitModel | str = "fsrs", train_fraction: float
         raise ValueError(f"init for {model.name!r} must have {model.n_params} values, got shape {start.shape}")
     start = jnp.asarray(np.clip(start, lower, upper))
     train_step = _train_step_fn(model)
-    state = AdamState(start, jnp.zeros_like(start), jnp.zeros_like(start), jnp.float32(0.0))
+    params, opt_state = start, ADAM.init(start)
     losses, best_params, best_loss = [], start, np.inf
     for t in range(int(steps)):
         rate = learning_rate * 0.5 * (1.0 + math.cos(math.pi * t / steps))  # cosine decay, as py-fsrs
-        before = state.params
-        state, loss = train_step(state, jnp.float32(rate), inputs, recalled, weight)
+        before = params
+        params, opt_state, loss = train_step(params, opt_state, jnp.float32(rate), inputs, recalled, weight)
         loss = float(loss)
         losses.append(loss)
         if loss < best_loss:  # the loss belongs to the params before this step
             best_loss, best_params = loss, before
-    final_loss = float(log_loss_of(jnp.asarray(predict(model, state.params, histories)),
+    final_loss = float(log_loss_of(jnp.asarray(predict(model, params, histories)),
                                    jnp.asarray(histories.recalled, jnp.float32),
                                    jnp.asarray(histories.predicted & train_mask(histories, cutoff), jnp.float32)))
-    params = state.params if final_loss < best_loss else best_params
+    params = params if final_loss < best_loss else best_params
     return evaluate_params(model, np.asarray(params), log, train_fraction, fitter="studygym projected Adam (JAX)",
                            histories=histories, loss_history=losses)
 
@@ -734,13 +721,13 @@ def write_fit(result: FitResult, out_dir: str | Path, force: bool = False) -> li
     check_writable(out, force, FIT_FILES)
     out.mkdir(parents=True, exist_ok=True)
     result.save_params(out / "params.json")
-    (out / "metrics.json").write_text(json.dumps({"model": result.model, "fitter": result.fitter,
-                                                  "split": result.split, **result.metrics},
-                                                 indent=2, default=_json_default) + "\n")
+    from studygym.files import write_json
+
+    metrics = json.loads(json.dumps({"model": result.model, "fitter": result.fitter, "split": result.split,
+                                     **result.metrics}, default=_json_default))
+    write_json(out / "metrics.json", metrics, indent=2)  # NaN/inf as null: strict JSON
     (out / "metrics.md").write_text(metrics_markdown(result))
     plot_calibration(result, out / "calibration.png", title=f"{result.model}: held-out calibration")
     return [out / name for name in FIT_FILES]
 
 
-from studygym import fit_reddy as _fit_reddy  # noqa: E402,F401  (registers hlr, efc, dash)
-from studygym import fit_actr_dhp as _fit_actr_dhp  # noqa: E402,F401  (registers actr, dhp)

@@ -1,6 +1,6 @@
 """Fit models ``actr`` (Pavlik & Anderson 2005) and ``dhp`` (SSP-MMC's DHP) for :mod:`studygym.fit`.
 
-Both reuse the learners' maths (``studygym.envs.learners.actr`` / ``.dhp``); registering them here
+Both reuse the learners' maths (``studygym.envs.learners.actr`` / ``.dhp``); ``studygym.fit`` registers them, which
 makes ``studygym fit LOG --model actr|dhp`` and ``scripts/fit_models.py`` fit them.
 
 - ``actr``: params ``(a, c, s, tau, log_h)`` (``h`` on a log scale). A card's state is a bounded
@@ -28,7 +28,7 @@ import jax.numpy as jnp
 
 from studygym.envs.learners import actr as actr_maths
 from studygym.envs.learners import dhp as dhp_maths
-from studygym.fit import FitModel, register_model
+from studygym.fit_model import FitModel
 
 # ----------------------------------------------------------------------------------------------
 # ACT-R
@@ -60,7 +60,7 @@ def _log_bound(name: str, value: float) -> float:
     return math.log(value) if name == "h" else value
 
 
-ACTR_MODEL = register_model(FitModel(
+ACTR_MODEL = FitModel(
     name="actr",
     param_names=ACTR_NAMES,
     default_params=tuple(_log_bound(k, actr_maths.PAVLIK_ANDERSON_2005[k]) for k in _ACTR_LEARNER_NAMES),
@@ -72,7 +72,7 @@ ACTR_MODEL = register_model(FitModel(
                 "reviews per card",
     learner="actr",
     learner_overrides=lambda params, grade_probs, **population: actr_overrides(params, grade_probs, **population),
-))
+)
 
 # ----------------------------------------------------------------------------------------------
 # DHP
@@ -105,7 +105,7 @@ def _dhp_step(params, state, review):
     return p, (h_next, d_next)
 
 
-DHP_MODEL = register_model(FitModel(
+DHP_MODEL = FitModel(
     name="dhp",
     param_names=DHP_NAMES,
     default_params=dhp_maths.RECALL_COEF + dhp_maths.FORGET_COEF + DHP_DEFAULT_D0,
@@ -116,7 +116,7 @@ DHP_MODEL = register_model(FitModel(
     description="DHP of SSP-MMC (Ye, Su & Cao 2022), 8 coefficients + initial difficulty per first rating",
     learner="dhp",
     learner_overrides=lambda params, grade_probs, **population: dhp_overrides(params, grade_probs, **population),
-))
+)
 
 
 def _grade_overrides(grade_probs: dict) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Fit models for the HLR, EFC and GPL/DASH learners (registered with :func:`studygym.fit.register_model`).
+"""Fit models for the HLR, EFC and GPL/DASH learners (``studygym.fit`` registers them in ``MODELS``).
 
 Each model reuses its learner's maths (``studygym.envs.learners.{hlr,efc,dash}``) on one card's
 review history: it predicts recall at a review from the counts and the *exact* time since the
@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from studygym.envs.learners import dash as dash_maths
 from studygym.envs.learners import efc as efc_maths
 from studygym.envs.learners import hlr as hlr_maths
-from studygym.fit import FitModel, register_model
+from studygym.fit_model import FitModel
 
 
 def _with_grades(overrides: dict, grade_probs: dict, population: dict, learner) -> dict:
@@ -55,7 +55,7 @@ def _efc_overrides(params: dict, grade_probs: dict, **population) -> dict:
                         efc_maths.EFC)
 
 
-EFC_MODEL = register_model(FitModel(
+EFC_MODEL = FitModel(
     name="efc",
     param_names=("log_rate",),
     default_params=(efc_maths.RATE_LOG_MEAN,),
@@ -66,7 +66,7 @@ EFC_MODEL = register_model(FitModel(
     description="EFC (Reddy et al. 2016/2017): p = exp(-θ Δt / n), 1 param",
     learner="efc",
     learner_overrides=_efc_overrides,
-))
+)
 
 
 # -- HLR -----------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def _hlr_overrides(params: dict, grade_probs: dict, **population) -> dict:
     return _with_grades({"learner": "hlr", "weights": weights}, grade_probs, population, hlr_maths.HLR)
 
 
-HLR_MODEL = register_model(FitModel(
+HLR_MODEL = FitModel(
     name="hlr",
     param_names=tuple(f"theta_{name}" for name in hlr_maths.FEATURES),
     default_params=hlr_maths.DEFAULT_WEIGHTS,
@@ -96,7 +96,7 @@ HLR_MODEL = register_model(FitModel(
     description="HLR (Settles & Meeder 2016): p = 2^(-Δt/h), log2 h linear in review counts, 5 weights",
     learner="hlr",
     learner_overrides=_hlr_overrides,
-))
+)
 
 
 # -- GPL/DASH ------------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ DASH_PARAM_NAMES = ("bias", *(f"theta_correct_{w}" for w in range(_W)), *(f"thet
                     "log_delay_coef", "log_decay_exponent")
 _REDDY_WEIGHTS = dash_maths.reddy_window_weights(_W)
 
-DASH_MODEL = register_model(FitModel(
+DASH_MODEL = FitModel(
     name="dash",
     param_names=DASH_PARAM_NAMES,
     # Reddy et al.'s population centre: a − d = −1, r = 1, f = exp(−e) (z at its mean 1).
@@ -145,6 +145,6 @@ DASH_MODEL = register_model(FitModel(
     description="GPL/DASH (Reddy et al. 2017; Lindsey et al. 2014): 7-day windows, power-law forgetting, 13 params",
     learner="dash",
     learner_overrides=_dash_overrides,
-))
+)
 
 __all__ = ["EFC_MODEL", "HLR_MODEL", "DASH_MODEL", "DASH_PARAM_NAMES"]

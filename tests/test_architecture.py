@@ -1,0 +1,196 @@
+"""The package's module graph: no import cycles, no library -> CLI import, local imports only for heavy deps.
+
+The graph is built statically with ``ast`` from the source files of every module that pyproject's
+``[tool.setuptools]`` maps into the ``studygym`` package (``envs/`` -> ``studygym.envs``, ``agents/`` ->
+``studygym.agents``). An edge ``a -> b`` means module ``a`` imports module ``b`` when ``a`` is imported
+(a module-level statement, including ones inside a module-level ``if``/``try`` or class body, but not
+inside a function and not under ``if TYPE_CHECKING:``). ``from pkg import name`` is an edge to
+``pkg.name`` when that is a module of the package, else to ``pkg``. Edges to a parent package's
+``__init__`` that Python runs implicitly are not drawn (every module would otherwise sit in a cycle
+with ``studygym/__init__.py``, which imports the env modules to register them); the package
+``__init__`` files are walked like any module, so what they import explicitly is checked.
+
+The same graph backs ARCHITECTURE.md's "what must never import what".
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import re
+import tomllib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+# Modules that are command-line front ends: library modules must not import them.
+CLI_MODULES = re.compile(r"^studygym\.(cli(_\w+)?|demo)$")
+
+# Third-party packages a function may import locally, to keep ``import studygym`` (and every CLI start)
+# fast and working without them. Each is either an optional extra (ray, fsrs, fsrs_optimizer) or costs
+# seconds to import and is used by a few functions only (torch and stable_baselines3 for the SB3
+# agents, matplotlib for figures, tensorboard for training logs, gymnasium's RL-library wrappers, pandas
+# for data I/O and tables). Anything else (numpy, jax, the package's own modules) is imported at the top.
+HEAVY_OPTIONAL = {"ray", "torch", "stable_baselines3", "matplotlib", "tensorboard", "tensorboardX",
+                  "pandas", "gymnasium", "fsrs", "fsrs_optimizer", "tqdm", "sqlite3", "zipfile"}
+
+
+def _packages() -> dict[str, pathlib.Path]:
+    """Package name -> folder, from pyproject's setuptools packages and package-dir."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    package_dir = tool.get("package-dir", {})
+    out = {}
+    for pkg in tool["packages"]:
+        parts = pkg.split(".")
+        for i in range(len(parts), 0, -1):  # longest mapped prefix wins
+            prefix = ".".join(parts[:i])
+            if prefix in package_dir:
+                out[pkg] = ROOT / package_dir[prefix] / pathlib.Path(*parts[i:])
+                break
+        else:
+            out[pkg] = ROOT / pathlib.Path(*parts)
+    return out
+
+
+def package_modules() -> dict[str, pathlib.Path]:
+    """Every module of the installed package: dotted name -> source file."""
+    mods = {}
+    for pkg, folder in _packages().items():
+        for path in sorted(folder.glob("*.py")):
+            mods[pkg if path.stem == "__init__" else f"{pkg}.{path.stem}"] = path
+    return mods
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    t = node.test
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
+        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.Module):
+    """Yield (node, at_module_level) for every import statement."""
+    def walk(node, top):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                yield child, top
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                yield from walk(child, False)
+            elif isinstance(child, ast.If) and top and _is_type_checking(child):
+                yield from walk(child, False)
+            else:
+                yield from walk(child, top)
+    yield from walk(tree, True)
+
+
+def _targets(node, module: str, is_pkg: bool, known: set[str]) -> list[str]:
+    """The dotted module names an import statement names (absolute, relative resolved)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if node.level:
+        base = module.split(".") if is_pkg else module.split(".")[:-1]
+        base = base[:len(base) - (node.level - 1)]
+        src = ".".join(base + ([node.module] if node.module else []))
+    else:
+        src = node.module
+    out = []
+    for a in node.names:
+        sub = f"{src}.{a.name}"
+        out.append(sub if sub in known else src)
+    return out
+
+
+def import_graph():
+    """(edges, local_imports): module -> set of package modules imported at module level; and a list
+    of (module, line, imported top-level name) for every function-local import."""
+    mods = package_modules()
+    known = set(mods)
+    edges: dict[str, set[str]] = {m: set() for m in mods}
+    local = []
+    for mod, path in mods.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node, top in _imports(tree):
+            for target in _targets(node, mod, path.stem == "__init__", known):
+                if top:
+                    if target in known and target != mod:
+                        edges[mod].add(target)
+                else:
+                    local.append((mod, node.lineno, target))
+    return edges, local
+
+
+def find_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan), each sorted."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_graph_covers_the_package():
+    mods = package_modules()
+    for name in ("studygym", "studygym.harness", "studygym.envs.core", "studygym.envs.learners.fsrs",
+                 "studygym.agents.ppo", "studygym.agents.schedulers.interval", "studygym.cli"):
+        assert name in mods, name
+    edges, _ = import_graph()
+    # relative imports resolve: envs/learners/__init__.py imports .base and .fsrs
+    assert {"studygym.envs.learners.base", "studygym.envs.learners.fsrs"} <= edges["studygym.envs.learners"]
+    assert "studygym.envs.core" in edges["studygym.envs.tasks.review"]
+
+
+def test_cycle_finder_finds_a_planted_cycle():
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert find_cycles(edges) == [["a", "b", "c"]]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles():
+    edges, _ = import_graph()
+    cycles = find_cycles(edges)
+    detail = []
+    for comp in cycles:
+        inner = sorted(f"{a} -> {b}" for a in comp for b in edges[a] if b in comp)
+        detail.append(", ".join(inner))
+    assert not cycles, "import cycles at module level:\n" + "\n".join(detail)
+
+
+def test_no_library_module_imports_a_cli_module():
+    edges, local = import_graph()
+    bad = [f"{m} -> {t}" for m, ts in edges.items() if not CLI_MODULES.match(m) for t in ts
+           if CLI_MODULES.match(t)]
+    bad += [f"{m}:{line} -> {t} (local)" for m, line, t in local
+            if not CLI_MODULES.match(m) and CLI_MODULES.match(t)]
+    assert not bad, "library modules import CLI modules:\n" + "\n".join(sorted(bad))
+
+
+@pytest.mark.parametrize("allowed", [False])
+def test_function_local_imports_only_defer_heavy_optional_deps(allowed):
+    _, local = import_graph()
+    bad = [f"{m}:{line} imports {t}" for m, line, t in local if t.split(".")[0] not in HEAVY_OPTIONAL]
+    assert not bad, (f"{len(bad)} function-local imports of light or in-package modules (move them to the "
+                     "top of the module, or, for a heavy optional dependency, add it to HEAVY_OPTIONAL with "
+                     "the reason):\n" + "\n".join(sorted(bad)))
