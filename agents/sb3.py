@@ -1,9 +1,10 @@
 """Stable-Baselines3 agents (PPO, A2C, DQN) trained on the batched SB3 VecEnv, evaluated in JAX.
 
 Training runs SB3 unchanged on :class:`studygym.envs.gym.StudySB3VecEnv`, whose ``n_envs`` sub-envs
-step in one jitted call, wrapped as ``VecNormalize(VecMonitor(...))``:
+step in one jitted call, wrapped as ``VecNormalize(...)``:
 
-- ``VecMonitor`` records every episode's return (SB3 logs ``rollout/ep_rew_mean`` from it);
+- the VecEnv reports every episode's return and length in ``info["episode"]`` as SB3's
+  ``Monitor`` does (SB3 logs ``rollout/ep_rew_mean`` from it; no ``VecMonitor`` needed);
 - ``VecNormalize`` (on by default) standardises observations (counts and days span decades) and
   rewards (Review-v0's are ~1e-3 per step, too small for a value network), as the JAX PPO does.
 
@@ -49,6 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from studygym.envs.core import check_positive_int
+from studygym.envs.gym import make_sb3_vec_env  # noqa: F401  (re-exported: the one-call batched VecEnv)
 from studygym.files import check_writable
 
 ALGOS = ("ppo", "a2c", "dqn")
@@ -415,7 +417,7 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     import stable_baselines3
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
-    from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+    from stable_baselines3.common.vec_env import VecNormalize
 
     from studygym.envs.gym import StudySB3VecEnv
 
@@ -440,7 +442,7 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     if algo == "dqn" and not isinstance(base.action_space, gymnasium.spaces.Discrete):
         raise ValueError(f"SB3 DQN needs a Discrete action space; {env_id} has {base.action_space} "
                          f"(train it with --agent sb3-ppo or sb3-a2c, or the JAX --agent ppo)")
-    venv = VecMonitor(base)
+    venv = base  # reports info["episode"] itself (a VecMonitor would only repeat it)
     if hyper["normalize_obs"] or hyper["normalize_reward"]:
         venv = VecNormalize(venv, norm_obs=hyper["normalize_obs"], norm_reward=hyper["normalize_reward"],
                             gamma=float(hyper.get("gamma", 0.99)))
@@ -507,5 +509,5 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     return TrainedSB3(model=model, venv=venv, config=config, curve=curve, out=out)
 
 
-__all__ = ["train_sb3", "load_sb3", "SB3Policy", "TrainedSB3", "export_policy", "check_hyper", "known_hyper",
+__all__ = ["train_sb3", "load_sb3", "make_sb3_vec_env", "SB3Policy", "TrainedSB3", "export_policy", "check_hyper", "known_hyper",
            "ALGOS", "ALGO_DEFAULTS", "EXTRA_HYPER", "OUTPUT_FILES", "episode_curve"]

@@ -19,12 +19,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import time
+
 import gymnasium
 import jax
 import jax.numpy as jnp
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import VectorEnv
 from gymnasium.vector.utils import batch_space
+
+try:  # gymnasium >= 1.1 declares a vector env's autoreset mode; 1.0 has no AutoresetMode
+    from gymnasium.vector import AutoresetMode
+except ImportError:  # pragma: no cover - exercised by tests/test_install.py's gymnasium-1.0 check
+    AutoresetMode = None
 
 GYM_NAMESPACE = "studygym"
 _SEED_HIGH = 2**31 - 1
@@ -230,10 +237,70 @@ class FlatCarry:
 # ----------------------------------------------------------------------------------------------
 
 
+def _freeze(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (str, int, float, bool, np.generic)) or value is None:
+        return value
+    raise TypeError(f"not a plain override: {type(value).__name__}")
+
+
+def _overrides_key(env_id: str, overrides: dict):
+    """A hashable key of ``make(env_id, **overrides)``, or ``None`` if an override is not plain data
+    (a fit result, a device array): such envs compile their own step."""
+    try:
+        key = (env_id, tuple(sorted((k, _freeze(v)) for k, v in overrides.items())))
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+#: Jitted single-env functions by ``_overrides_key``: equal ids and overrides give equal envs and
+#: params, so their instances share one compile.
+_COMPILED: dict = {}
+
+
+def _compile_single(env, params, action_space):
+    """``(packer, carry, reset, step)``: the single env's jitted, packed reset and step."""
+
+    def reset(key):
+        key, sub = jax.random.split(key)
+        obs, state = env.reset(sub, params)
+        return key, obs, state
+
+    def step(key, state, action):
+        key, sub = jax.random.split(key)
+        obs, state, reward, terminated, truncated, info = env.step(sub, state, action, params)
+        return key, state, (obs, reward, terminated, truncated, info)
+
+    key, _, state = jax.eval_shape(reset, jax.random.key(0))
+    action = jnp.zeros(action_space.shape, jnp.asarray(action_space.sample()).dtype)
+    # Key and env state travel as a few small uint32 vectors, the outputs as a few small float32
+    # vectors: no buffer over SMALL_BUFFER_WORDS keeps the step on one thread (for N <= 128).
+    packer = Packer(lambda *args: step(*args)[2], key, state, action, chunk=SMALL_BUFFER_WORDS)
+    carry_spec = FlatCarry((key, state), chunk=SMALL_BUFFER_WORDS)
+
+    def packed_reset(key):
+        key, obs, state = reset(key)
+        return carry_spec.pack((key, state)), obs
+
+    def packed_step(carry, action):
+        key, state, out = step(*carry_spec.unpack(carry), action)
+        return carry_spec.pack((key, state)), packer.pack(out)
+
+    return packer, carry_spec, jax.jit(packed_reset), jax.jit(packed_step, donate_argnums=0)
+
+
 class StudyGymEnv(gymnasium.Env):
     """One studygym env as a numpy ``gymnasium.Env``. ``StudyGymEnv("Review-v0", n_items=50)``."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    #: ``rgb_array``: an HxWx3 uint8 frame of the learner as the tutor sees it and as it really is
+    #: (:mod:`studygym.render`); ``human``: the same in a matplotlib window (a warning, no window,
+    #: where no display is available); ``ansi``: a text table.
+    metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 4}
 
     def __init__(self, env_id: str = "Review-v0", render_mode: str | None = None, **overrides):
         from studygym.registry import make
@@ -243,46 +310,31 @@ class StudyGymEnv(gymnasium.Env):
         self.env, self.params = make(env_id, **overrides)
         self.env_id = env_id
         self.render_mode = render_mode
+        self._renderer = self._window = None
         self.observation_space = self.env.observation_space(self.params).to_gym()
         self.action_space = self.env.action_space(self.params).to_gym()
-        env, params = self.env, self.params
-
-        def reset(key):
-            key, sub = jax.random.split(key)
-            obs, state = env.reset(sub, params)
-            return key, obs, state
-
-        def step(key, state, action):
-            key, sub = jax.random.split(key)
-            obs, state, reward, terminated, truncated, info = env.step(sub, state, action, params)
-            return key, state, (obs, reward, terminated, truncated, info)
-
-        key, _, state = jax.eval_shape(reset, jax.random.key(0))
-        action = jnp.zeros(self.action_space.shape, jnp.asarray(self.action_space.sample()).dtype)
-        # Key and env state travel as a few small uint32 vectors, the outputs as a few small float32
-        # vectors: no buffer over SMALL_BUFFER_WORDS keeps the step on one thread (for N <= 128).
-        self._packer = Packer(lambda *args: step(*args)[2], key, state, action, chunk=SMALL_BUFFER_WORDS)
-        self._carry = FlatCarry((key, state), chunk=SMALL_BUFFER_WORDS)
-
-        def packed_reset(key):
-            key, obs, state = reset(key)
-            return self._carry.pack((key, state)), obs
-
-        def packed_step(carry, action):
-            key, state, out = step(*self._carry.unpack(carry), action)
-            return self._carry.pack((key, state)), self._packer.pack(out)
-
-        self._reset = jax.jit(packed_reset)
-        self._step = jax.jit(packed_step, donate_argnums=0)
+        cache_key = _overrides_key(env_id, overrides)
+        built = _COMPILED.get(cache_key) if cache_key is not None else None
+        if built is None:  # envs made alike share one compile (SB3's make_vec_env builds n of them)
+            built = _compile_single(self.env, self.params, self.action_space)
+            if cache_key is not None:
+                _COMPILED[cache_key] = built
+        self._packer, self._carry, self._reset, self._step = built
         self._state = None  # the packed (key, env state)
         self._last = None
+        self._shown = (None, None, None)  # last observation, action and reward, for render()
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         key = jax.random.key(int(self.np_random.integers(0, _SEED_HIGH)))
         self._state, obs = self._reset(key)
         self._last = None
-        return np.array(obs), {}
+        obs = np.array(obs)
+        if self.render_mode is not None:
+            self._shown = (obs, None, None)
+            if self.render_mode == "human":
+                self.render()
+        return obs, {}
 
     def step(self, action):
         if self._state is None:
@@ -291,18 +343,47 @@ class StudyGymEnv(gymnasium.Env):
         self._state, packed = self._step(self._state, action)
         obs, reward, terminated, truncated, info = self._packer.unpack(packed)
         self._last = info
+        if self.render_mode is not None:
+            self._shown = (obs, action, reward)
+            if self.render_mode == "human":
+                self.render()
         return obs, float(reward), bool(terminated), bool(truncated), info
 
+    def snapshot(self) -> dict:
+        """What a rendered frame shows (:func:`studygym.render.snapshot`), from the current state."""
+        from studygym import render
+
+        if self._state is None:
+            raise RuntimeError("call reset() before render()")
+        _, state = self._carry.unpack(self._state)
+        obs, action, reward = self._shown
+        return render.snapshot(self.env, state, self.params, obs, self._last, action, reward)
+
     def render(self):
+        """``rgb_array``: an HxWx3 ``uint8`` frame; ``ansi``: a text table; ``human``: shows the
+        frame in a window (warns once if none can open); ``None``: nothing."""
+        if self.render_mode is None:
+            return None
+        from studygym import render
+
+        snap = self.snapshot()
         if self.render_mode == "ansi":
-            if self._last is None:
-                return f"{self.env_id}: start of episode"
-            shown = ", ".join(f"{k}={float(v):.4g}" for k, v in self._last.items() if np.ndim(v) == 0)
-            return f"{self.env_id}: {shown}"
+            return render.ansi_table(snap)
+        if self._renderer is None:
+            self._renderer = render.Renderer(self.env)
+        frame = self._renderer.frame(snap)
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            self._window = render.HumanWindow(f"studygym {self.env_id}")
+        self._window.show(frame)
         return None
 
     def close(self):
         self._state = None
+        if self._window is not None:
+            self._window.close()
+            self._window = None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -366,7 +447,9 @@ class BatchedCore:
         self.state = None  # (key data, env states)
 
     def reset(self, seeds: list[int]) -> np.ndarray:
-        keys = jnp.stack([jax.random.key_data(jax.random.key(int(s))) for s in seeds])
+        from studygym.envs.core import check_seed
+
+        keys = jnp.stack([jax.random.key_data(jax.random.key(check_seed("seed", s))) for s in seeds])
         keys, obs, state = self._reset(keys)
         self.state = (keys, state)
         return np.array(obs)  # a writable copy (SB3 hands it to torch)
@@ -384,7 +467,9 @@ class BatchedCore:
 class StudyGymVectorEnv(VectorEnv):
     """A Gymnasium ``VectorEnv`` stepping ``num_envs`` sub-envs in one jitted call (same-step reset)."""
 
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+    metadata = {"render_modes": []}
+    if AutoresetMode is not None:
+        metadata["autoreset_mode"] = AutoresetMode.SAME_STEP
 
     def __init__(self, num_envs: int = 1, env_id: str = "Review-v0", render_mode: str | None = None,
                  **overrides):
@@ -400,6 +485,8 @@ class StudyGymVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        if isinstance(seed, (list, tuple)) and len(seed) != self.num_envs:
+            raise ValueError(f"reset(seed=...): expected {self.num_envs} seeds (one per sub-env), got {len(seed)}")
         if seed is not None or self._np_random is None:
             base = seed[0] if isinstance(seed, (list, tuple)) else seed
             self._np_random, self._np_random_seed = gymnasium.utils.seeding.np_random(base)
@@ -448,7 +535,11 @@ def _make_sb3_vec_env_class():
         ``done = terminated or truncated``, ``info["terminal_observation"]`` holds the last
         observation, ``info["TimeLimit.truncated"] = truncated and not terminated``, the returned
         observation is the first of the next episode, and the episode's end metrics
-        (``knowledge_final``, ``retention_delayed``, ...) are in ``info``.
+        (``knowledge_final``, ``retention_delayed``, ...) are in ``info``. Like SB3's ``Monitor``,
+        ``info["episode"] = {"r": return, "l": length, "t": seconds since the VecEnv started}`` at
+        each episode's end, so SB3 logs ``rollout/ep_rew_mean`` without a ``VecMonitor``
+        (wrapping it in one anyway is harmless: ``VecMonitor`` replaces the entry with the same
+        return and length, and each episode is still counted once).
         """
 
         def __init__(self, env_id: str = "Review-v0", n_envs: int = 8, seed: int | None = None, **overrides):
@@ -457,12 +548,17 @@ def _make_sb3_vec_env_class():
             self._actions = None
             super().__init__(n_envs, self.core.single_observation_space, self.core.single_action_space)
             self.seed(seed)
+            self.t_start = time.time()
+            self._episode_returns = np.zeros(n_envs, np.float64)
+            self._episode_lengths = np.zeros(n_envs, np.int64)
 
         def reset(self):
             seeds = [int(np.random.randint(0, _SEED_HIGH)) if s is None else int(s) for s in self._seeds]
             obs = self.core.reset(seeds)
             self._reset_seeds()
             self.reset_infos = [{} for _ in range(self.num_envs)]
+            self._episode_returns[:] = 0.0
+            self._episode_lengths[:] = 0
             return obs
 
         def step_async(self, actions):
@@ -472,15 +568,23 @@ def _make_sb3_vec_env_class():
             obs, reward, terminated, truncated, info, final_obs = self.core.step(self._actions)
             terminated, truncated = np.asarray(terminated), np.asarray(truncated)
             done = terminated | truncated
+            reward = np.asarray(reward, dtype=np.float32)
+            self._episode_returns += reward
+            self._episode_lengths += 1
             infos = [{} for _ in range(self.num_envs)]
             if done.any():
                 final = np.asarray(final_obs)
                 info = _to_numpy_info(info)
+                elapsed = round(time.time() - self.t_start, 6)
                 for i in np.flatnonzero(done):
                     infos[i] = {k: v[i].item() for k, v in info.items()}
                     infos[i]["terminal_observation"] = final[i]
                     infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-            return obs, np.asarray(reward, dtype=np.float32), done, infos
+                    infos[i]["episode"] = {"r": round(float(self._episode_returns[i]), 6),
+                                           "l": int(self._episode_lengths[i]), "t": elapsed}
+                self._episode_returns[done] = 0.0
+                self._episode_lengths[done] = 0
+            return obs, reward, done, infos
 
         def close(self):
             self.core.state = None
@@ -502,9 +606,33 @@ def _make_sb3_vec_env_class():
             return [method(*method_args, **method_kwargs) for _ in self._indices(indices)]
 
         def env_is_wrapped(self, wrapper_class, indices=None):
-            return [False for _ in self._indices(indices)]
+            # The sub-envs report episode statistics as SB3's Monitor does: evaluate_policy then
+            # reads returns from info["episode"] (and does not warn that no Monitor is there).
+            from stable_baselines3.common.monitor import Monitor
+
+            wrapped = wrapper_class is Monitor
+            return [wrapped for _ in self._indices(indices)]
 
     return StudySB3VecEnv
+
+
+def make_sb3_vec_env(env_id: str = "Review-v0", n_envs: int = 64, seed: int | None = 0, *,
+                     normalize: bool = False, gamma: float = 0.995, **overrides):
+    """The fastest way to give SB3 a studygym env: one call, one jitted step for all ``n_envs``.
+
+    Returns a :class:`StudySB3VecEnv` (episode statistics in ``info["episode"]``, so SB3 logs
+    ``ep_rew_mean`` with no ``VecMonitor``), wrapped in SB3's ``VecNormalize`` (observations and
+    rewards, discount ``gamma``) when ``normalize``. ``overrides`` are ``studygym.make``'s::
+
+        venv = make_sb3_vec_env("Review-v0", n_envs=64, seed=0, normalize=True)
+        PPO("MlpPolicy", venv).learn(100_000)
+    """
+    venv = __getattr__("StudySB3VecEnv")(env_id, n_envs=n_envs, seed=seed, **overrides)
+    if normalize:
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=float(gamma))
+    return venv
 
 
 _LAZY = {}
@@ -527,5 +655,5 @@ def register_all() -> None:
 
 register_all()
 
-__all__ = ["StudyGymEnv", "StudyGymVectorEnv", "StudySB3VecEnv", "BatchedCore", "register_gym_env",
+__all__ = ["StudyGymEnv", "StudyGymVectorEnv", "StudySB3VecEnv", "make_sb3_vec_env", "BatchedCore", "register_gym_env",
            "check_action", "check_actions", "gym_id"]
