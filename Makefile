@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -e '.[test]'
 	touch $(STAMP)
 
+# --force: the demo regenerates the committed results/demo and results/classic (fresh clone or re-run).
 demo: $(STAMP)
-	$(BIN)/studygym demo
+	$(BIN)/studygym demo --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -18,13 +18,52 @@ COMMANDS = {
     "fit": ("studygym.cli_fit", "fit a memory model to a review log (CSV, Anki export or builtin)"),
     "demo": ("studygym.demo", "the main job on built-in defaults: train, evaluate, leaderboard"),
     "sweep": ("studygym.cli_sweep", "run a grid (env x learner preset x policy x seed) on Ray; one leaderboard"),
+    "render": ("studygym.render", "record one learner's episode under a policy as a GIF (rgb frames)"),
 }
 
 
+#: Errors a user's input can cause (bad values, names, files, paths, JSON): one line, exit 2.
+USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    text = " ".join(text.split()) or type(error).__name__
+    return text if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {text}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="studygym", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    """Run a command. A user-input error (``USER_ERRORS``, json errors included: they are
+    ``ValueError``) prints one line ``studygym: error: ...`` on stderr and returns 2; any other
+    exception too, with a hint. ``--debug`` (before the command) or ``STUDYGYM_DEBUG=1`` shows the
+    full traceback instead."""
+    import os
+
     argv = sys.argv[1:] if argv is None else list(argv)
+    debug = os.environ.get("STUDYGYM_DEBUG", "") not in ("", "0")
+    if argv and argv[0] == "--debug":
+        debug, argv = True, argv[1:]
+    if debug:
+        return _main(argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("studygym: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as error:
+        print(f"studygym: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except Exception as error:  # an internal error: still one line, the traceback on request
+        print(f"studygym: error: internal error {_one_line(error)} (run with STUDYGYM_DEBUG=1 or "
+              "`studygym --debug ...` for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="studygym", description=__doc__.splitlines()[0],
+                                     epilog="Errors print one line; STUDYGYM_DEBUG=1 or --debug (before the "
+                                            "command) shows the traceback.")
+    sub = parser.add_subparsers(dest="command", required=True)
     # Import only the command asked for (each pulls its own heavy dependencies), all for --help.
     chosen = [argv[0]] if argv and argv[0] in COMMANDS else list(COMMANDS)
     modules = {}

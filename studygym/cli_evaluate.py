@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -31,20 +30,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="KEY=VALUE", help="env override, e.g. --set n_items=50 (repeatable)")
 
 
+def check_reference(reference: str | None, names) -> None:
+    """Raise ``ValueError`` (before any learner runs) unless ``reference`` is None or one of ``names``."""
+    names = list(names)
+    if reference is not None and reference not in names:
+        import difflib
+
+        close = difflib.get_close_matches(reference, names, n=3, cutoff=0.5)
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        raise ValueError(f"--reference {reference!r} is not among the evaluated policies{hint}: {', '.join(names)}")
+
+
 def run(args: argparse.Namespace) -> int:
+    """Everything a user gave is checked before the first learner runs (--out, --learners, --seed,
+    --set, the policies, --reference); errors reach ``studygym.cli.main``, which prints one line."""
     from pathlib import Path
 
-    from studygym.harness import evaluate
+    from studygym.envs.core import check_positive_int, check_seed
+    from studygym.harness import evaluate, resolve_policies
+    from studygym.registry import make
     from studygym.report import check_writable, write_results
 
-    try:
-        check_writable(Path(args.out), args.force)
-        df = evaluate(args.policies, args.env, n_learners=args.learners, seed=args.seed, progress=True,
-                      **dict(args.overrides))
-        _, board = write_results(df, args.out, force=args.force, reference=args.reference)
-    except (ValueError, FileExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    check_positive_int("--learners", args.learners)
+    check_seed("--seed", args.seed)
+    check_writable(Path(args.out), args.force)
+    overrides = dict(args.overrides)
+    env, _ = make(args.env, **overrides)
+    policies = resolve_policies(args.policies, env)
+    check_reference(args.reference, [p.name for p in policies])
+    df = evaluate(policies, args.env, n_learners=args.learners, seed=args.seed, progress=True, **overrides)
+    _, board = write_results(df, args.out, force=args.force, reference=args.reference)
     print(board)
     print(f"wrote {args.out}/episodes.csv, leaderboard.md, summary.csv and figures")
     return 1 if df["failed"].any() else 0

@@ -9,7 +9,6 @@ metrics.json, metrics.md and calibration.png into DIR; a fitted FSRS result then
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The model, --out and the log are checked before the fit; errors reach ``studygym.cli.main``,
+    which prints one line."""
     from pathlib import Path
 
     from studygym.data import load_log
@@ -34,16 +35,12 @@ def run(args: argparse.Namespace) -> int:
     from studygym.fit import FIT_FILES, fit, get_model, metrics_markdown, write_fit
 
     out = Path(args.out)
-    try:
-        get_model(args.model)
-        check_writable(out, args.force, FIT_FILES)  # refuse before spending time on the fit
-        log = load_log(args.log)
-        result = fit(log, args.model, train_fraction=args.train_fraction, steps=args.steps,
-                     learning_rate=args.learning_rate)
-        write_fit(result, out, force=args.force)
-    except (ValueError, FileExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    get_model(args.model)
+    check_writable(out, args.force, FIT_FILES)  # refuse before spending time on the fit
+    log = load_log(args.log)
+    result = fit(log, args.model, train_fraction=args.train_fraction, steps=args.steps,
+                 learning_rate=args.learning_rate)
+    write_fit(result, out, force=args.force)
     print(metrics_markdown(result))
     print(f"wrote {', '.join(str(out / n) for n in FIT_FILES)}")
     return 0

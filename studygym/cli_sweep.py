@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,22 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    """Errors (bad config, unwritable or occupied --out) reach ``studygym.cli.main``, which prints one line."""
+    from studygym.sweep import check_sweep_writable, load_config, run_sweep, write_sweep
 
-    from studygym.report import check_writable
-    from studygym.sweep import SWEEP_FILES, load_config, run_sweep, write_sweep
-
-    try:
-        if args.workers is not None and args.workers <= 0:
-            raise ValueError(f"--workers must be a positive integer, got {args.workers}")
-        check_writable(Path(args.out), args.force, SWEEP_FILES)  # before hours of work, not after
-        config = load_config(args.config)
-        df = run_sweep(config, backend="serial" if args.serial else "ray", workers=args.workers,
-                       address=args.address, progress=True)
-        board = write_sweep(df, args.out, force=args.force, reference=config.reference)
-    except (ValueError, FileExistsError, ImportError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.workers is not None and args.workers <= 0:
+        raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    config = load_config(args.config)
+    check_sweep_writable(config, args.out, args.force)  # before hours of work, not after
+    df = run_sweep(config, backend="serial" if args.serial else "ray", workers=args.workers,
+                   address=args.address, progress=True)
+    board = write_sweep(df, args.out, force=args.force, reference=config.reference)
     print(board)
     print(f"{df.attrs['cells']} cells in {df.attrs['wall_seconds']:.1f} s; wrote {args.out}/episodes.csv, "
           "summary.csv, leaderboard.md and one folder per (env, preset)")

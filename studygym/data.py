@@ -5,7 +5,8 @@ Every loader returns a pandas DataFrame with one row per review, sorted by card 
 ============  ==========================  ==================================================
 column        dtype                       meaning
 ============  ==========================  ==================================================
-card_id       int64 (or object)           the card (item) reviewed
+card_id       object (str) / int64        the card: a CSV's id text as written (``01`` and ``1``
+                                          are two cards); an Anki card id (int64)
 review_time   datetime64[ns, UTC]         when it was reviewed
 rating        int64                       1 Again, 2 Hard, 3 Good, 4 Easy
 duration_ms   Int64 (nullable)            time spent answering, milliseconds (<NA> unknown)
@@ -14,8 +15,10 @@ duration_ms   Int64 (nullable)            time spent answering, milliseconds (<N
 Sources:
 
 - **py-fsrs CSV** (``card_id,review_rating,review_time,review_duration``), the format of the logs in
-  py-fsrs's test suite. ``review_time`` is ISO 8601 (a naive time is taken as UTC) or integer
-  milliseconds since the epoch; ``review_duration`` may be empty (unknown).
+  py-fsrs's test suite. ``review_time`` is ISO 8601 (a naive time is taken as UTC; an 8-digit
+  ``YYYYMMDD`` is ISO 8601's compact date, not milliseconds) or integer milliseconds since the epoch,
+  between 2006 and 2200 (:data:`EARLIEST_REVIEW`, :data:`LATEST_REVIEW`); ``review_duration`` may be
+  empty (unknown), else milliseconds up to :data:`MAX_DURATION_MS`. Card ids stay the text written.
 - **Anki exports** ``.colpkg`` / ``.apkg``: a zip holding an SQLite collection (``collection.anki21``,
   else ``collection.anki2``) whose ``revlog`` table has one row per answer: ``id`` (ms timestamp),
   ``cid`` (card), ``ease`` (1-4; 0 = no answer), ``time`` (ms spent) and ``type`` (0 learn, 1 review,
@@ -58,6 +61,10 @@ ANKI_MANUAL_TYPES = (4, 5)
 ANKI_SUFFIXES = (".colpkg", ".apkg", ".anki2", ".anki21")
 #: Timestamps before Anki existed are corrupt rows (fsrs-optimizer drops years < 2006 too).
 EARLIEST_REVIEW = pd.Timestamp("2006-01-01", tz="UTC")
+#: Timestamps after this are corrupt rows too (and pandas' nanosecond times end in 2262).
+LATEST_REVIEW = pd.Timestamp("2200-01-01", tz="UTC")
+#: Longest answer time accepted (a day, in ms; Anki caps an answer at 9,999 s): longer is a corrupt row.
+MAX_DURATION_MS = 86_400_000
 
 
 # ----------------------------------------------------------------------------------------------
@@ -102,16 +109,23 @@ def builtin_log() -> pd.DataFrame:
 
 
 def parse_time(text: str) -> datetime:
-    """ISO 8601 (naive = UTC) or integer milliseconds since the epoch -> aware UTC datetime."""
+    """ISO 8601 (naive = UTC; 8 digits ``YYYYMMDD`` is the compact date) or integer milliseconds
+    since the epoch -> aware UTC datetime in [2006, 2200) (else ``ValueError`` saying why)."""
     text = text.strip()
     if not text:
         raise ValueError("empty")
-    if text.lstrip("-").isdigit():
-        return datetime.fromtimestamp(int(text) / 1000.0, tz=timezone.utc)
-    stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    return stamp.astimezone(timezone.utc)
+    if text.lstrip("-").isdigit() and not (len(text) == 8 and text.isdigit()):
+        if len(text.lstrip("-")) > 16:  # beyond any millisecond time pandas can hold
+            raise ValueError("out of range")
+        stamp = datetime.fromtimestamp(int(text) / 1000.0, tz=timezone.utc)
+    else:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=timezone.utc)
+        stamp = stamp.astimezone(timezone.utc)
+    if not EARLIEST_REVIEW <= pd.Timestamp(stamp) < LATEST_REVIEW:
+        raise ValueError(f"{stamp.isoformat()} is outside {EARLIEST_REVIEW.year}..{LATEST_REVIEW.year - 1}")
+    return stamp
 
 
 def parse_rating(text: str) -> int:
@@ -152,9 +166,10 @@ def read_csv_rows(reader, path: Path) -> tuple[list, list, list, list]:
             raise ValueError(f"{path}, line {line}: {error}") from None
         try:
             stamp = parse_time(row[column["review_time"]])
-        except (ValueError, OverflowError, OSError):
+        except (ValueError, OverflowError, OSError) as error:
             raise ValueError(f"{path}, line {line}: review_time must be an ISO 8601 time or integer "
-                             f"milliseconds since 1970, got {row[column['review_time']]!r}") from None
+                             f"milliseconds since 1970, between {EARLIEST_REVIEW.year} and "
+                             f"{LATEST_REVIEW.year - 1}, got {row[column['review_time']]!r} ({error})") from None
         duration_text = row[column["review_duration"]].strip()
         if duration_text in ("", "None", "NA", "nan"):
             duration = None
@@ -166,6 +181,9 @@ def read_csv_rows(reader, path: Path) -> tuple[list, list, list, list]:
                                  f"number of milliseconds, got {duration_text!r}") from None
             if duration < 0:
                 raise ValueError(f"{path}, line {line}: review_duration must be >= 0 ms, got {duration}")
+            if duration > MAX_DURATION_MS:
+                raise ValueError(f"{path}, line {line}: review_duration must be at most {MAX_DURATION_MS} ms "
+                                 f"(a day), got {duration_text}")
         card_ids.append(card_id)
         times.append(stamp)
         ratings.append(rating)
@@ -191,11 +209,12 @@ def load_csv(path: str | Path) -> pd.DataFrame:
 
 
 def tidy(card_ids, times, ratings, durations) -> pd.DataFrame:
-    """Assemble the tidy review table, sorted by card then time (ties keep file order)."""
-    ids = pd.Series(card_ids, dtype=object)
-    numeric = pd.to_numeric(ids, errors="coerce")
-    if numeric.notna().all() and (numeric == numeric.round()).all():
-        ids = ids.astype("int64")
+    """Assemble the tidy review table, sorted by card then time (ties keep file order). Card ids
+    keep their type: strings stay strings (``"01"`` and ``"1"`` are two cards), ints are int64."""
+    if all(isinstance(c, str) for c in card_ids):
+        ids = pd.Series(card_ids, dtype=object)
+    else:
+        ids = pd.Series(card_ids, dtype="int64")
     log = pd.DataFrame({
         "card_id": ids,
         "review_time": pd.to_datetime(pd.Series(times), utc=True).astype("datetime64[ns, UTC]"),
@@ -279,12 +298,16 @@ def read_revlog(collection: Path, where: str) -> pd.DataFrame:
             raise ValueError(f"{where}: revlog row id {review_id}: ease must be in 0..4, got {ease}")
         if ease == 0 or (kind == 3 and ease_factor == 0):
             continue  # no answer, or a filtered-deck preview that does not reschedule: not a memory test
-        if isinstance(spent_ms, bool) or not isinstance(spent_ms, (int, float)) or spent_ms < 0:
+        if isinstance(spent_ms, bool) or not isinstance(spent_ms, (int, float)) or not spent_ms >= 0:
             raise ValueError(f"{where}: revlog row id {review_id}: time must be >= 0 ms, got {spent_ms!r}")
-        stamp = pd.Timestamp(review_id, unit="ms", tz="UTC")
-        if stamp < EARLIEST_REVIEW:
+        if spent_ms > MAX_DURATION_MS:
+            raise ValueError(f"{where}: revlog row id {review_id}: time must be at most {MAX_DURATION_MS} ms "
+                             f"(a day), got {spent_ms!r}")
+        earliest_ms, latest_ms = (int(t.value // 1_000_000) for t in (EARLIEST_REVIEW, LATEST_REVIEW))
+        if not earliest_ms <= review_id < latest_ms:
             raise ValueError(f"{where}: revlog row id {review_id}: id is not a millisecond timestamp "
-                             f"after 2006 ({stamp})")
+                             f"between {EARLIEST_REVIEW.year} and {LATEST_REVIEW.year - 1}")
+        stamp = pd.Timestamp(review_id, unit="ms", tz="UTC")
         card_ids.append(card_id)
         times.append(stamp)
         ratings.append(ease)

@@ -33,7 +33,7 @@ def test_csv_is_tidy_sorted_and_utc(tmp_path):
     log = load_csv(path)
     assert list(log.columns) == list(REVIEW_COLUMNS)
     assert str(log["review_time"].dt.tz) == "UTC"
-    assert log["card_id"].tolist() == [5, 5, 7, 7]
+    assert log["card_id"].tolist() == ["5", "5", "7", "7"]  # CSV ids stay text
     assert log["rating"].tolist() == [1, 2, 4, 3]
     times = log["review_time"].dt.strftime("%Y-%m-%d %H:%M").tolist()
     assert times == ["2024-03-01 09:00", "2024-03-02 09:00", "2024-03-01 09:00", "2024-03-02 08:00"]
@@ -45,7 +45,7 @@ def test_csv_columns_in_any_order_and_extra_columns(tmp_path):
     path = write_csv(tmp_path, ["review_time,deck,review_duration,review_rating,card_id",
                                 "2024-01-01T00:00:00+00:00,x,10,3,1"])
     log = load_log(path)
-    assert log[["card_id", "rating"]].values.tolist() == [[1, 3]]
+    assert log[["card_id", "rating"]].values.tolist() == [["1", 3]]
 
 
 @pytest.mark.parametrize("lines, match", [
