@@ -725,7 +725,9 @@ class TrainedPPO:
         check_writable(out, force, SAVED_FILES)
         out.mkdir(parents=True, exist_ok=True)
         np.savez(out / "params.npz", **flatten_params(self.params))
-        (out / "config.json").write_text(json.dumps(self.config, indent=2, sort_keys=True) + "\n")
+        from studygym.files import dumps_json
+
+        (out / "config.json").write_text(dumps_json(self.config, indent=2, sort_keys=True) + "\n")  # NaN -> null
         names = list(self.curve)
         rows = [",".join(["update", *names])]
         for i in range(len(self.curve[names[0]]) if names else 0):
@@ -898,7 +900,11 @@ def load_trained(run_dir: str | Path) -> TrainedPPO:
     for name in ("params.npz", "config.json"):
         if not (run / name).exists():
             raise FileNotFoundError(f"{run / name} not found: is {run} a saved PPO run?")
-    config = json.loads((run / "config.json").read_text())
+    from studygym.files import load_arrays, read_json
+
+    config = read_json(run / "config.json")  # ValueError naming the file and line on bad JSON
+    if not isinstance(config, dict):
+        raise ValueError(f"{run}/config.json must hold a JSON object, got {type(config).__name__}")
     if config.get("agent") != "ppo":
         raise ValueError(f"{run}/config.json is not a PPO run (agent={config.get('agent')!r})")
     try:
@@ -906,9 +912,11 @@ def load_trained(run_dir: str | Path) -> TrainedPPO:
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{run}/config.json: bad network description: {e}") from e
     _check_against_trained_env(run, config, spec)
-    with np.load(run / "params.npz", allow_pickle=False) as data:
-        flat = {k: data[k] for k in data.files}
-    params = unflatten_params(flat, init_network(jax.random.key(0), spec))
+    flat = load_arrays(run / "params.npz")  # ValueError naming the file: empty, garbage, NaN/inf weights
+    try:
+        params = unflatten_params(flat, init_network(jax.random.key(0), spec))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{run}/params.npz does not match the network in config.json: {e}") from e
     curve = {}
     if (run / "curve.csv").exists():
         lines = (run / "curve.csv").read_text().strip().splitlines()

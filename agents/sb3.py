@@ -298,13 +298,23 @@ def load_sb3(run_dir: str | Path, env=None, *, name: str | None = None) -> SB3Po
     for file in ("params.npz", "config.json"):
         if not (run / file).exists():
             raise FileNotFoundError(f"{run / file} not found: is {run} a saved SB3 run (studygym train --agent sb3-*)?")
-    config = json.loads((run / "config.json").read_text())
-    if not str(config.get("agent", "")).startswith("sb3-") or "network" not in config:
-        raise ValueError(f"{run}/config.json is not an SB3 run (agent={config.get('agent')!r}); "
+    from studygym.files import load_arrays, read_json
+
+    config = read_json(run / "config.json")  # ValueError naming the file and line on bad JSON
+    if not isinstance(config, dict) or not str(config.get("agent", "")).startswith("sb3-") or "network" not in config:
+        agent = config.get("agent") if isinstance(config, dict) else None
+        raise ValueError(f"{run}/config.json is not an SB3 run (agent={agent!r}); "
                          f"a JAX PPO run loads as ppo:{run}")
-    with np.load(run / "params.npz", allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    policy = SB3Policy(arrays, config["network"], name=name or f"sb3_{config['algo']}", config=config)
+    # ValueError naming the file: empty, garbage, NaN/inf weights or normalisation statistics
+    arrays = load_arrays(run / "params.npz")
+    if "obs_var" in arrays and np.any(arrays["obs_var"] < 0):
+        raise ValueError(f"{run}/params.npz: obs_var (the observation normalisation variance) has negative values")
+    try:
+        policy = SB3Policy(arrays, config["network"], name=name or f"sb3_{config.get('algo', 'policy')}",
+                           config=config)
+    except (KeyError, TypeError, IndexError, ValueError) as e:
+        raise ValueError(f"{run}: config.json's network does not match params.npz "
+                         f"({type(e).__name__}: {e})") from e
     if env is not None:
         policy.check_env(env)
     return policy

@@ -59,7 +59,8 @@ def check_action(space: gymnasium.Space, action: Any, where: str) -> np.ndarray:
             return np.int32(action)
         arr = np.asarray(action)
         if arr.shape != () or not (np.issubdtype(arr.dtype, np.integer) or
-                                   (np.issubdtype(arr.dtype, np.floating) and float(arr) == int(arr))):
+                                   (np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr)
+                                    and float(arr) == int(arr))):
             raise ValueError(f"{where}: action must be an integer in [0, {space.n - 1}], got {action!r}")
         if not 0 <= int(arr) < space.n:
             raise ValueError(f"{where}: action {int(arr)} is out of range; valid actions are 0..{space.n - 1}")

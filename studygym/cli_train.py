@@ -74,12 +74,13 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from studygym.agents.ppo import check_hyper, train
-    from studygym.envs.core import check_positive_int
+    from studygym.envs.core import check_positive_int, check_seed
     from studygym.files import check_writable
 
     out = Path(args.out)
     try:
         check_positive_int("--steps", args.steps)
+        check_seed("--seed", args.seed)
         if args.chunk is not None:
             check_positive_int("--chunk", args.chunk)
         check_writable(out, args.force, OUTPUT_FILES)
@@ -130,13 +131,14 @@ def run_sb3(args: argparse.Namespace) -> int:
     ``n_envs`` (sub-envs stepped together, default 8); writes ``tb/`` and ``checkpoints/`` too.
     """
     from studygym.agents.sb3 import train_sb3
-    from studygym.envs.core import check_positive_int
+    from studygym.envs.core import check_positive_int, check_seed
 
     algo = args.agent.removeprefix("sb3-")
     hyper = dict(args.hyper)
     n_envs = hyper.pop("n_envs", 8)
     try:
         check_positive_int("--steps", args.steps)
+        check_seed("--seed", args.seed)
         check_positive_int("n_envs", n_envs)
         trained = train_sb3(algo, args.env, args.steps, args.seed, args.out, overrides=dict(args.overrides),
                             n_envs=n_envs, hyper=hyper, force=args.force, progress=True)

@@ -116,9 +116,10 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
     Each chunk of learners is split over every local JAX device (``studygym.sharding``); results
     are identical whatever the device count.
     """
-    from studygym.envs.core import check_positive_int
+    from studygym.envs.core import check_positive_int, check_seed
 
     check_positive_int("n_learners", n_learners)
+    check_seed("seed", seed)
     check_positive_int("chunk_size", chunk_size)
     env, params = make(env_id, **overrides)
     policies = resolve_policies(policies, env)

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import jax.numpy as jnp
 import numpy as np
 
-from studygym.envs.core import Environment
+from studygym.envs.core import MAX_EPISODE_STEPS, Environment, check_config_types, check_param_shape
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,15 @@ def spec(env_id: str) -> EnvSpec:
     return REGISTRY[env_id]
 
 
-def _as_array(value: Any, like: Any) -> Any:
+def _as_array(value: Any, like: Any, name: str = "value") -> Any:
     if dataclasses.is_dataclass(like) and not isinstance(like, type):
         return value
+    if np.shape(like) == ():
+        check_param_shape(name, value, like)  # a list for a scalar would make the reward a vector
+    try:
+        np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}") from None
     dtype = getattr(like, "dtype", jnp.float32)
     return jnp.asarray(np.asarray(value, dtype=np.float64 if np.issubdtype(dtype, np.floating) else dtype),
                        dtype=dtype)
@@ -79,8 +85,13 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
     config_fields = {f.name for f in dataclasses.fields(s.config_class)}
     merged = {**s.config_defaults, **s.params_defaults, **overrides}
     config_kwargs = {k: v for k, v in merged.items() if k in config_fields}
-    env = s.env_class(s.config_class(**config_kwargs))
+    config = s.config_class(**config_kwargs)
+    check_config_types(config)  # learner=None, n_items=2.5: the field named, not a crash inside the env
+    env = s.env_class(config)
     env.id = env_id
+    if env.max_steps > MAX_EPISODE_STEPS:
+        raise ValueError(f"{env_id}: an episode of {env.max_steps:,} steps is longer than the {MAX_EPISODE_STEPS:,} "
+                         "allowed (per-item counts are float32); shorten n_days or the steps per day")
     params = env.default_params
     if preset is not None:
         learner_name = getattr(getattr(env, "learner", None), "name", None)
@@ -99,9 +110,9 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
         if key in config_fields:
             continue
         if key in param_fields and key != "learner":
-            param_changes[key] = _as_array(value, getattr(params, key))
+            param_changes[key] = _as_array(value, getattr(params, key), key)
         elif key in learner_fields:
-            learner_changes[key] = _as_array(value, getattr(learner_params, key))
+            learner_changes[key] = _as_array(value, getattr(learner_params, key), key)
         else:
             unknown.append(key)
     if unknown:

@@ -149,6 +149,22 @@ def suite_tuning(env_id: str, overrides: dict, tuning_dir: str | Path | None = N
     return record
 
 
+def check_suite_writable(name: str, out_root: str | Path = "results", force: bool = False) -> None:
+    """Raise before any work if :func:`run_suite` would overwrite a result (an env's files or the
+    suite's ``leaderboard.md``) without ``force``, or could not write ``out_root``."""
+    from studygym.files import check_writable as check_files
+    from studygym.registry import registered_ids
+    from studygym.report import check_writable
+
+    if name not in SUITES:
+        raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+    out = Path(out_root) / name
+    for entry in SUITES[name]:
+        if entry.env_id in registered_ids():
+            check_writable(out / entry.env_id.lower(), force)
+    check_files(out, force, ("leaderboard.md",))
+
+
 def run_suite(name: str, out_root: str | Path = "results", *, learners: int | None = None, seed: int = 0,
               force: bool = False, progress: bool = True, extra_policies: dict | None = None,
               tuning_dir: str | Path | None = None) -> dict[str, str]:
@@ -164,14 +180,16 @@ def run_suite(name: str, out_root: str | Path = "results", *, learners: int | No
     from studygym.report import check_writable, write_results
     from studygym.tuning import tuned_policies
 
+    from studygym.envs.core import check_positive_int, check_seed
+
     if name not in SUITES:
         raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+    if learners is not None:  # 0 is an error, not "the suite's default"
+        check_positive_int("learners", learners)
+    check_seed("seed", seed)
     out = Path(out_root) / name
     entries = [e for e in SUITES[name] if e.env_id in registered_ids()]
-    for entry in entries:
-        check_writable(out / entry.env_id.lower(), force)
-    if (out / "leaderboard.md").exists() and not force:
-        raise FileExistsError(f"{out / 'leaderboard.md'} exists; pass --force to overwrite")
+    check_suite_writable(name, out_root, force)
     boards = {}
     for entry in entries:
         start = time.perf_counter()
@@ -213,4 +231,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["SUITES", "SuiteEntry", "run_suite", "all_policies", "policy_by_name", "deck_policies"]
+__all__ = ["SUITES", "SuiteEntry", "run_suite", "check_suite_writable", "all_policies", "policy_by_name", "deck_policies"]

@@ -110,6 +110,14 @@ def config_from_dict(data: dict) -> SweepConfig:
     presets = data.get("presets", {"default": {}}) or {"default": {}}
     if not isinstance(presets, dict) or not all(isinstance(v, dict) for v in presets.values()):
         raise ValueError(f"presets must be a table of named tables of env overrides, got {presets!r}")
+    folders: dict[str, tuple[str, str]] = {}
+    for env_id, preset in itertools.product(envs, presets):
+        folder = group_folder(env_id, str(preset))
+        if folder in folders:  # "a b" and "a/b" would write (and overwrite) the same folder
+            other = folders[folder]
+            raise ValueError(f"presets {other[1]!r} (env {other[0]}) and {preset!r} (env {env_id}) would both write "
+                             f"the folder {folder!r}; rename one (letters, digits, '_', '.', '-' are kept)")
+        folders[folder] = (env_id, str(preset))
     reference = data.get("reference")
     if reference is not None and reference not in policies:
         raise ValueError(f"reference {reference!r} is not among the policies {list(policies)}")
@@ -237,6 +245,17 @@ def groups(df: pd.DataFrame):
         yield (env, preset), part
 
 
+def check_sweep_writable(config: SweepConfig, out_dir: str | Path, force: bool = False) -> None:
+    """Raise before any cell runs if :func:`write_sweep` would refuse (or could not write) its files:
+    OUT's own files and every (env, preset) folder's result files, old group folders included."""
+    from studygym.report import RESULT_FILES, check_writable
+
+    out_dir = Path(out_dir)
+    check_writable(out_dir, force, SWEEP_FILES)
+    for env, preset in itertools.product(config.envs, config.presets):
+        check_writable(out_dir / group_folder(env, preset), force, RESULT_FILES)
+
+
 def write_sweep(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False, reference: str | None = None) -> str:
     """Write OUT/episodes.csv (every row, grid columns included), OUT/summary.csv and OUT/leaderboard.md
     (one leaderboard per (env, preset), learners of all seeds pooled and paired), and per group the
@@ -275,4 +294,5 @@ def write_sweep(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False, r
 
 
 __all__ = ["SweepConfig", "Cell", "config_from_dict", "load_config", "grid", "run_cell", "run_sweep", "write_sweep",
+           "check_sweep_writable",
            "groups", "group_folder", "GRID_COLUMNS", "SWEEP_FILES", "BACKENDS"]
