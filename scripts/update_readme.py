@@ -73,15 +73,39 @@ SECTIONS = {
 }
 
 
+def section_pattern(name: str) -> re.Pattern:
+    return re.compile(rf"(<!-- BEGIN {re.escape(name)} -->\n)(.*?)(<!-- END {re.escape(name)} -->)", re.S)
+
+
+def marked_sections(text: str) -> list[str]:
+    """Names of the generated sections marked in ``text``, in order."""
+    return re.findall(r"<!-- BEGIN (\S+) -->", text)
+
+
+def current_body(text: str, name: str) -> str | None:
+    """The text between ``name``'s markers in ``text`` (without the final newline), or None."""
+    match = section_pattern(name).search(text)
+    return None if match is None else match.group(2).removesuffix("\n")
+
+
+def render(text: str) -> str:
+    """``text`` with every marked section regenerated; a marker without a generator is an error."""
+    unknown = sorted(set(marked_sections(text)) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"README.md marks sections with no generator in scripts/update_readme.py: {unknown}")
+    for name in marked_sections(text):
+        body = SECTIONS[name]()
+        text = section_pattern(name).sub(lambda m: m.group(1) + body + "\n" + m.group(3), text)
+    return text
+
+
 def main() -> int:
     readme = ROOT / "README.md"
     text = readme.read_text()
-    for name, make in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
-        if pattern.search(text):
-            body = make()
-            text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
-    readme.write_text(text)
+    missing = [name for name in SECTIONS if name not in marked_sections(text)]
+    if missing:
+        print(f"note: README.md has no markers for {missing}; those sections are not shown", file=sys.stderr)
+    readme.write_text(render(text))
     print(f"updated {readme}")
     return 0
 

@@ -10,6 +10,7 @@ import studygym
 from studygym.envs.core import split_item_obs
 from studygym.envs.tasks.curriculum import ORDERS
 from studygym.harness import evaluate
+from conftest import assert_classic_schedulers_run_unchanged
 
 SMALL = dict(n_items=12, n_clusters=3, slots_per_day=4, n_days=3)
 
@@ -129,6 +130,11 @@ def order_gap(policy: str, n_learners: int, orders=("good", "random"), **overrid
 
 def paired_t(diff: np.ndarray) -> float:
     return float(diff.mean() / (diff.std(ddof=1) / np.sqrt(diff.size)))
+
+
+def test_every_classic_scheduler_runs_unchanged():
+    """README: classic schedulers run on Curriculum-v0 unchanged (default CI: all of them, 2 learners)."""
+    assert_classic_schedulers_run_unchanged("Curriculum-v0", **SMALL)
 
 
 def test_good_order_beats_random_for_round_robin():

@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -18,7 +20,24 @@ def test_two_commands_at_the_top():
     assert "make demo" in head and "make test" in head
 
 
-def test_env_table_is_current():
-    readme = (ROOT / "README.md").read_text()
-    table = load_updater().env_table()
-    assert table in readme, "README env table is stale: run scripts/update_readme.py"
+README = (ROOT / "README.md").read_text()
+UPDATER = load_updater()
+
+
+def test_every_generator_has_its_section_in_the_readme():
+    marked = UPDATER.marked_sections(README)
+    assert sorted(set(UPDATER.SECTIONS) - set(marked)) == [], "a generated section is missing from README.md"
+    assert sorted(set(marked) - set(UPDATER.SECTIONS)) == [], "README.md marks a section with no generator"
+    assert len(marked) == len(set(marked)), "a section is marked twice"
+
+
+@pytest.mark.parametrize("name", sorted(UPDATER.SECTIONS))
+def test_generated_section_is_current(name):
+    body = UPDATER.current_body(README, name)
+    assert body is not None, f"README.md has no <!-- BEGIN {name} --> ... <!-- END {name} --> section"
+    assert body == UPDATER.SECTIONS[name](), f"README section {name!r} is stale: run scripts/update_readme.py"
+
+
+def test_render_rejects_a_section_without_a_generator():
+    with pytest.raises(ValueError, match="no-such-section"):
+        UPDATER.render("<!-- BEGIN no-such-section -->\nx\n<!-- END no-such-section -->\n")

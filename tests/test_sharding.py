@@ -96,7 +96,7 @@ def test_evaluate_is_unchanged_by_device_count(eval_runs):
                                   check_exact=True)
 
 
-@pytest.mark.slow  # two short PPO trainings: ~40 s on an idle 2-core machine
+# Two short PPO trainings (~40 s on an idle 2-core machine), in default CI: the README states it.
 def test_ppo_training_is_unchanged_by_device_count(ppo_runs):
     runs = ppo_runs
     meta = json.loads((runs[3] / "meta.json").read_text())

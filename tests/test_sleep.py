@@ -13,6 +13,7 @@ from studygym.agents.schedulers import CLASSIC
 from studygym.agents.schedulers.tutoring import cram, spaced_sleep, tutoring_baseline
 from studygym.envs.core import scripted_rollout
 from studygym.harness import evaluate
+from conftest import assert_classic_schedulers_run_unchanged
 
 ENV, PARAMS = studygym.make("Sleep-v0")
 N = ENV.config.n_items
@@ -128,11 +129,9 @@ def test_baselines_by_name():
     assert set(CLASSIC) <= set(names) and policy_by_name("spaced+sleep", ENV).name == "spaced+sleep"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", CLASSIC)
-def test_every_classic_scheduler_runs_unchanged(name):
-    df = evaluate([name], "Sleep-v0", n_learners=4, curves=False)
-    assert not df["failed"].any(), df["failure"].iloc[0]
+def test_every_classic_scheduler_runs_unchanged():
+    """README: classic schedulers run on Sleep-v0 unchanged (default CI: all of them, 2 learners)."""
+    assert_classic_schedulers_run_unchanged("Sleep-v0")
 
 
 @pytest.mark.parametrize("override, name", [

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import studygym
-from studygym.agents.schedulers import CLASSIC
 from studygym.agents.schedulers.tutoring import RewardRule, tutoring_baseline
 from studygym.envs.core import scripted_rollout
 from studygym.harness import evaluate
+from conftest import assert_classic_schedulers_run_unchanged
 
 # Two days of ten 30-minute slots; items 0..9 are studied on day 0 and retrieved on day 1.
 SMALL = dict(n_items=10, slots_per_day=10, n_days=2, reward_budget=3)
@@ -99,11 +99,9 @@ def test_reward_rules_and_classic_scheduler_run_unchanged():
         assert gain.mean() >= 0.0
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", CLASSIC)
-def test_every_classic_scheduler_runs_unchanged(name):
-    df = evaluate([name], "Tagging-v0", n_learners=4, curves=False, **SMALL)
-    assert not df["failed"].any(), df["failure"].iloc[0]
+def test_every_classic_scheduler_runs_unchanged():
+    """README: classic schedulers run on Tagging-v0 unchanged (default CI: all of them, 2 learners)."""
+    assert_classic_schedulers_run_unchanged("Tagging-v0", **SMALL)
 
 
 def test_baselines_by_name_and_bad_rules():

@@ -1,0 +1,19 @@
+"""Shared test helpers."""
+
+from studygym.agents.schedulers import CLASSIC
+from studygym.harness import evaluate
+
+
+def assert_classic_schedulers_run_unchanged(env_id: str, n_learners: int = 2, **overrides) -> None:
+    """Every classic scheduler, as registered (no env-specific wrapper), runs a whole episode of
+    ``env_id``: no failure, no invalid action, and it reviews something. One evaluate call, so the
+    message names every scheduler that broke."""
+    df = evaluate(list(CLASSIC), env_id, n_learners=n_learners, curves=False, **overrides)
+    by = df.groupby("policy")
+    assert sorted(by.groups) == sorted(CLASSIC)
+    broken = {name: part["failure"].iloc[0] for name, part in by if part["failed"].any()}
+    assert not broken, broken
+    invalid = {name: int(part["invalid_actions"].sum()) for name, part in by if (part["invalid_actions"] > 0).any()}
+    assert not invalid, f"invalid actions on {env_id}: {invalid}"
+    idle = [name for name, part in by if (part["reviews"] <= 0).any()]
+    assert not idle, f"schedulers that never reviewed on {env_id}: {idle}"
