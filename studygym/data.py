@@ -19,13 +19,22 @@ Sources:
   ``YYYYMMDD`` is ISO 8601's compact date, not milliseconds) or integer milliseconds since the epoch,
   between 2006 and 2200 (:data:`EARLIEST_REVIEW`, :data:`LATEST_REVIEW`); ``review_duration`` may be
   empty (unknown), else milliseconds up to :data:`MAX_DURATION_MS`. Card ids stay the text written.
-- **Anki exports** ``.colpkg`` / ``.apkg``: a zip holding an SQLite collection (``collection.anki21``,
-  else ``collection.anki2``) whose ``revlog`` table has one row per answer: ``id`` (ms timestamp),
-  ``cid`` (card), ``ease`` (1-4; 0 = no answer), ``time`` (ms spent) and ``type`` (0 learn, 1 review,
-  2 relearn, 3 filtered, 4 manual, 5 rescheduled). As Anki's FSRS does (``rslib/src/scheduler/fsrs``),
-  manual/rescheduled rows, rows with ``ease`` 0 and filtered-deck previews (``factor`` 0) are not
-  memory tests and are dropped, and a card's history restarts after it was reset to new ("Forget":
-  a manual row with ``factor`` 0, Anki's ``RevlogEntry::is_reset``). The archive is extracted to a
+- **Anki exports** ``.colpkg`` / ``.apkg`` in every format current Anki writes: modern (Anki >= 2.1.50,
+  the default: ``collection.anki21b``, zstd-compressed SQLite, beside a *placeholder*
+  ``collection.anki2``) and legacy ("Support older Anki versions": ``collection.anki21``; Anki 2.0:
+  ``collection.anki2``), and bare ``.anki2``/``.anki21``/``.anki21b`` collection files. The newest
+  member is used and the placeholder is recognised by its content and skipped
+  (:mod:`studygym.anki_formats`). The collection's ``revlog`` table has one row per answer: ``id``
+  (ms timestamp), ``cid`` (card), ``ease`` (the button, 1-4; 0 = none), ``time`` (ms spent),
+  ``factor`` and ``type`` (Anki's ``RevlogReviewKind``, ``rslib/src/revlog/mod.rs``: 0 learning,
+  1 review, 2 relearning, 3 filtered (cram), 4 manual, 5 rescheduled). The mapping is the one
+  Anki's FSRS applies before handing reviews to fsrs-rs (``reviews_for_fsrs`` in
+  ``rslib/src/scheduler/fsrs/params.rs``): learning, review and relearning answers are kept, with
+  ``ease`` as the rating; filtered-deck answers are kept unless they are previews that do not
+  reschedule (``factor`` 0, Anki's ``RevlogEntry::is_cramming``); manual and rescheduled rows
+  (set due date, FSRS reschedule) and rows with ``ease`` 0 are not memory tests and are dropped;
+  and a card's history restarts after it was reset to new ("Forget": a manual row with
+  ``factor`` 0, Anki's ``RevlogEntry::is_reset``). The archive is extracted to a
   temporary folder and the collection opened read-only there; nothing is written next to the
   user's file. A bare ``.anki2``/``.anki21`` collection is copied to a temporary folder first.
 - ``builtin``: the real log shipped with studygym (:func:`builtin_log`).
@@ -37,7 +46,6 @@ row id.
 from __future__ import annotations
 
 import csv
-import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -47,18 +55,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from studygym.anki_formats import COLLECTION_MEMBERS, extract_collection
+
 #: Columns of the tidy review table returned by every loader.
 REVIEW_COLUMNS = ("card_id", "review_time", "rating", "duration_ms")
 #: Columns a py-fsrs review-log CSV must have.
 CSV_COLUMNS = ("card_id", "review_rating", "review_time", "review_duration")
 #: The real log shipped with the package (py-fsrs test data, MIT licence; see datasets/NOTICE).
 BUILTIN_LOG = "py-fsrs_review_logs_josh_1711744352250_to_1728234780857.csv"
-#: Collection files inside an Anki export, preferred first. ``collection.anki21`` holds the data
-#: when both exist (the ``.anki2`` beside it is then a stub for old clients).
-ANKI_COLLECTIONS = ("collection.anki21", "collection.anki2")
+#: Collection files inside an Anki export, preferred first (see :mod:`studygym.anki_formats`).
+ANKI_COLLECTIONS = COLLECTION_MEMBERS
 #: revlog.type values that are not answers: 4 manual (set due date, forget), 5 rescheduled.
 ANKI_MANUAL_TYPES = (4, 5)
-ANKI_SUFFIXES = (".colpkg", ".apkg", ".anki2", ".anki21")
+ANKI_SUFFIXES = (".colpkg", ".apkg", ".anki2", ".anki21", ".anki21b")
 #: Timestamps before Anki existed are corrupt rows (fsrs-optimizer drops years < 2006 too).
 EARLIEST_REVIEW = pd.Timestamp("2006-01-01", tz="UTC")
 #: Timestamps after this are corrupt rows too (and pandas' nanosecond times end in 2262).
@@ -234,29 +243,7 @@ def load_anki(path: str | Path) -> pd.DataFrame:
     """Load the review log of an Anki export (``.colpkg``/``.apkg``) or a bare collection file."""
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="studygym-anki-") as tmp:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
-                inner = next((n for n in ANKI_COLLECTIONS if n in names), None)
-                if inner is None:
-                    if "collection.anki21b" in names:
-                        raise ValueError(
-                            f"{path}: holds only collection.anki21b (zstd-compressed, Anki >= 2.1.50); "
-                            "export again with 'Support older Anki versions' ticked")
-                    raise ValueError(f"{path}: the zip holds no Anki collection "
-                                     f"({' or '.join(ANKI_COLLECTIONS)}); found {sorted(names)[:5]}")
-                collection = Path(tmp) / "collection.sqlite"
-                with archive.open(inner) as src, open(collection, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-            where = f"{path} ({inner})"
-        else:
-            with open(path, "rb") as handle:
-                magic = handle.read(16)
-            if magic != b"SQLite format 3\x00":
-                raise ValueError(f"{path}: neither a zip (.colpkg/.apkg) nor an SQLite Anki collection")
-            collection = Path(tmp) / "collection.sqlite"
-            shutil.copyfile(path, collection)
-            where = str(path)
+        collection, where = extract_collection(path, tmp)  # newest member first, placeholder skipped
         return read_revlog(collection, where)
 
 
