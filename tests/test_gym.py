@@ -203,3 +203,131 @@ def test_sb3_ppo_trains_on_batched_vec_env():
     obs = venv.reset()
     actions, _ = model.predict(obs, deterministic=True)
     assert actions.shape == (8,) and np.all((actions >= 0) & (actions <= 5))
+
+
+# ----------------------------------------------------------------------------------------------
+# SB3 from its own helpers (issue 17): make_vec_env, check_env, evaluate_policy, VecNormalize,
+# episode statistics without VecMonitor
+# ----------------------------------------------------------------------------------------------
+
+TINY9 = dict(n_items=5, slots_per_day=3, n_days=3)  # 9-step episodes
+
+
+def _logged(model, tmp_path, steps):
+    from stable_baselines3.common.logger import configure
+
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(total_timesteps=steps)
+    import pandas as pd
+
+    return pd.read_csv(tmp_path / "progress.csv")
+
+
+def test_sb3_make_vec_env_with_its_render_mode_trains_ppo_and_logs_episodes(tmp_path):
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    torch.set_num_threads(1)
+    venv = make_vec_env("studygym/Review-v0", n_envs=8, seed=0, env_kwargs=TINY9)  # render_mode="rgb_array"
+    venv.reset()
+    assert venv.render_mode == "rgb_array" and venv.get_images()[0].dtype == np.uint8
+    venv = VecNormalize(venv, gamma=0.99)
+    model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=2, seed=0, verbose=0, device="cpu")
+    log = _logged(model, tmp_path, 512)
+    assert np.all(np.isfinite(log["rollout/ep_rew_mean"].dropna())) and log["rollout/ep_rew_mean"].notna().any()
+    mean, std = evaluate_policy(model, venv, n_eval_episodes=8)
+    assert np.isfinite(mean) and 0.0 < mean < 1.5  # returns are final knowledge minus study cost
+
+
+def test_batched_vec_env_reports_episode_statistics_like_monitor():
+    from studygym.envs.gym import make_sb3_vec_env
+
+    venv = make_sb3_vec_env("Review-v0", n_envs=4, seed=0, **TINY9)
+    venv.reset()
+    rng = np.random.default_rng(0)
+    totals = np.zeros(4)
+    episodes = []
+    for t in range(18):
+        _, rewards, dones, infos = venv.step(rng.integers(0, 6, 4))
+        totals += rewards
+        for i, info in enumerate(infos):
+            assert ("episode" in info) == bool(dones[i])
+            if dones[i]:
+                assert info["episode"]["l"] == 9 and info["episode"]["t"] >= 0
+                np.testing.assert_allclose(info["episode"]["r"], totals[i], rtol=1e-5)
+                episodes.append(info["episode"]["r"])
+                totals[i] = 0.0
+    assert len(episodes) == 8
+
+
+def test_episode_statistics_are_not_double_counted_under_vec_monitor(tmp_path):
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from studygym.envs.gym import make_sb3_vec_env
+
+    buffers, logs = [], []
+    for wrap in (False, True):
+        venv = make_sb3_vec_env("Review-v0", n_envs=8, seed=0, **TINY9)
+        if wrap:
+            with pytest.warns(UserWarning, match="Monitor"):  # SB3 says the Monitor entries get replaced
+                venv = VecMonitor(venv)
+        model = PPO("MlpPolicy", venv, n_steps=18, batch_size=48, n_epochs=1, seed=0, verbose=0, device="cpu",
+                    stats_window_size=1000)
+        logs.append(_logged(model, tmp_path / str(wrap), 288))
+        buffers.append(np.array([(float(e["r"]), int(e["l"])) for e in model.ep_info_buffer]))
+    # 288 steps / 8 envs = 36 steps = 4 episodes per env: 32 episodes, each counted once either way.
+    assert len(buffers[0]) == len(buffers[1]) == 32
+    np.testing.assert_allclose(buffers[0], buffers[1], rtol=1e-5)  # VecMonitor sums in float32
+    assert logs[0]["rollout/ep_rew_mean"].notna().all()
+    mean, _ = evaluate_policy(model, venv, n_eval_episodes=8, warn=True)
+    assert np.isfinite(mean)
+
+
+def test_one_call_factory_normalizes_for_sb3():
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from studygym.envs.gym import StudySB3VecEnv, make_sb3_vec_env
+
+    venv = make_sb3_vec_env("Review-v0", n_envs=3, seed=1, normalize=True, **TINY9)
+    assert isinstance(venv, VecNormalize) and isinstance(venv.venv, StudySB3VecEnv)
+    assert venv.reset().shape == (3, 5 * 5 + 4) and venv.venv.num_envs == 3
+
+
+@pytest.mark.slow
+def test_imports_and_runs_on_the_oldest_supported_gymnasium(tmp_path):
+    """pyproject says gymnasium>=1.0: a throwaway venv with gymnasium 1.0.0 first on the path (the
+    rest from this venv) imports studygym, steps the single and vector envs and passes the checker."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    venv = tmp_path / "gym10"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "gymnasium==1.0.0"], capture_output=True,
+                         text=True)
+    if pip.returncode != 0:
+        pytest.skip(f"cannot install gymnasium 1.0.0 here: {pip.stderr[-300:]}")
+    script = f"""
+import site
+site.addsitedir({sysconfig.get_paths()["purelib"]!r})  # after the throwaway venv's gymnasium 1.0.0
+import gymnasium
+assert gymnasium.__version__ == "1.0.0", gymnasium.__version__
+import studygym
+env = gymnasium.make("studygym/Review-v0", n_items=5, slots_per_day=3, n_days=2, render_mode="rgb_array")
+env.reset(seed=0)
+env.step(0)
+assert env.render().shape[2] == 3
+venv = gymnasium.make_vec("studygym/Review-v0", num_envs=3, n_items=5, slots_per_day=3, n_days=2)
+venv.reset(seed=0)
+assert venv.step([0, 1, 2])[0].shape == (3, 29)
+from gymnasium.utils.env_checker import check_env
+check_env(env.unwrapped)
+print("ok")
+"""
+    run = subprocess.run([str(venv / "bin" / "python"), "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout.strip().endswith("ok"), run.stderr[-2000:]
