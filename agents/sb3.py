@@ -50,7 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from studygym.envs.core import check_positive_int
-from studygym.envs.gym import make_sb3_vec_env  # noqa: F401  (re-exported: the one-call batched VecEnv)
+from studygym.envs.gym import UnitObservation, make_sb3_vec_env  # noqa: F401  (make_sb3_vec_env re-exported)
 from studygym.files import check_writable
 
 ALGOS = ("ppo", "a2c", "dqn")
@@ -67,9 +67,10 @@ ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 #: Hyper-parameters studygym adds to the SB3 constructor's: the network (``net_arch`` as SB3's
-#: ``policy_kwargs``, ``activation_fn`` by name) and the ``VecNormalize`` switches.
+#: ``policy_kwargs``, ``activation_fn`` by name), the ``VecNormalize`` switches and ``unit_obs`` (the env's
+#: fixed ``normalize=True`` map of observations onto [0, 1], :class:`studygym.envs.gym.UnitObservation`).
 EXTRA_HYPER: dict[str, Any] = {"net_arch": None, "activation_fn": None, "normalize_obs": True,
-                               "normalize_reward": True}
+                               "normalize_reward": True, "unit_obs": False}
 
 #: Constructor arguments ``train_sb3`` sets itself (not hyper-parameters).
 _RESERVED = ("policy", "env", "tensorboard_log", "seed", "device", "verbose", "_init_setup_model",
@@ -118,7 +119,7 @@ def check_hyper(algo: str, hyper: dict | None) -> dict:
         raise ValueError(f"Unknown SB3 {algo.upper()} hyper-parameter(s): {', '.join(msgs)}. "
                          f"Known: {', '.join(known)}")
     merged = {**ALGO_DEFAULTS[algo], **EXTRA_HYPER, **hyper}
-    for name in ("normalize_obs", "normalize_reward"):
+    for name in ("normalize_obs", "normalize_reward", "unit_obs"):
         if not isinstance(merged[name], (bool, np.bool_)):
             raise ValueError(f"{name} must be True or False, got {merged[name]!r}")
     if merged["activation_fn"] is not None and str(merged["activation_fn"]).lower() not in ACTIVATIONS:
@@ -159,9 +160,10 @@ def _sequential_layers(module) -> list[tuple[Any, str | None]]:
     return [tuple(layer) for layer in layers]
 
 
-def export_policy(model, venv=None) -> tuple[dict[str, np.ndarray], dict]:
+def export_policy(model, venv=None, unit=None) -> tuple[dict[str, np.ndarray], dict]:
     """An SB3 model's deterministic policy as ``(arrays, architecture)``: what ``params.npz`` and the
-    ``network`` entry of ``config.json`` hold. ``venv``: its ``VecNormalize`` statistics, if any."""
+    ``network`` entry of ``config.json`` hold. ``venv``: its ``VecNormalize`` statistics, if any;
+    ``unit``: the env's ``UnitObservation`` when it was trained with ``normalize=True``."""
     import gymnasium
     import torch.nn as nn
     from stable_baselines3.common.torch_layers import FlattenExtractor
@@ -205,7 +207,10 @@ def export_policy(model, venv=None) -> tuple[dict[str, np.ndarray], dict]:
         "normalize_obs": normalizer is not None,
         "clip_obs": float(normalizer.clip_obs) if normalizer is not None else None,
         "obs_epsilon": float(normalizer.epsilon) if normalizer is not None else None,
+        "unit_obs": unit is not None,
     }
+    if unit is not None:
+        arrays.update(unit.arrays())
     return arrays, network
 
 
@@ -238,6 +243,8 @@ class SB3Policy:
                                  f"({sizes[i]} -> {sizes[i + 1]}); got {None if w is None else w.shape}")
             self.layers.append((jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32), network["activations"][i]))
         self.obs_size = int(network["obs_size"])
+        # The env's fixed [0, 1] map (normalize=True at training), applied before VecNormalize's.
+        self.unit = UnitObservation.from_arrays(arrays) if network.get("unit_obs") else None
         if network["normalize_obs"]:
             mean, var = np.asarray(arrays["obs_mean"], np.float64), np.asarray(arrays["obs_var"], np.float64)
             if mean.shape != (self.obs_size,) or var.shape != (self.obs_size,):
@@ -269,6 +276,8 @@ class SB3Policy:
     def forward(self, obs: jax.Array) -> jax.Array:
         """The network's output for one observation: Q-values, logits or the Gaussian mean."""
         x = jnp.ravel(jnp.asarray(obs, jnp.float32))
+        if self.unit is not None:
+            x = self.unit(x)
         if self.network["normalize_obs"]:
             x = jnp.clip((x - self.obs_mean) * self.obs_scale, -self.clip_obs, self.clip_obs)
         for w, b, activation in self.layers:
@@ -443,12 +452,15 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     check_writable(out, force, OUTPUT_FILES)
 
     if vec_env is None:
-        base = StudySB3VecEnv(env_id, n_envs=n_envs, seed=int(seed), **overrides)
+        base = StudySB3VecEnv(env_id, n_envs=n_envs, seed=int(seed), normalize=hyper["unit_obs"], **overrides)
     elif not isinstance(vec_env, StudySB3VecEnv) or vec_env.core.env_id != env_id:
         raise ValueError(f"vec_env must be a StudySB3VecEnv of {env_id}, got {vec_env!r}")
     else:
         base, n_envs = vec_env, vec_env.num_envs
         base.seed(int(seed))
+    if (base.core.unit is not None) != hyper["unit_obs"]:
+        raise ValueError(f"vec_env was made with normalize={base.core.unit is not None}; hyper unit_obs is "
+                         f"{hyper['unit_obs']}")
     if algo == "dqn" and not isinstance(base.action_space, gymnasium.spaces.Discrete):
         raise ValueError(f"SB3 DQN needs a Discrete action space; {env_id} has {base.action_space} "
                          f"(train it with --agent sb3-ppo or sb3-a2c, or the JAX --agent ppo)")
@@ -487,7 +499,7 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     seconds = time.perf_counter() - start
     env_steps = int(model.num_timesteps)
 
-    arrays, network = export_policy(model, venv)
+    arrays, network = export_policy(model, venv, base.core.unit)
     np.savez(out / "params.npz", **arrays)
     model.save(out / "model.zip")
     if isinstance(venv, VecNormalize):

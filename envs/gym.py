@@ -238,6 +238,73 @@ class FlatCarry:
 # ----------------------------------------------------------------------------------------------
 
 
+class UnitObservation:
+    """``normalize=True``: a fixed map of an env's observation onto ``[0, 1]``, for generic MLPs.
+
+    Raw studygym observations are what an app records: counts, days and seconds whose declared
+    bounds are loose (a review count is bounded by the episode's 300 steps where ~17 occur). Per
+    feature, from its declared ``Box`` bounds ``[low, high]`` and nothing else (no running
+    statistics, so the map is the same in every run and batch):
+
+    - ``high - low <= 10`` (flags, fractions, grades 0-4): linear, ``(x - low) / (high - low)``;
+    - larger finite ranges (counts, days, seconds): logarithmic, ``log1p(x - low) / log1p(high - low)``
+      (17 of 300 reviews maps to 0.50, 1 to 0.12);
+    - no upper bound (days since a review): ``u / (1 + u)`` with ``u = log1p(x - low)``
+      (1 day 0.41, 7 days 0.68, 30 days 0.77).
+
+    Every feature then lies in ``[0, 1]`` (clipped), the declared space is ``Box(0, 1)``, and the
+    map is monotone, so no information is lost. ``arrays()`` / ``from_arrays`` carry it into a
+    saved policy (all finite numbers).
+    """
+
+    LINEAR, LOG, UNBOUNDED = 0, 1, 2
+    #: widest range mapped linearly
+    LINEAR_SPAN = 10.0
+
+    def __init__(self, low, kind, scale):
+        self.low = np.asarray(low, np.float32).reshape(-1)
+        self.kind = np.asarray(kind, np.int32).reshape(-1)
+        self.scale = np.asarray(scale, np.float32).reshape(-1)
+        if not (self.low.shape == self.kind.shape == self.scale.shape):
+            raise ValueError(f"UnitObservation: low, kind and scale must have one value per feature, got "
+                             f"{self.low.shape}, {self.kind.shape}, {self.scale.shape}")
+        if not (np.all(np.isfinite(self.low)) and np.all(np.isfinite(self.scale))):
+            raise ValueError("UnitObservation: low and scale must be finite")
+
+    @classmethod
+    def of_space(cls, space) -> "UnitObservation":
+        low = np.asarray(space.low, np.float64).reshape(-1)
+        high = np.asarray(space.high, np.float64).reshape(-1)
+        if not np.all(np.isfinite(low)):
+            raise ValueError("normalize=True needs finite lower bounds on every observation feature")
+        span = high - low
+        finite = np.isfinite(high)
+        kind = np.where(~finite, cls.UNBOUNDED, np.where(span <= cls.LINEAR_SPAN, cls.LINEAR, cls.LOG))
+        safe = np.where(finite & (span > 0), span, 1.0)
+        scale = np.where(kind == cls.LINEAR, 1.0 / safe, np.where(kind == cls.LOG, 1.0 / np.log1p(safe), 1.0))
+        return cls(low, kind, scale)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict) -> "UnitObservation":
+        return cls(arrays["unit_low"], arrays["unit_kind"], arrays["unit_scale"])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"unit_low": self.low, "unit_kind": self.kind, "unit_scale": self.scale}
+
+    def space(self):
+        from studygym.envs.core import Box
+
+        return Box(0.0, 1.0, (self.low.size,))
+
+    def __call__(self, obs):
+        """The map, on one observation ``(F,)`` or a batch ``(..., F)`` (jit-able)."""
+        x = jnp.maximum(jnp.asarray(obs, jnp.float32) - self.low, 0.0)
+        u = jnp.log1p(x)
+        out = jnp.where(self.kind == self.LINEAR, x * self.scale,
+                        jnp.where(self.kind == self.LOG, u * self.scale, u / (1.0 + u)))
+        return jnp.clip(out, 0.0, 1.0).astype(jnp.float32)
+
+
 def _freeze(value):
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
@@ -264,18 +331,20 @@ def _overrides_key(env_id: str, overrides: dict):
 _COMPILED: dict = {}
 
 
-def _compile_single(env, params, action_space):
-    """``(packer, carry, reset, step)``: the single env's jitted, packed reset and step."""
+def _compile_single(env, params, action_space, unit: UnitObservation | None = None):
+    """``(packer, carry, reset, step)``: the single env's jitted, packed reset and step
+    (observations mapped by ``unit`` when given: ``normalize=True``)."""
+    scale = (lambda obs: obs) if unit is None else unit
 
     def reset(key):
         key, sub = jax.random.split(key)
         obs, state = env.reset(sub, params)
-        return key, obs, state
+        return key, scale(obs), state
 
     def step(key, state, action):
         key, sub = jax.random.split(key)
         obs, state, reward, terminated, truncated, info = env.step(sub, state, action, params)
-        return key, state, (obs, reward, terminated, truncated, info)
+        return key, state, (scale(obs), reward, terminated, truncated, info)
 
     key, _, state = jax.eval_shape(reset, jax.random.key(0))
     action = jnp.zeros(action_space.shape, jnp.asarray(action_space.sample()).dtype)
@@ -303,7 +372,8 @@ class StudyGymEnv(gymnasium.Env):
     #: where no display is available); ``ansi``: a text table.
     metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 4}
 
-    def __init__(self, env_id: str = "Review-v0", render_mode: str | None = None, **overrides):
+    def __init__(self, env_id: str = "Review-v0", render_mode: str | None = None, normalize: bool = False,
+                 **overrides):
         from studygym.registry import make
 
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -312,12 +382,17 @@ class StudyGymEnv(gymnasium.Env):
         self.env_id = env_id
         self.render_mode = render_mode
         self._renderer = self._window = None
-        self.observation_space = self.env.observation_space(self.params).to_gym()
+        if not isinstance(normalize, (bool, np.bool_)):
+            raise ValueError(f"normalize must be True or False, got {normalize!r}")
+        self.normalize = bool(normalize)
+        raw_space = self.env.observation_space(self.params)
+        unit = UnitObservation.of_space(raw_space) if self.normalize else None
+        self.observation_space = (raw_space if unit is None else unit.space()).to_gym()
         self.action_space = self.env.action_space(self.params).to_gym()
-        cache_key = _overrides_key(env_id, overrides)
+        cache_key = _overrides_key(env_id, {**overrides, "__normalize__": self.normalize})
         built = _COMPILED.get(cache_key) if cache_key is not None else None
         if built is None:  # envs made alike share one compile (SB3's make_vec_env builds n of them)
-            built = _compile_single(self.env, self.params, self.action_space)
+            built = _compile_single(self.env, self.params, self.action_space, unit)
             if cache_key is not None:
                 _COMPILED[cache_key] = built
         self._packer, self._carry, self._reset, self._step = built
@@ -358,6 +433,8 @@ class StudyGymEnv(gymnasium.Env):
             raise RuntimeError("call reset() before render()")
         _, state = self._carry.unpack(self._state)
         obs, action, reward = self._shown
+        if self.normalize:  # the picture shows what the app records, not the [0, 1] map of it
+            obs = np.asarray(self.env.get_obs(state, self.params))
         return render.snapshot(self.env, state, self.params, obs, self._last, action, reward)
 
     def render(self):
@@ -399,7 +476,7 @@ class BatchedCore:
     not on the batch size.
     """
 
-    def __init__(self, env_id: str, n_envs: int, overrides: dict):
+    def __init__(self, env_id: str, n_envs: int, overrides: dict, normalize: bool = False):
         from studygym.envs.core import check_positive_int
         from studygym.registry import make
 
@@ -408,7 +485,13 @@ class BatchedCore:
         self.n_envs = n_envs
         self.env, self.params = make(env_id, **overrides)
         env, params = self.env, self.params
-        self.single_observation_space = env.observation_space(params).to_gym()
+        if not isinstance(normalize, (bool, np.bool_)):
+            raise ValueError(f"normalize must be True or False, got {normalize!r}")
+        raw_space = env.observation_space(params)
+        unit = UnitObservation.of_space(raw_space) if normalize else None
+        self.unit = unit  # the fixed [0, 1] map of observations (normalize=True), or None
+        scale = (lambda obs: obs) if unit is None else unit
+        self.single_observation_space = (raw_space if unit is None else unit.space()).to_gym()
         self.single_action_space = env.action_space(params).to_gym()
         from studygym.envs.core import AutoReset
 
@@ -420,13 +503,14 @@ class BatchedCore:
         def reset(key_data):
             split = jax.vmap(jax.random.split)(jax.random.wrap_key_data(key_data))
             obs, state = batched_reset(split[:, 1], params)
-            return jax.random.key_data(split[:, 0]), obs, state
+            return jax.random.key_data(split[:, 0]), scale(obs), state
 
         def step(key_data, state, actions):
             split = jax.vmap(jax.random.split)(jax.random.wrap_key_data(key_data))
             next_obs, state, reward, terminated, truncated, info = batched_step(split[:, 1], state, actions, params)
-            final_obs = info.pop("final_obs")
-            return jax.random.key_data(split[:, 0]), state, (next_obs, reward, terminated, truncated), info, final_obs
+            final_obs = scale(info.pop("final_obs"))
+            return (jax.random.key_data(split[:, 0]), state, (scale(next_obs), reward, terminated, truncated), info,
+                    final_obs)
 
         keys0 = jax.eval_shape(lambda: jax.random.key_data(jax.random.split(jax.random.key(0), n_envs)))
         keys, _, state = jax.eval_shape(reset, keys0)
@@ -473,11 +557,11 @@ class StudyGymVectorEnv(VectorEnv):
         metadata["autoreset_mode"] = AutoresetMode.SAME_STEP
 
     def __init__(self, num_envs: int = 1, env_id: str = "Review-v0", render_mode: str | None = None,
-                 **overrides):
+                 normalize: bool = False, **overrides):
         if render_mode is not None:
             raise ValueError(f"{env_id} vector env supports render_mode=None only, got {render_mode!r}")
         overrides.pop("max_episode_steps", None)  # studygym envs end themselves (fixed horizon)
-        self.core = BatchedCore(env_id, num_envs, overrides)
+        self.core = BatchedCore(env_id, num_envs, overrides, normalize)
         self.num_envs = num_envs
         self.render_mode = None
         self.single_observation_space = self.core.single_observation_space
@@ -543,8 +627,9 @@ def _make_sb3_vec_env_class():
         return and length, and each episode is still counted once).
         """
 
-        def __init__(self, env_id: str = "Review-v0", n_envs: int = 8, seed: int | None = None, **overrides):
-            self.core = BatchedCore(env_id, n_envs, overrides)
+        def __init__(self, env_id: str = "Review-v0", n_envs: int = 8, seed: int | None = None,
+                     normalize: bool = False, **overrides):
+            self.core = BatchedCore(env_id, n_envs, overrides, normalize)
             self.render_mode = None
             self._actions = None
             super().__init__(n_envs, self.core.single_observation_space, self.core.single_action_space)
@@ -618,21 +703,23 @@ def _make_sb3_vec_env_class():
 
 
 def make_sb3_vec_env(env_id: str = "Review-v0", n_envs: int = 64, seed: int | None = 0, *,
-                     normalize: bool = False, gamma: float = 0.995, **overrides):
+                     normalize: bool = False, vec_normalize: bool = False, gamma: float = 0.995, **overrides):
     """The fastest way to give SB3 a studygym env: one call, one jitted step for all ``n_envs``.
 
     Returns a :class:`StudySB3VecEnv` (episode statistics in ``info["episode"]``, so SB3 logs
-    ``ep_rew_mean`` with no ``VecMonitor``), wrapped in SB3's ``VecNormalize`` (observations and
-    rewards, discount ``gamma``) when ``normalize``. ``overrides`` are ``studygym.make``'s::
+    ``ep_rew_mean`` with no ``VecMonitor``). ``normalize``: observations mapped onto ``[0, 1]``
+    by the fixed :class:`UnitObservation`. ``vec_normalize``: wrapped in SB3's ``VecNormalize``
+    (running statistics of observations, unless ``normalize``, and of rewards, discount
+    ``gamma``). ``overrides`` are ``studygym.make``'s::
 
-        venv = make_sb3_vec_env("Review-v0", n_envs=64, seed=0, normalize=True)
+        venv = make_sb3_vec_env("Review-v0", n_envs=64, seed=0, normalize=True, vec_normalize=True)
         PPO("MlpPolicy", venv).learn(100_000)
     """
-    venv = __getattr__("StudySB3VecEnv")(env_id, n_envs=n_envs, seed=seed, **overrides)
-    if normalize:
+    venv = __getattr__("StudySB3VecEnv")(env_id, n_envs=n_envs, seed=seed, normalize=normalize, **overrides)
+    if vec_normalize:
         from stable_baselines3.common.vec_env import VecNormalize
 
-        venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=float(gamma))
+        venv = VecNormalize(venv, norm_obs=not normalize, norm_reward=True, gamma=float(gamma))
     return venv
 
 
@@ -656,5 +743,6 @@ def register_all() -> None:
 
 register_all()
 
-__all__ = ["StudyGymEnv", "StudyGymVectorEnv", "StudySB3VecEnv", "make_sb3_vec_env", "BatchedCore", "register_gym_env",
+__all__ = ["StudyGymEnv", "StudyGymVectorEnv", "StudySB3VecEnv", "make_sb3_vec_env", "UnitObservation",
+           "BatchedCore", "register_gym_env",
            "check_action", "check_actions", "gym_id"]

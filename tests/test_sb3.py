@@ -253,3 +253,26 @@ def test_short_sb3_ppo_training_beats_random_on_held_out_learners(vec_env, tmp_p
     df = evaluate([run.policy(), "random"], "Review-v0", n_learners=400, seed=777, curves=False, **TINY)
     summary = summarize(df, reference="random").set_index("policy")
     assert summary.loc["sb3_ppo", "knowledge_final_diff_lo"] > 0, summary.T
+
+
+def test_unit_obs_training_exports_the_same_fixed_map(tmp_path):
+    """hyper unit_obs=True trains on the env's normalize=True observations; the saved JAX policy maps
+    raw observations the same way, so it acts as SB3 does on what the harness gives it."""
+    from studygym.envs.gym import StudySB3VecEnv, UnitObservation
+
+    run = sb3.train_sb3("ppo", "Review-v0", 512, seed=1, out=tmp_path, overrides=TINY, progress=False, n_envs=8,
+                        hyper={**QUICK["ppo"], "unit_obs": True, "normalize_obs": False})
+    assert run.config["network"]["unit_obs"] is True and run.venv.observation_space.high.max() == 1.0
+    policy = sb3.load_sb3(tmp_path)
+    raw_env = StudySB3VecEnv("Review-v0", n_envs=N_ENVS, seed=5, **TINY)
+    raw = real_observations(raw_env)
+    env, _ = studygym.make("Review-v0", **TINY)
+    unit = UnitObservation.of_space(env.observation_space())
+    scaled = np.asarray(unit(raw))
+    assert scaled.min() >= 0.0 and scaled.max() <= 1.0
+    expected, _ = run.model.predict(scaled, deterministic=True)
+    act = jax.jit(jax.vmap(lambda o: policy.act(jax.random.key(0), policy.init(jax.random.key(0), None), o)[0]))
+    np.testing.assert_array_equal(np.asarray(act(raw)), expected)
+    with pytest.raises(ValueError, match="normalize"):
+        sb3.train_sb3("ppo", "Review-v0", 64, seed=1, out=tmp_path / "x", overrides=TINY, progress=False,
+                      hyper={"unit_obs": True}, vec_env=raw_env)
