@@ -276,3 +276,20 @@ def test_unit_obs_training_exports_the_same_fixed_map(tmp_path):
     with pytest.raises(ValueError, match="normalize"):
         sb3.train_sb3("ppo", "Review-v0", 64, seed=1, out=tmp_path / "x", overrides=TINY, progress=False,
                       hyper={"unit_obs": True}, vec_env=raw_env)
+
+
+def test_shipped_hyperparams_load_as_train_sb3_arguments(tmp_path):
+    entry = sb3.load_hyperparams("ppo", "studygym/Review-v0")
+    assert entry["hyper"]["unit_obs"] is True and entry["hyper"]["normalize_obs"] is False
+    assert entry["hyper"]["net_arch"] == [128, 128] and entry["n_envs"] == 64 and entry["n_timesteps"] == 1_000_000
+    assert entry["overrides"] == {"n_items": 60}
+    studygym.make("Review-v0", **entry["overrides"])  # the env kwargs are valid overrides
+    bad = tmp_path / "ppo.yml"
+    bad.write_text("studygym/Review-v0:\n  n_step: 128\n")
+    with pytest.raises(ValueError, match="n_step.*did you mean.*n_steps"):
+        sb3.load_hyperparams("ppo", "studygym/Review-v0", bad)
+    with pytest.raises(ValueError, match="no entry for 'studygym/Deck-v0'"):
+        sb3.load_hyperparams("ppo", "studygym/Deck-v0", bad)
+    bad.write_text("studygym/Review-v0: [unclosed\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        sb3.load_hyperparams("ppo", "studygym/Review-v0", bad)
