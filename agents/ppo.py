@@ -169,10 +169,20 @@ class NetSpec:
 
     @classmethod
     def from_json(cls, data: dict) -> "NetSpec":
+        """The spec a saved ``config.json`` describes; ``ValueError`` naming the field whose value has
+        the wrong type or range (a tampered file never reaches the network as a shape or a None)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"the network description must be a JSON object, got {data!r}")
         data = dict(data)
         for name in ("history_columns", "action_low", "action_high"):
-            data[name] = tuple(data.get(name, ()))
+            value = data.get(name, ())
+            if value is None:
+                value = ()
+            if not isinstance(value, (list, tuple)):
+                raise ValueError(f"{name} must be a list, got {value!r}")
+            data[name] = tuple(value)
         spec = cls(**data)
+        _check_spec_fields(spec)
         check_history_columns(spec)
         return spec
 
@@ -183,6 +193,40 @@ class NetSpec:
         obs_size = n_items * self.n_item_features + self.n_globals
         return dataclasses.replace(self, n_items=n_items, obs_size=obs_size,
                                    n_actions=self.blocks * (n_items + self.n_global_actions))
+
+
+#: Largest hidden width a saved network may declare (a tampered value must not exhaust memory).
+MAX_HIDDEN = 65_536
+
+
+def _check_spec_fields(spec: NetSpec) -> None:
+    """Types and ranges of a :class:`NetSpec`'s fields (``ValueError`` naming the field)."""
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+    if spec.kind not in ("items", "flat"):
+        raise ValueError(f"kind must be 'items' or 'flat', got {spec.kind!r}")
+    if spec.action not in ("discrete", "box"):
+        raise ValueError(f"action must be 'discrete' or 'box', got {spec.action!r}")
+    for name in ("hidden", "obs_size", "n_actions", "blocks"):
+        value = getattr(spec, name)
+        if not is_int(value) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if spec.hidden > MAX_HIDDEN:
+        raise ValueError(f"hidden must be at most {MAX_HIDDEN:,}, got {spec.hidden!r}")
+    for name in ("n_items", "n_item_features", "n_globals", "n_global_actions"):
+        value = getattr(spec, name)
+        if not is_int(value) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    if not all(is_int(c) for c in spec.history_columns):
+        raise ValueError(f"history_columns must be integers, got {list(spec.history_columns)}")
+    for name in ("action_low", "action_high"):
+        values = getattr(spec, name)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in values):
+            raise ValueError(f"{name} must be finite numbers, got {list(values)}")
+    if spec.action == "box" and not (len(spec.action_low) == len(spec.action_high) == spec.n_actions):
+        raise ValueError(f"action_low and action_high must have n_actions={spec.n_actions} values, got "
+                         f"{len(spec.action_low)} and {len(spec.action_high)}")
 
 
 #: Per-item history features the policy keeps itself (see the module docstring).

@@ -524,12 +524,82 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
         "versions": {"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__,
                      "jax": jax.__version__},
     }
-    (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    from studygym.files import dumps_json
+
+    (out / "config.json").write_text(dumps_json(config, indent=2, sort_keys=True) + "\n")  # NaN -> null
     from studygym.cli_train import plot_learning_curve
 
     plot_learning_curve(curve, out / "learning_curve.png", f"SB3 {algo.upper()} on {env_id} (seed {seed})")
     return TrainedSB3(model=model, venv=venv, config=config, curve=curve, out=out)
 
 
-__all__ = ["train_sb3", "load_sb3", "make_sb3_vec_env", "SB3Policy", "TrainedSB3", "export_policy", "check_hyper", "known_hyper",
+#: rl-zoo3-style hyper-parameter files shipped with studygym (``studygym/hyperparams/<algo>.yml``).
+HYPERPARAMS_DIR = Path(__file__).resolve().parents[1] / "studygym" / "hyperparams"
+
+
+def _policy_kwargs(text: str, where: str) -> dict:
+    """rl-zoo3's ``policy_kwargs`` string (``"dict(net_arch=[64, 64], activation_fn=nn.ReLU)"``) as
+    studygym's ``net_arch`` / ``activation_fn`` hypers, parsed without eval."""
+    import ast
+
+    try:
+        node = ast.parse(str(text), mode="eval").body
+    except SyntaxError as error:
+        raise ValueError(f"{where}: policy_kwargs is not a dict(...) expression: {text!r} ({error.msg})") from None
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args):
+        raise ValueError(f"{where}: policy_kwargs must be dict(net_arch=..., activation_fn=nn.X), got {text!r}")
+    out = {}
+    for keyword in node.keywords:
+        if keyword.arg == "net_arch":
+            out["net_arch"] = ast.literal_eval(keyword.value)
+        elif keyword.arg == "activation_fn" and isinstance(keyword.value, ast.Attribute):
+            out["activation_fn"] = keyword.value.attr.lower()
+        else:
+            raise ValueError(f"{where}: policy_kwargs supports net_arch and activation_fn=nn.X, got {keyword.arg!r}")
+    return out
+
+
+def load_hyperparams(algo: str, gym_id: str, path: str | Path | None = None) -> dict:
+    """An rl-zoo3-style entry (``studygym/hyperparams/<algo>.yml`` unless ``path``) as ``train_sb3``'s
+    arguments: ``{"overrides", "hyper", "n_envs", "n_timesteps"}``. ``env_kwargs.normalize`` becomes
+    the ``unit_obs`` hyper, rl-zoo3's ``normalize`` the ``VecNormalize`` switches, ``policy_kwargs``
+    ``net_arch`` / ``activation_fn``; every other key is a hyper-parameter, checked by ``check_hyper``."""
+    import ast
+
+    import yaml
+
+    _algo_class(algo)
+    path = Path(path) if path is not None else HYPERPARAMS_DIR / f"{algo}.yml"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found (shipped: {sorted(p.name for p in HYPERPARAMS_DIR.glob('*.yml'))})")
+    try:
+        entries = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(entries, dict) or gym_id not in entries:
+        raise ValueError(f"{path} has no entry for {gym_id!r} (entries: {sorted(entries or {})})")
+    entry = dict(entries[gym_id])
+    where = f"{path}: {gym_id}"
+    overrides = dict(entry.pop("env_kwargs", None) or {})
+    hyper: dict[str, Any] = {"unit_obs": bool(overrides.pop("normalize", False))}
+    normalize = entry.pop("normalize", False)
+    if isinstance(normalize, str):
+        normalize = ast.literal_eval(normalize)
+    if isinstance(normalize, dict):
+        hyper["normalize_obs"] = bool(normalize.get("norm_obs", True))
+        hyper["normalize_reward"] = bool(normalize.get("norm_reward", True))
+    else:
+        hyper["normalize_obs"] = hyper["normalize_reward"] = bool(normalize)
+    policy = entry.pop("policy", "MlpPolicy")
+    if policy != "MlpPolicy":
+        raise ValueError(f"{where}: policy must be 'MlpPolicy' (the network train_sb3 exports), got {policy!r}")
+    if "policy_kwargs" in entry:
+        hyper.update(_policy_kwargs(entry.pop("policy_kwargs"), where))
+    n_envs = int(entry.pop("n_envs", 8))
+    n_timesteps = int(float(entry.pop("n_timesteps", 1e6)))
+    hyper.update(entry)
+    return {"overrides": overrides, "hyper": check_hyper(algo, hyper), "n_envs": n_envs, "n_timesteps": n_timesteps}
+
+
+__all__ = ["train_sb3", "load_sb3", "make_sb3_vec_env", "load_hyperparams", "SB3Policy", "TrainedSB3", "export_policy", "check_hyper", "known_hyper",
            "ALGOS", "ALGO_DEFAULTS", "EXTRA_HYPER", "OUTPUT_FILES", "episode_curve"]

@@ -143,9 +143,13 @@ def check_config_types(config: Any) -> None:
 def check_param_shape(name: str, value: Any, like: Any) -> None:
     """Raise ``ValueError`` naming ``name`` unless ``value`` has the shape of the default ``like``
     (a scalar param given a list, ``cost_per_minute=[0.1, 0.2]``, would make the reward a vector)."""
-    shape, expected = np.shape(value), np.shape(like)
+    try:
+        shape = np.shape(value)
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"{name} must be a number or a rectangular array of numbers, got {value!r}") from None
+    expected = np.shape(like)
     if shape != expected:
-        what = "a scalar" if expected == () else f"shape {expected}"
+        what = "a scalar" if expected == () else f"of shape {expected}"
         raise ValueError(f"{name} must be {what}, got shape {shape}: {value!r}")
 
 
@@ -371,7 +375,10 @@ def normalize_action(space: Space, action: Any, where: str = "env") -> Any:
     out-of-range, hence invalid, action). Integer actions pass through unchanged.
     """
     if isinstance(action, (list, tuple)):
-        action = np.asarray(action)
+        try:
+            action = np.asarray(action)
+        except ValueError:  # ragged
+            raise ValueError(f"{where}: action must be a number or an array of numbers, got {action!r}") from None
     if isinstance(action, (bool, np.bool_)) or getattr(action, "dtype", None) == np.bool_:
         raise TypeError(f"{where}: action must be a number, got a bool ({action!r})")
     if isinstance(action, (int, np.integer)) and not _INT32_MIN <= int(action) <= _INT32_MAX:

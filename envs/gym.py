@@ -51,13 +51,21 @@ def register_gym_env(env_id: str) -> None:
                        disable_env_checker=False)
 
 
+def _as_action_array(action: Any, where: str, dtype=None) -> np.ndarray:
+    """``np.asarray(action)``, or ``ValueError`` naming the action (ragged lists, strings for a Box)."""
+    try:
+        return np.asarray(action) if dtype is None else np.asarray(action, dtype=dtype)
+    except (ValueError, TypeError, OverflowError):
+        raise ValueError(f"{where}: action must be a number or an array of numbers, got {action!r}") from None
+
+
 def check_action(space: gymnasium.Space, action: Any, where: str) -> np.ndarray:
     """Return ``action`` as a numpy array, or raise ``ValueError`` saying why it is invalid."""
     if isinstance(space, gymnasium.spaces.Discrete):
         if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) \
                 and 0 <= action < space.n:  # the common case, without building an array first
             return np.int32(action)
-        arr = np.asarray(action)
+        arr = _as_action_array(action, where)
         if arr.shape != () or not (np.issubdtype(arr.dtype, np.integer) or
                                    (np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr)
                                     and float(arr) == int(arr))):
@@ -65,7 +73,7 @@ def check_action(space: gymnasium.Space, action: Any, where: str) -> np.ndarray:
         if not 0 <= int(arr) < space.n:
             raise ValueError(f"{where}: action {int(arr)} is out of range; valid actions are 0..{space.n - 1}")
         return arr.astype(np.int32)
-    arr = np.asarray(action, dtype=np.float32)
+    arr = _as_action_array(action, where, np.float32)
     if arr.shape != space.shape:
         raise ValueError(f"{where}: action must have shape {space.shape}, got {arr.shape}")
     if not (np.all(np.isfinite(arr)) and np.all(arr >= space.low) and np.all(arr <= space.high)):

@@ -53,13 +53,17 @@ def spec(env_id: str) -> EnvSpec:
 def _as_array(value: Any, like: Any, name: str = "value") -> Any:
     if dataclasses.is_dataclass(like) and not isinstance(like, type):
         return value
-    if np.shape(like) == ():
-        check_param_shape(name, value, like)  # a list for a scalar would make the reward a vector
+    # A list for a scalar would make the reward a vector; 2 grade probabilities for 4 would be read
+    # out of bounds (JAX clamps): every param keeps its default's shape.
+    check_param_shape(name, value, like)
     try:
-        np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+        wide = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}") from None
     dtype = getattr(like, "dtype", jnp.float32)
+    limit = np.finfo(dtype).max if np.issubdtype(dtype, np.floating) else np.iinfo(dtype).max
+    if np.any(np.isfinite(wide) & (np.abs(wide) > limit)):  # would silently become inf (or wrap)
+        raise ValueError(f"{name} must fit in {np.dtype(dtype).name} (|value| <= {float(limit):.4g}), got {value!r}")
     return jnp.asarray(np.asarray(value, dtype=np.float64 if np.issubdtype(dtype, np.floating) else dtype),
                        dtype=dtype)
 
@@ -112,7 +116,7 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
         if key in param_fields and key != "learner":
             param_changes[key] = _as_array(value, getattr(params, key), key)
         elif key in learner_fields:
-            learner_changes[key] = _as_array(value, getattr(learner_params, key), key)
+            learner_changes[key] = _as_array(value, getattr(learner_params, key), f"learner.{key}")
         else:
             unknown.append(key)
     if unknown:

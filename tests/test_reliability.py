@@ -139,11 +139,20 @@ def test_reference_typo_fails_before_the_run(tmp_path, capsys):
 # ================================================================================================
 
 
-@pytest.mark.parametrize("key, value", [("cost_per_minute", [0.1, 0.2]), ("slot_minutes", [1, 2]),
-                                        ("forget_sd", [0.1, 0.2, 0.3])])
-def test_list_for_a_scalar_param_is_rejected_naming_it(key, value):
-    with pytest.raises(ValueError, match=f"^{key} must be a scalar"):
+@pytest.mark.parametrize("key, value, name", [("cost_per_minute", [0.1, 0.2], "cost_per_minute"),
+                                              ("slot_minutes", [1, 2], "slot_minutes"),
+                                              ("forget_sd", [0.1, 0.2, 0.3], "learner.forget_sd")])
+def test_list_for_a_scalar_param_is_rejected_naming_it(key, value, name):
+    with pytest.raises(ValueError, match=f"^{name} must be a scalar"):
         studygym.make("Review-v0", **{key: value})
+
+
+def test_an_array_param_keeps_its_shape():
+    """Two grade probabilities for four would be read out of bounds (JAX clamps indices)."""
+    with pytest.raises(ValueError, match=r"^learner\.first_grade_probs must be of shape \(4,\)"):
+        studygym.make("Review-v0", first_grade_probs=[0.5, 0.5])
+    with pytest.raises(ValueError, match=r"^cost_per_minute must fit in float32"):
+        studygym.make("Review-v0", cost_per_minute=1e300)
 
 
 def test_cli_set_list_for_a_scalar_param_is_one_error_line(tmp_path, capsys):
@@ -425,6 +434,22 @@ def test_csv_extremes_name_the_file_and_line(tmp_path, row, match):
     with pytest.raises(ValueError, match=match) as error:
         load_csv(path)
     assert str(path) in str(error.value)
+
+
+def test_fit_on_huge_card_ids_runs(tmp_path, capsys):
+    """Card ids of 30+ digits (an OverflowError in fit before ids stayed text) fit like any others."""
+    from studygym.data import builtin_log
+
+    log = builtin_log()
+    part = log[log["card_id"].isin(log["card_id"].drop_duplicates().iloc[:40])]
+    codes = pd.factorize(part["card_id"])[0]
+    pd.DataFrame({"card_id": ["9" * 30 + str(c) for c in codes], "review_rating": part["rating"].values,
+                  "review_time": part["review_time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").values,
+                  "review_duration": part["duration_ms"].astype("float").fillna(0).astype(int).values,
+                  }).to_csv(tmp_path / "huge.csv", index=False)
+    assert main(["fit", str(tmp_path / "huge.csv"), "--steps", "3", "--out", str(tmp_path / "o")]) == 0
+    metrics = strict_json((tmp_path / "o" / "metrics.json").read_text())
+    assert metrics["split"]["cards"] == 40 and metrics["test"]["reviews"] > 0
 
 
 def revlog_export(tmp_path: Path, rows) -> Path:

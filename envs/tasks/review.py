@@ -138,8 +138,13 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
 
     def validate_params(self, params: ReviewParams) -> None:
         check_range("slot_minutes", params.slot_minutes, 0.0, 24 * 60, low_open=True)
-        check_range("night_hours", params.night_hours, 0.0, None, low_open=True)
-        check_range("sleep_hours", params.sleep_hours, 0.0, params.night_hours)
+        try:
+            check_range("night_hours", params.night_hours, 0.0, None, low_open=True)
+            check_range("sleep_hours", params.sleep_hours, 0.0, params.night_hours)
+        except ValueError as error:  # the default night is what the day's session leaves: say so
+            session = self.config.slots_per_day * np.max(np.asarray(params.slot_minutes, np.float64)) / 60.0
+            raise ValueError(f"{error} (night_hours defaults to 24 h minus the day's session, slots_per_day="
+                             f"{self.config.slots_per_day} x slot_minutes = {session:g} h)") from None
         check_range("cost_per_minute", params.cost_per_minute, 0.0, None)
         check_range("rating_seconds", params.rating_seconds, 0.0, 3600.0)
         if np.shape(params.rating_seconds) != (3, 4):
