@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         plot_learning_curve(trained.curve, out / "learning_curve.png",
                             f"PPO on {args.env} (seed {args.seed})")
     except (ValueError, FileExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"studygym: error: {error}", file=sys.stderr)
         return 2
     config = trained.config
     print(f"trained {config['env_steps']:,} env steps in {config['train_seconds']:.1f}s "
@@ -143,7 +143,7 @@ def run_sb3(args: argparse.Namespace) -> int:
         trained = train_sb3(algo, args.env, args.steps, args.seed, args.out, overrides=dict(args.overrides),
                             n_envs=n_envs, hyper=hyper, force=args.force, progress=True)
     except (ValueError, FileExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"studygym: error: {error}", file=sys.stderr)
         return 2
     config = trained.config
     print(f"trained {config['env_steps']:,} env steps in {config['train_seconds']:.1f}s "

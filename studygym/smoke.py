@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             spec(env_id)
         except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"studygym: error: {error}", file=sys.stderr)
             return 2
     start = time.perf_counter()
     failed = 0

@@ -223,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         boards = run_suite(args.suite, args.out, learners=args.learners, seed=args.seed, force=args.force)
     except (ValueError, FileExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"studygym: error: {error}", file=sys.stderr)
         return 2
     for env_id, board in boards.items():
         print(f"\n## {env_id}\n\n{board}")
