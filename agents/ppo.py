@@ -8,7 +8,7 @@ Schulman et al. 2017, GAE of Schulman et al. 2016). One training update is:
    fixed horizon, so the whole batch resets together with one ``lax.cond``).
 2. **Advantages**: generalised advantage estimation, a reverse ``lax.scan``.
 3. **Optimisation**: ``update_epochs`` passes of shuffled minibatches; Adam with global-norm
-   gradient clipping, written out below (a few lines; no optax dependency).
+   gradient clipping from optax (``clip_by_global_norm`` then ``scale_by_adam``, :func:`adam`).
 
 ``train`` runs updates in chunks (one jitted ``lax.scan`` over updates per chunk) so that the CLI can
 show progress; with ``chunk_updates=None`` the whole training is a single jitted call.
@@ -56,7 +56,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import math
 import time
@@ -66,10 +65,14 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from studygym.envs.core import (AutoReset, Box, Discrete, check_positive_int, check_range, feature_columns,
                                 split_item_obs)
-from studygym.files import check_writable
+from studygym.errors import unknown_names
+from studygym.files import check_writable, dumps_json, load_arrays, read_json
+from studygym.registry import make
+from studygym.runs import read_curve, write_curve
 from studygym.sharding import batch_mesh, constrain_batch
 
 # ----------------------------------------------------------------------------------------------
@@ -114,11 +117,8 @@ def check_hyper(hyper: dict) -> dict:
     """Defaults filled in; unknown names and out-of-range values raise ``ValueError``."""
     unknown = [k for k in hyper if k not in HYPER_DEFAULTS]
     if unknown:
-        msgs = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, list(HYPER_DEFAULTS), n=2, cutoff=0.5)
-            msgs.append(f"{key!r}" + (f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""))
-        raise ValueError(f"Unknown PPO hyper-parameter(s): {', '.join(msgs)}. Known: {', '.join(HYPER_DEFAULTS)}")
+        raise ValueError(f"Unknown PPO hyper-parameter(s): {unknown_names(unknown, HYPER_DEFAULTS, n=2)}. "
+                         f"Known: {', '.join(HYPER_DEFAULTS)}")
     merged = {**HYPER_DEFAULTS, **hyper}
     for name in _INT_HYPER:
         check_positive_int(name, merged[name])
@@ -256,8 +256,8 @@ def net_spec_for(env, params, hidden: int, network: str = "auto") -> NetSpec:
     obs_space = env.observation_space(params)
     action_space = env.action_space(params)
     obs_size = int(np.prod(obs_space.shape))
-    layout = getattr(env, "obs_layout", None)
-    action_layout = getattr(env, "action_layout", None)
+    layout = env.obs_layout
+    action_layout = env.action_layout
     if network == "auto" and layout is not None and action_layout is not None \
             and isinstance(action_space, Discrete):
         n_items, n_features, n_globals = (int(x) for x in layout)
@@ -282,7 +282,7 @@ def net_spec_for(env, params, hidden: int, network: str = "auto") -> NetSpec:
 
 
 def _env_name(env) -> str:
-    return getattr(env, "name", None) or type(env).__name__
+    return env.name
 
 
 def check_history_columns(spec: NetSpec) -> None:
@@ -317,11 +317,11 @@ def check_spec_matches_env(spec: NetSpec, env, where: str = "the network") -> No
         if obs_size != spec.obs_size:
             raise ValueError(f"{where} takes observations of {spec.obs_size} values; env {name!r} gives {obs_size}")
         return
-    layout = getattr(env, "obs_layout", None)
+    layout = env.obs_layout
     if layout is None or tuple(int(x) for x in layout[1:]) != (spec.n_item_features, spec.n_globals):
         raise ValueError(f"env {name!r}'s obs_layout {layout} does not match {where}'s "
                          f"(N, {spec.n_item_features}, {spec.n_globals})")
-    action_layout = getattr(env, "action_layout", None)
+    action_layout = env.action_layout
     if action_layout is None or tuple(int(x) for x in action_layout) != (spec.blocks, spec.n_global_actions):
         raise ValueError(f"env {name!r}'s action_layout {action_layout} does not match {where}'s "
                          f"({spec.blocks}, {spec.n_global_actions})")
@@ -340,9 +340,9 @@ def check_spec_matches_env(spec: NetSpec, env, where: str = "the network") -> No
 def observation_contract(env, spec: NetSpec) -> dict:
     """What a run's ``config.json`` records of the env it was trained on: its declared names and
     action layout, and the names behind ``history_columns`` (checked again at load)."""
-    action_layout = getattr(env, "action_layout", None)
-    return {"item_features": list(getattr(env, "item_features", ())),
-            "global_features": list(getattr(env, "global_features", ())),
+    action_layout = env.action_layout
+    return {"item_features": list(env.item_features),
+            "global_features": list(env.global_features),
             "action_layout": None if action_layout is None else [int(x) for x in action_layout],
             "history_features": list(HISTORY_FEATURES) if spec.history_columns else []}
 
@@ -525,33 +525,29 @@ def greedy_action(spec: NetSpec, head) -> jax.Array:
 
 
 # ----------------------------------------------------------------------------------------------
-# Adam with global-norm gradient clipping (Kingma & Ba 2015)
+# Adam with global-norm gradient clipping (Kingma & Ba 2015), from optax
 # ----------------------------------------------------------------------------------------------
 
 
-class AdamState(NamedTuple):
-    count: jax.Array
-    mean: Any  # first moment, same tree as params
-    var: Any  # second moment
+def adam(max_grad_norm: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-5):
+    """PPO's optimiser without its learning rate: clip the gradient's global norm to
+    ``max_grad_norm``, then Adam's direction (``eps`` 1e-5, as PureJaxRL and SB3's PPO)."""
+    return optax.chain(optax.clip_by_global_norm(max_grad_norm), optax.scale_by_adam(b1=b1, b2=b2, eps=eps))
+
+
+#: The optimiser state (optax's): ``(clip state, ScaleByAdamState(count, mu, nu))``.
+AdamState = optax.OptState
 
 
 def adam_init(params) -> AdamState:
-    zeros = jax.tree.map(jnp.zeros_like, params)
-    return AdamState(jnp.int32(0), zeros, zeros)
+    return adam(1.0).init(params)  # clipping keeps no state: the same for every max_grad_norm
 
 
 def adam_step(params, grads, state: AdamState, learning_rate, max_grad_norm: float,
               b1: float = 0.9, b2: float = 0.999, eps: float = 1e-5):
-    norm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree.leaves(grads)))
-    grads = jax.tree.map(lambda g: g * jnp.minimum(1.0, max_grad_norm / (norm + 1e-12)), grads)
-    count = state.count + 1
-    mean = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.mean, grads)
-    var = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g**2, state.var, grads)
-    mean_correction, var_correction = 1 - b1**count, 1 - b2**count  # the moments start at 0
-    params = jax.tree.map(
-        lambda p, m, v: p - learning_rate * (m / mean_correction) / (jnp.sqrt(v / var_correction) + eps),
-        params, mean, var)
-    return params, AdamState(count, mean, var)
+    """One Adam step at ``learning_rate`` (annealed per update by the caller)."""
+    direction, state = adam(max_grad_norm, b1, b2, eps).update(grads, state)
+    return jax.tree.map(lambda p, d: p - learning_rate * d, params, direction), state
 
 
 # ----------------------------------------------------------------------------------------------
@@ -769,14 +765,8 @@ class TrainedPPO:
         check_writable(out, force, SAVED_FILES)
         out.mkdir(parents=True, exist_ok=True)
         np.savez(out / "params.npz", **flatten_params(self.params))
-        from studygym.files import dumps_json
-
         (out / "config.json").write_text(dumps_json(self.config, indent=2, sort_keys=True) + "\n")  # NaN -> null
-        names = list(self.curve)
-        rows = [",".join(["update", *names])]
-        for i in range(len(self.curve[names[0]]) if names else 0):
-            rows.append(",".join([str(i + 1), *(repr(float(self.curve[n][i])) for n in names)]))
-        (out / "curve.csv").write_text("\n".join(rows) + "\n")
+        write_curve(self.curve, out / "curve.csv", index="update")
         return out
 
 
@@ -815,8 +805,6 @@ def train(env_id: str, total_steps: int, seed: int = 0, *, overrides: dict | Non
     call (all of them in one call if ``None``) and calls ``callback(updates_done, curve_chunk)``
     after each chunk. Training is deterministic given ``seed``.
     """
-    from studygym.registry import make
-
     check_positive_int("total_steps", total_steps)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -879,8 +867,6 @@ def _run_config(env_id, overrides, seed, hyper, spec, total_steps, n_updates, se
 
 def untrained(env_id: str, seed: int = 0, *, overrides: dict | None = None, **hyper) -> TrainedPPO:
     """A freshly initialised network (no training): a baseline, and a cheap fixture for tests."""
-    from studygym.registry import make
-
     hyper = check_hyper(hyper)
     overrides = dict(overrides or {})
     env, env_params = make(env_id, **overrides)
@@ -944,8 +930,6 @@ def load_trained(run_dir: str | Path) -> TrainedPPO:
     for name in ("params.npz", "config.json"):
         if not (run / name).exists():
             raise FileNotFoundError(f"{run / name} not found: is {run} a saved PPO run?")
-    from studygym.files import load_arrays, read_json
-
     config = read_json(run / "config.json")  # ValueError naming the file and line on bad JSON
     if not isinstance(config, dict):
         raise ValueError(f"{run}/config.json must hold a JSON object, got {type(config).__name__}")
@@ -961,20 +945,13 @@ def load_trained(run_dir: str | Path) -> TrainedPPO:
         params = unflatten_params(flat, init_network(jax.random.key(0), spec))
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{run}/params.npz does not match the network in config.json: {e}") from e
-    curve = {}
-    if (run / "curve.csv").exists():
-        lines = (run / "curve.csv").read_text().strip().splitlines()
-        names = lines[0].split(",")[1:]
-        values = np.array([[float(x) for x in line.split(",")[1:]] for line in lines[1:]]).reshape(-1, len(names))
-        curve = {n: values[:, i] for i, n in enumerate(names)}
+    curve = read_curve(run / "curve.csv") if (run / "curve.csv").exists() else {}
     return TrainedPPO(params=params, config=config, curve=curve)
 
 
 def _check_against_trained_env(run: Path, config: dict, spec: NetSpec) -> None:
     """Rebuild the env the run was trained on (``env_id`` + ``overrides``; no compile) and check the
     saved network's columns against its declared names."""
-    from studygym.registry import make
-
     env_id = config.get("env_id")
     if not isinstance(env_id, str):
         raise ValueError(f"{run}/config.json has no env_id: cannot check its network against the env's observation")

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_batching import custom_vmap
 
 Array = jax.Array
 PRNGKey = jax.Array
@@ -41,6 +42,17 @@ def static_dataclass(cls):
 # ----------------------------------------------------------------------------------------------
 # Validation: bad input fails at construction with the field name and the allowed range.
 # ----------------------------------------------------------------------------------------------
+
+
+def categorical_draw(uniform: Array, probs: Array | None = None, cumulative: Array | None = None) -> Array:
+    """Index drawn from ``probs`` (last axis) by the inverse CDF of ``uniform``: the ``k`` with
+    ``cumsum(probs)[k-1] <= u < cumsum(probs)[k]`` (int32; ``uniform``'s shape, any batch axes).
+
+    ``cumulative``: ``cumsum(probs)`` if already known (a cumsum per draw is costly on CPU). The one
+    categorical draw of the package: grades, first-review difficulties, Deck-v0's learning steps.
+    """
+    upper = (jnp.cumsum(probs, axis=-1) if cumulative is None else cumulative)[..., :-1]
+    return jnp.sum(jnp.asarray(uniform)[..., None] >= upper, axis=-1).astype(jnp.int32)
 
 
 def check_range(name: str, value: Any, low: float | None = None, high: float | None = None,
@@ -253,6 +265,16 @@ class Environment(Generic[TState, TParams]):
       choice (a ``Box``, or a skill x level grid).
     - ``obs_layout`` is derived from them: ``(n_obs_items, len(item_features), len(global_features))``,
       or ``None`` without items. :func:`check_contract` checks a declaration against the spaces.
+
+    and **what it reports and which baselines apply**:
+
+    - ``extra_metrics``: names of the env's own per-episode metrics (info keys the harness reports
+      beside its standard ones: return, knowledge, study time, ...).
+    - ``objective``: the metric the env is ranked by (leaderboards, tuning, the planner).
+    - ``family``: which baselines and privileged references apply (``studygym.policies`` reads it):
+      ``"review"`` (item choice over Review-v0's step: the classic schedulers), ``"sleep"``,
+      ``"tagging"`` (Review-v0's step plus rest/sleep or reward events: the classic schedulers and
+      their wrappers), ``"deck"``, ``"practice"``, ``"sspmmc"`` (each its own set).
     """
 
     #: the registered id, set by the registry
@@ -263,6 +285,12 @@ class Environment(Generic[TState, TParams]):
     global_features: tuple[str, ...] = ()
     #: ``(blocks, global actions per block)`` of an item-selection action; ``None`` if the action is not one
     action_layout: tuple[int, int] | None = None
+    #: the env's own per-episode metrics (info keys), reported beside the harness's standard ones
+    extra_metrics: tuple[str, ...] = ()
+    #: the metric the env is ranked by
+    objective: str = "episode_return"
+    #: which baselines apply (see above); ``""``: none registered
+    family: str = ""
 
     @property
     def n_obs_items(self) -> int:
@@ -345,6 +373,15 @@ class Environment(Generic[TState, TParams]):
     def max_steps(self) -> int:
         """Episode length in steps (every studygym task has a fixed horizon)."""
         raise NotImplementedError
+
+    @property
+    def steps_per_day(self) -> int:
+        """Steps per course day (the harness's day axis for learning curves); 1 unless overridden."""
+        return 1
+
+    def day_length(self, params: TParams) -> Array:
+        """Real days one course day lasts (an app session's spacing; DeepTutor-*: 5); 1 unless overridden."""
+        return jnp.float32(1.0)
 
     @property
     def name(self) -> str:
@@ -636,8 +673,6 @@ def cond_any(pred: Array, true_fun, false_fun, *operands):
     ``true_fun``/``false_fun`` must be pure functions of ``operands`` that return pytrees of the
     same structure: they may not close over traced values (pass those in ``operands``).
     """
-    from jax.custom_batching import custom_vmap
-
     @custom_vmap
     def branch(pred, operands):
         return jax.lax.cond(pred, true_fun, false_fun, *operands)

@@ -34,4 +34,11 @@ register("SSPMMC-DHP-v0", SSPMMCEnv, SSPMMCConfig,
 
 from studygym.envs import gym as _gym  # noqa: E402,F401  (registers studygym/<id> with Gymnasium)
 
+# The planner resolves its base policy by name (studygym.policies, above the schedulers package), so it
+# is registered here rather than in agents/schedulers/__init__.py.
+from studygym.agents.schedulers import register_scheduler  # noqa: E402
+from studygym.agents.schedulers.planner import Planner  # noqa: E402
+
+register_scheduler("planner", Planner)
+
 __all__ = ["make", "register", "registered_ids", "spec", "__version__"]

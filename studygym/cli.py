@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -18,7 +19,7 @@ COMMANDS = {
     "fit": ("studygym.cli_fit", "fit a memory model to a review log (CSV, Anki export or builtin)"),
     "demo": ("studygym.demo", "the main job on built-in defaults: train, evaluate, leaderboard"),
     "sweep": ("studygym.cli_sweep", "run a grid (env x learner preset x policy x seed) on Ray; one leaderboard"),
-    "render": ("studygym.render", "record one learner's episode under a policy as a GIF (rgb frames)"),
+    "render": ("studygym.cli_render", "record one learner's episode under a policy as a GIF (rgb frames)"),
 }
 
 
@@ -37,8 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     ``ValueError``) prints one line ``studygym: error: ...`` on stderr and returns 2; any other
     exception too, with a hint. ``--debug`` (before the command) or ``STUDYGYM_DEBUG=1`` shows the
     full traceback instead."""
-    import os
-
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = os.environ.get("STUDYGYM_DEBUG", "") not in ("", "0")
     if argv and argv[0] == "--debug":

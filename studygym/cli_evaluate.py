@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import ast
+from pathlib import Path
+
+from studygym.envs.core import check_positive_int, check_seed
+from studygym.errors import did_you_mean
+from studygym.harness import evaluate, resolve_policies
+from studygym.registry import make
+from studygym.report import check_writable, write_results
 
 
 def parse_override(text: str) -> tuple[str, object]:
     """``key=value`` with the value read as a Python literal when it is one (``n_items=50``)."""
-    import ast
-
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"override must look like key=value, got {text!r}")
     key, value = text.split("=", 1)
@@ -34,23 +40,14 @@ def check_reference(reference: str | None, names) -> None:
     """Raise ``ValueError`` (before any learner runs) unless ``reference`` is None or one of ``names``."""
     names = list(names)
     if reference is not None and reference not in names:
-        import difflib
-
-        close = difflib.get_close_matches(reference, names, n=3, cutoff=0.5)
-        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        hint = did_you_mean(reference, names, cutoff=0.5, before=" (")
+        hint = f"{hint})" if hint else ""
         raise ValueError(f"--reference {reference!r} is not among the evaluated policies{hint}: {', '.join(names)}")
 
 
 def run(args: argparse.Namespace) -> int:
     """Everything a user gave is checked before the first learner runs (--out, --learners, --seed,
     --set, the policies, --reference); errors reach ``studygym.cli.main``, which prints one line."""
-    from pathlib import Path
-
-    from studygym.envs.core import check_positive_int, check_seed
-    from studygym.harness import evaluate, resolve_policies
-    from studygym.registry import make
-    from studygym.report import check_writable, write_results
-
     check_positive_int("--learners", args.learners)
     check_seed("--seed", args.seed)
     check_writable(Path(args.out), args.force)

@@ -9,11 +9,14 @@ metrics.json, metrics.md and calibration.png into DIR; a fitted FSRS result then
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from studygym.data import load_log
+from studygym.files import check_writable
+from studygym.fit import FIT_FILES, MODELS, fit, get_model, metrics_markdown, write_fit
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from studygym.fit import MODELS
-
     parser.add_argument("log", metavar="LOG", help="review log: a .csv (py-fsrs format), an Anki .colpkg/.apkg, "
                                                     "or 'builtin'")
     parser.add_argument("--model", default="fsrs", help=f"model to fit: {', '.join(sorted(MODELS))} (default fsrs)")
@@ -28,12 +31,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """The model, --out and the log are checked before the fit; errors reach ``studygym.cli.main``,
     which prints one line."""
-    from pathlib import Path
-
-    from studygym.data import load_log
-    from studygym.files import check_writable
-    from studygym.fit import FIT_FILES, fit, get_model, metrics_markdown, write_fit
-
     out = Path(args.out)
     get_model(args.model)
     check_writable(out, args.force, FIT_FILES)  # refuse before spending time on the fit

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from studygym.sweep import check_sweep_writable, load_config, run_sweep, write_sweep
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="sweep file (TOML; see studygym.sweep for its keys)")
@@ -19,8 +21,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Errors (bad config, unwritable or occupied --out) reach ``studygym.cli.main``, which prints one line."""
-    from studygym.sweep import check_sweep_writable, load_config, run_sweep, write_sweep
-
     if args.workers is not None and args.workers <= 0:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
     config = load_config(args.config)

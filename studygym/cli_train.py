@@ -18,7 +18,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from studygym.agents.ppo import check_hyper, train
+from studygym.agents.sb3 import train_sb3
 from studygym.cli_evaluate import parse_override
+from studygym.envs.core import check_positive_int, check_seed
+from studygym.files import check_writable
+from studygym.runs import plot_learning_curve
 
 AGENTS = ("ppo", "sb3-ppo", "sb3-a2c", "sb3-dqn")
 #: Files ``train`` writes into ``--out`` (refused if present, unless ``--force``).
@@ -41,41 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="updates per jitted call (progress-bar granularity; default: about 20 chunks)")
 
 
-def plot_learning_curve(curve: dict, path: Path, title: str) -> None:
-    """Mean episode return (and final knowledge, if recorded) against env steps."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    steps = np.asarray(curve["env_steps"])
-    panels = [("episode_return", "mean episode return")]
-    if np.isfinite(np.asarray(curve.get("knowledge_final", [np.nan]))).any() and \
-            np.nanmax(np.abs(curve["knowledge_final"])) > 0:
-        panels.append(("knowledge_final", "knowledge at the end (mean recall)"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
-    for ax, (name, label) in zip(axes[0], panels):
-        values = np.asarray(curve[name])
-        finite = np.isfinite(values)  # updates in which no episode ended have no return
-        ax.plot(steps[finite], values[finite], marker="." if finite.sum() < 50 else None, lw=1.4)
-        ax.set_xlabel("env steps")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def run(args: argparse.Namespace) -> int:
     if args.agent.startswith("sb3-"):
         return run_sb3(args)
     from tqdm.auto import tqdm
-
-    from studygym.agents.ppo import check_hyper, train
-    from studygym.envs.core import check_positive_int, check_seed
-    from studygym.files import check_writable
 
     out = Path(args.out)
     try:
@@ -93,8 +69,6 @@ def run(args: argparse.Namespace) -> int:
         progress = {"done": 0}
 
         def on_chunk(updates_done, curve_chunk):
-            import numpy as np
-
             bar.update((updates_done - progress["done"]) * steps_per_update)
             progress["done"] = updates_done
             returns = np.asarray(curve_chunk["episode_return"])
@@ -130,9 +104,6 @@ def run_sb3(args: argparse.Namespace) -> int:
     ``--hyper`` takes SB3 constructor arguments (``learning_rate=3e-4``, ``net_arch=[64,64]``) and
     ``n_envs`` (sub-envs stepped together, default 8); writes ``tb/`` and ``checkpoints/`` too.
     """
-    from studygym.agents.sb3 import train_sb3
-    from studygym.envs.core import check_positive_int, check_seed
-
     algo = args.agent.removeprefix("sb3-")
     hyper = dict(args.hyper)
     n_envs = hyper.pop("n_envs", 8)

@@ -16,6 +16,12 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
+
+from studygym.agents.ppo import SAVED_FILES, load_ppo, train
+from studygym.envs.core import check_nonnegative_int, check_positive_int, check_seed
+from studygym.files import check_writable
+from studygym.suites import REVIEW_SUITE_OVERRIDES, check_suite_writable, run_suite
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,12 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from studygym.envs.core import check_nonnegative_int, check_positive_int, check_seed
-    from studygym.files import check_writable
-    from studygym.suites import REVIEW_SUITE_OVERRIDES, check_suite_writable, run_suite
-
     start = time.perf_counter()
     force = bool(getattr(args, "force", False))
     # Everything is checked before the training, so a refusal costs a second, not the run.
@@ -44,8 +44,6 @@ def run(args: argparse.Namespace) -> int:
     check_suite_writable("classic", args.out, force)
     extra = {}
     if args.train_steps > 0:
-        from studygym.agents.ppo import SAVED_FILES, load_ppo, train
-
         check_writable(Path(args.out) / "demo" / "ppo", force, SAVED_FILES)
 
         print(f"training JAX PPO on Review-v0 {REVIEW_SUITE_OVERRIDES} for {args.train_steps:,} steps ...", flush=True)

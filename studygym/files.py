@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import math
+import os
+import zipfile
 from pathlib import Path
 from typing import Iterable
+
+import numpy as np
 
 
 def check_writable(out_dir: str | Path, force: bool, names: Iterable[str]) -> None:
@@ -19,8 +25,6 @@ def check_out_dir(out_dir: str | Path) -> None:
     """Raise ``OSError`` naming ``out_dir`` if results could not be written there: it is a file, or
     neither it nor its nearest existing parent is a writable folder. Called before any work starts,
     so an unwritable ``--out`` fails in a second, not after the run."""
-    import os
-
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"cannot write results to {out}: it exists and is not a folder")
@@ -38,8 +42,6 @@ def check_out_dir(out_dir: str | Path) -> None:
 def read_json(path: str | Path) -> object:
     """The JSON in ``path``; a missing file is ``FileNotFoundError`` and bad JSON a ``ValueError``,
     both naming the file (and the line)."""
-    import json
-
     path = Path(path)
     try:
         text = path.read_text()
@@ -55,18 +57,12 @@ def read_json(path: str | Path) -> object:
 
 def _finite_json(value):
     """``value`` with every non-finite float replaced by ``None`` (JSON has no NaN or inf)."""
-    import math
-
     if isinstance(value, dict):
         return {k: _finite_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_finite_json(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover
-        return value
     if isinstance(value, np.ndarray):
         return _finite_json(value.tolist())
     if isinstance(value, np.generic):
@@ -77,8 +73,6 @@ def _finite_json(value):
 def dumps_json(value, **kwargs) -> str:
     """Strict JSON text of ``value``: a NaN or inf float is written as ``null`` (never a bare ``NaN``,
     which strict JSON readers reject)."""
-    import json
-
     return json.dumps(_finite_json(value), allow_nan=False, **kwargs)
 
 
@@ -90,10 +84,6 @@ def write_json(path: str | Path, value, **kwargs) -> None:
 def load_arrays(path: str | Path, *, finite: bool = True) -> dict:
     """The arrays of a ``.npz`` file (no pickle), or ``ValueError`` naming the file: missing,
     empty, not an npz, holding objects, or (``finite``) holding a NaN/inf value (naming the array)."""
-    import zipfile
-
-    import numpy as np
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} not found")

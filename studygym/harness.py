@@ -20,6 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from studygym.envs.core import check_positive_int, check_seed
+from studygym.policies import all_policies, policy_by_name
 from studygym.registry import make
 from studygym.sharding import batch_mesh, pad_to_devices, shard_batch
 
@@ -35,7 +37,7 @@ COLUMNS = ("policy", "learner", *METRICS, "invalid_actions", "privileged", "fail
 def metrics_of(env) -> tuple[str, ...]:
     """The standard ``METRICS`` plus the env's own (``env.extra_metrics``: names of info keys that
     hold a per-episode value at the last step, e.g. Practice-v0's ``rt_final``)."""
-    return METRICS + tuple(m for m in getattr(env, "extra_metrics", ()) if m not in METRICS)
+    return METRICS + tuple(m for m in env.extra_metrics if m not in METRICS)
 
 
 def resolve_policies(policies: Any, env) -> list:
@@ -45,8 +47,6 @@ def resolve_policies(policies: Any, env) -> list:
     resolved = []
     for policy in policies:
         if isinstance(policy, str):
-            from studygym.suites import all_policies, policy_by_name
-
             resolved.extend(all_policies(env) if policy == "all" else [policy_by_name(policy.strip(), env)])
         else:
             resolved.append(policy)
@@ -116,8 +116,6 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
     Each chunk of learners is split over every local JAX device (``studygym.sharding``); results
     are identical whatever the device count.
     """
-    from studygym.envs.core import check_positive_int, check_seed
-
     check_positive_int("n_learners", n_learners)
     check_seed("seed", seed)
     check_positive_int("chunk_size", chunk_size)
@@ -173,7 +171,7 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
                              "failed": bool(reason), "failure": "; ".join(reason)})
         if curves:
             mean_curve = curve_sum / n_learners
-            steps_per_day = getattr(p_env.config, "slots_per_day", 1)
+            steps_per_day = p_env.steps_per_day
             curve_rows.extend({"policy": policy.name, "step": t + 1, "day": (t + 1) / steps_per_day,
                                "knowledge": float(k)} for t, k in enumerate(mean_curve))
     if bar is not None:
@@ -182,6 +180,7 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
     df = pd.DataFrame(rows, columns=list(COLUMNS[:2 + len(METRICS)]) + extra + list(COLUMNS[2 + len(METRICS):]))
     df.attrs["env_id"] = env_id
     df.attrs["extra_metrics"] = tuple(extra)
+    df.attrs["objective"] = env.objective
     df.attrs["seed"] = seed
     if curves:
         df.attrs["curves"] = pd.DataFrame(curve_rows, columns=["policy", "step", "day", "knowledge"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -12,6 +11,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from studygym.envs.core import MAX_EPISODE_STEPS, Environment, check_config_types, check_param_shape
+from studygym.envs.learners.brain import brain_preset
+from studygym.errors import close_matches, suggestion, unknown_names
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,10 @@ def registered_ids() -> list[str]:
 
 def spec(env_id: str) -> EnvSpec:
     if env_id not in REGISTRY:
-        close = difflib.get_close_matches(env_id, REGISTRY, n=3, cutoff=0.4)
+        close = close_matches(env_id, REGISTRY)
         if not close:  # case-insensitive prefix, e.g. "review" -> "Review-v0"
             close = [i for i in REGISTRY if i.lower().startswith(env_id.lower().split("-")[0])][:3]
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = suggestion(close, before=" ", capitalize=True)
         raise ValueError(f"Unknown env id {env_id!r}.{hint} Registered: {', '.join(registered_ids())}")
     return REGISTRY[env_id]
 
@@ -98,11 +99,10 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
                          "allowed (per-item counts are float32); shorten n_days or the steps per day")
     params = env.default_params
     if preset is not None:
-        learner_name = getattr(getattr(env, "learner", None), "name", None)
+        learner_name = env.learner.name
         if learner_name != "brain":
             raise ValueError(f"preset={preset!r} needs the brain learner (learner='brain'); {env_id} here uses "
                              f"learner={learner_name!r}")
-        from studygym.envs.learners.brain import brain_preset
 
         params = params.replace(learner=brain_preset(preset))  # ValueError naming the close presets
     param_fields = {f.name for f in dataclasses.fields(params)}
@@ -121,11 +121,8 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
             unknown.append(key)
     if unknown:
         known = sorted(config_fields | param_fields | learner_fields)
-        msgs = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-            msgs.append(f"{key!r}" + (f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""))
-        raise ValueError(f"Unknown override(s) for {env_id}: {', '.join(msgs)}. Known: {', '.join(known)}")
+        raise ValueError(f"Unknown override(s) for {env_id}: {unknown_names(unknown, known)}. "
+                         f"Known: {', '.join(known)}")
     if learner_changes:
         param_changes["learner"] = learner_params.replace(**learner_changes)
     params = params.replace(**param_changes)

@@ -97,10 +97,11 @@ def headroom_markdown(lines: list[dict], metric: str = "episode_return") -> str:
 
 
 def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False, reference: str | None = None,
-                  sort_by: str = "episode_return", title: str | None = None) -> tuple[pd.DataFrame, str]:
+                  sort_by: str | None = None, title: str | None = None) -> tuple[pd.DataFrame, str]:
     """Write the episode table, the summary, a markdown leaderboard and two figures to ``out_dir``.
 
-    The leaderboard ranks by ``sort_by`` (default the env's objective, the episode return); where a
+    The leaderboard ranks by ``sort_by`` (default the env's declared objective, which
+    :func:`~studygym.harness.evaluate` records in ``df.attrs["objective"]``); where a
     learned agent and the planner were evaluated, it adds the agent's share of the headroom.
     Returns ``(summary, leaderboard markdown)``.
     """
@@ -110,6 +111,7 @@ def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False,
     env_id = df.attrs.get("env_id", "")
     n_learners = df["learner"].nunique()
     title = title or f"{env_id}: {n_learners} learners (seed {df.attrs.get('seed', 0)})"
+    sort_by = sort_by or df.attrs.get("objective", "episode_return")
     if sort_by not in df.columns or not df[sort_by].notna().any():
         sort_by = "knowledge_final"
     summary = summarize(df, reference=reference)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
+from studygym.registry import make, registered_ids, spec
+
 
 @dataclass
 class SmokeResult:
@@ -116,8 +118,6 @@ def smoke_env(env, params, seed: int = 0) -> SmokeResult:
 
 def smoke(env_ids: list[str] | None = None, seed: int = 0, **overrides) -> list[SmokeResult]:
     """Smoke-test registered envs (all by default). Unknown ids raise ``ValueError``."""
-    from studygym.registry import make, registered_ids
-
     env_ids = env_ids or registered_ids()
     results = []
     for env_id in env_ids:
@@ -136,8 +136,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studygym.registry import registered_ids, spec
-
     env_ids = args.env_ids or registered_ids()
     for env_id in env_ids:
         try:

@@ -13,94 +13,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Desired retentions offered as fixed Deck-v0 policies (the apps' setting).
-DECK_RETENTIONS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.99)
+from studygym.envs.core import check_positive_int, check_seed
+from studygym.files import check_writable as check_files
+from studygym.harness import evaluate, resolve_policies
+from studygym.policies import DECK_RETENTIONS, all_policies, deck_policies, policy_by_name  # noqa: F401
+from studygym.registry import make, registered_ids
+from studygym.report import check_writable, write_results
+from studygym.tuning import load_tuning, save_tuning, tune, tuned_policies
 
-
-def is_deck(env) -> bool:
-    return type(env).__name__ == "DeckEnv"
-
-
-def is_practice(env) -> bool:
-    return type(env).__name__ == "PracticeEnv"
-
-
-def is_sspmmc(env) -> bool:
-    return type(env).__name__ == "SSPMMCEnv"
-
-
-def deck_policies() -> list:
-    """Deck-v0 baselines: FSRS at a fixed desired retention, and the apps' alternative schedulers."""
-    from studygym.agents.policy import Constant
-
-    policies = [Constant(r, name=f"fsrs_dr_{r:.2f}") for r in DECK_RETENTIONS]
-    policies.append(Constant(0.9, name="anki_sm2", env_overrides={"scheduler": "anki_sm2"}))
-    policies.append(Constant(0.9, name="fixed_interval", env_overrides={"scheduler": "fixed"}))
-    return policies
-
-
-def all_policies(env) -> list:
-    """Every baseline for ``env``, and the privileged references where there are: oracle_greedy (myopic)
-    and the planner (the upper reference, agents/schedulers/planner.py)."""
-    if is_deck(env):
-        return deck_policies()
-    if is_practice(env):
-        from studygym.agents.schedulers.practice import practice_policies
-
-        return practice_policies(env)
-    if is_sspmmc(env):
-        from studygym.agents.schedulers.sspmmc import sspmmc_policies
-
-        return sspmmc_policies(env)
-    from studygym.agents.schedulers import CLASSIC, SCHEDULERS, make_policy
-    from studygym.agents.schedulers.tutoring import tutoring_baselines  # Sleep-v0 / Tagging-v0 wrappers
-
-    references = ["oracle_greedy"] + (["planner"] if "planner" in SCHEDULERS else [])
-    return ([make_policy(name, env) for name in CLASSIC] + tutoring_baselines(env)
-            + [make_policy(name, env) for name in references])
-
-
-def policy_by_name(name: str, env, **settings):
-    """A policy by name: a classic scheduler, a Deck-v0 baseline, ``constant:<action>``, or a saved
-    run (``ppo:DIR``, ``sb3:DIR``). ``settings`` go to a classic scheduler (or to the scheduler
-    inside a Sleep-v0 / Tagging-v0 wrapper), e.g. the tuned knob of :mod:`studygym.tuning`."""
-    if settings and (name.split(":", 1)[0] in ("ppo", "sb3", "constant") or is_deck(env) or is_practice(env)
-                     or is_sspmmc(env)):
-        raise ValueError(f"policy {name!r} takes no settings here, got {sorted(settings)}")
-    import difflib
-
-    from studygym.agents.policy import Constant
-
-    if name.startswith("ppo:"):  # a saved JAX PPO run: ppo:DIR
-        from studygym.agents.ppo import load_ppo
-
-        return load_ppo(name.split(":", 1)[1], env=env)
-    if name.startswith("sb3:"):  # a saved Stable-Baselines3 run: sb3:DIR
-        from studygym.agents.sb3 import load_sb3
-
-        return load_sb3(name.split(":", 1)[1], env=env)
-    if name.startswith("constant:"):
-        return Constant(float(name.split(":", 1)[1]) if is_deck(env) else int(name.split(":", 1)[1]), name=name)
-    if is_deck(env):
-        by_name = {p.name: p for p in deck_policies()}
-        if name not in by_name:
-            close = difflib.get_close_matches(name, by_name, n=3, cutoff=0.4)
-            raise ValueError(f"unknown Deck-v0 policy {name!r}" + (f"; did you mean {close}?" if close else "")
-                             + f" (known: {', '.join(by_name)}, constant:<retention>)")
-        return by_name[name]
-    if is_practice(env):
-        from studygym.agents.schedulers.practice import make_practice_policy
-
-        return make_practice_policy(name, env)
-    if is_sspmmc(env):
-        from studygym.agents.schedulers.sspmmc import make_sspmmc_policy
-
-        return make_sspmmc_policy(name, env)
-    from studygym.agents.schedulers import make_policy
-    from studygym.agents.schedulers.tutoring import tutoring_baseline
-
-    wrapped = tutoring_baseline(name, env, **settings)  # cram, spaced+sleep, <scheduler>+bed<H>, +reward_<rule>
-    return make_policy(name, env, **settings) if wrapped is None else wrapped
+# The policy lookups moved to studygym.policies; imported here so ``studygym.suites.all_policies`` etc.
+# keep working.
 
 
 @dataclass(frozen=True)
@@ -138,8 +60,6 @@ def suite_tuning(env_id: str, overrides: dict, tuning_dir: str | Path | None = N
                  progress: bool = False) -> dict:
     """The tuning record of one env configuration: read from ``tuning_dir`` (default the committed
     ``results/tuning``); when there is none, tuned now on training learners and saved there."""
-    from studygym.tuning import load_tuning, save_tuning, tune
-
     root = Path(tuning_dir) if tuning_dir is not None else TUNING_DIR
     record = load_tuning(root, env_id, overrides)
     if record is None:
@@ -152,10 +72,6 @@ def suite_tuning(env_id: str, overrides: dict, tuning_dir: str | Path | None = N
 def check_suite_writable(name: str, out_root: str | Path = "results", force: bool = False) -> None:
     """Raise before any work if :func:`run_suite` would overwrite a result (an env's files or the
     suite's ``leaderboard.md``) without ``force``, or could not write ``out_root``."""
-    from studygym.files import check_writable as check_files
-    from studygym.registry import registered_ids
-    from studygym.report import check_writable
-
     if name not in SUITES:
         raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
     out = Path(out_root) / name
@@ -175,13 +91,6 @@ def run_suite(name: str, out_root: str | Path = "results", *, learners: int | No
     ``extra_policies`` (``{env_id: [policy, ...]}``) are evaluated beside the suite's own, on the
     same learners (e.g. the demo's freshly trained PPO agent).
     """
-    from studygym.harness import evaluate, resolve_policies
-    from studygym.registry import make, registered_ids
-    from studygym.report import check_writable, write_results
-    from studygym.tuning import tuned_policies
-
-    from studygym.envs.core import check_positive_int, check_seed
-
     if name not in SUITES:
         raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
     if learners is not None:  # 0 is an error, not "the suite's default"

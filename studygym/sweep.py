@@ -30,12 +30,19 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import re
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from studygym.envs.core import check_positive_int
+from studygym.harness import COLUMNS, evaluate, resolve_policies
+from studygym.registry import make
+from studygym.report import RESULT_FILES, check_writable, write_results
 
 #: Columns a sweep adds to ``studygym.harness.COLUMNS``.
 GRID_COLUMNS = ("env", "preset", "seed")
@@ -81,10 +88,6 @@ def _names(name: str, value: Any) -> tuple[str, ...]:
 
 def config_from_dict(data: dict) -> SweepConfig:
     """A :class:`SweepConfig` from a parsed sweep file; checks every env and policy name up front."""
-    from studygym.envs.core import check_positive_int
-    from studygym.harness import resolve_policies
-    from studygym.registry import make
-
     if not isinstance(data, dict):
         raise ValueError(f"a sweep config must be a table, got {type(data).__name__}")
     unknown = sorted(set(data) - set(CONFIG_KEYS))
@@ -134,8 +137,6 @@ def config_from_dict(data: dict) -> SweepConfig:
 
 def load_config(path: str | Path) -> SweepConfig:
     """Read and validate a TOML sweep file."""
-    import tomllib
-
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"sweep config {str(path)!r} is not a file")
@@ -155,8 +156,6 @@ def grid(config: SweepConfig) -> list[Cell]:
 
 def run_cell(cell: Cell, learners: int, chunk_size: int = 256) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One cell: ``(episodes with the grid columns, mean knowledge curve)``."""
-    from studygym.harness import evaluate
-
     df = evaluate([cell.policy], cell.env, n_learners=learners, seed=cell.seed, chunk_size=chunk_size,
                   **cell.overrides)
     curves = df.attrs.get("curves", pd.DataFrame())
@@ -174,8 +173,6 @@ def run_sweep(config: SweepConfig, *, backend: str = "ray", workers: int | None 
     process is used as it is. ``backend="serial"``: the cells one after the other, here.
     ``df.attrs``: ``curves`` (mean knowledge per step per cell), ``wall_seconds``, ``cells``.
     """
-    from studygym.harness import COLUMNS
-
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers <= 0):
@@ -208,8 +205,6 @@ def _run_on_ray(cells, config, workers, address, progress):
         if address is not None:
             ray.init(address=address, log_to_driver=False)
         else:
-            import os
-
             ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False)
     task = ray.remote(num_cpus=1)(run_cell)
     pending = [task.remote(cell, config.learners, config.chunk_size) for cell in cells]
@@ -248,8 +243,6 @@ def groups(df: pd.DataFrame):
 def check_sweep_writable(config: SweepConfig, out_dir: str | Path, force: bool = False) -> None:
     """Raise before any cell runs if :func:`write_sweep` would refuse (or could not write) its files:
     OUT's own files and every (env, preset) folder's result files, old group folders included."""
-    from studygym.report import RESULT_FILES, check_writable
-
     out_dir = Path(out_dir)
     check_writable(out_dir, force, SWEEP_FILES)
     for env, preset in itertools.product(config.envs, config.presets):
@@ -262,8 +255,6 @@ def write_sweep(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False, r
     files of ``studygym evaluate`` (``studygym.report.write_results``) in ``OUT/<env>__<preset>/``.
     Returns the leaderboard markdown. Refuses to overwrite anything unless ``force``.
     """
-    from studygym.report import RESULT_FILES, check_writable, write_results
-
     out_dir = Path(out_dir)
     keys = [key for key, _ in groups(df)]
     check_writable(out_dir, force, SWEEP_FILES)

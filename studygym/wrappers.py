@@ -40,7 +40,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from studygym.envs.core import Environment, pytree_dataclass
+from studygym.envs.core import Box, Environment, pytree_dataclass
+from studygym.registry import make as make_env
 
 
 class GymnaxWrapper:
@@ -166,8 +167,6 @@ class FlattenObservationWrapper(GymnaxWrapper):
         super().__init__(env if isinstance(env, GymnaxWrapper) else GymnaxEnv(env))
 
     def observation_space(self, params=None):
-        from studygym.envs.core import Box
-
         space = self._env.observation_space(params)
         return Box(space.low.reshape(-1), space.high.reshape(-1), (int(space.low.size),), space.dtype)
 
@@ -182,8 +181,6 @@ class FlattenObservationWrapper(GymnaxWrapper):
 
 def make(env_id: str, **overrides) -> tuple[GymnaxEnv, Any]:
     """``gymnax.make``'s shape: ``(GymnaxEnv, params)`` for a registered id and ``studygym.make`` overrides."""
-    from studygym.registry import make as make_env
-
     env, params = make_env(env_id, **overrides)
     return GymnaxEnv(env), params
 

@@ -28,12 +28,19 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 CLI_MODULES = re.compile(r"^studygym\.(cli(_\w+)?|demo)$")
 
 # Third-party packages a function may import locally, to keep ``import studygym`` (and every CLI start)
-# fast and working without them. Each is either an optional extra (ray, fsrs, fsrs_optimizer) or costs
-# seconds to import and is used by a few functions only (torch and stable_baselines3 for the SB3
-# agents, matplotlib for figures, tensorboard for training logs, gymnasium's RL-library wrappers, pandas
-# for data I/O and tables). Anything else (numpy, jax, the package's own modules) is imported at the top.
-HEAVY_OPTIONAL = {"ray", "torch", "stable_baselines3", "matplotlib", "tensorboard", "tensorboardX",
-                  "pandas", "gymnasium", "fsrs", "fsrs_optimizer", "tqdm", "sqlite3", "zipfile"}
+# fast and working without them:
+# - optional extras: ray (``studygym sweep``), fsrs / fsrs_optimizer (py-fsrs's reference optimizer),
+#   fsrs_rs_python (a peer implementation, test extra), yaml (only to read rl-zoo3 hyper-parameter
+#   files in agents/sb3.py);
+# - seconds to import and used by a few functions only: torch and stable_baselines3 (the SB3 agents),
+#   matplotlib and PIL (figures, frames and GIFs), tensorboard (training logs);
+# - gymnasium: envs/core.py builds Gymnasium spaces only on request, so the pure-JAX core imports
+#   without it (envs/gym.py, the adapter layer, imports it at the top);
+# - tqdm: ``tqdm.auto`` probes for a notebook front end when imported; only progress bars need it.
+# Anything else (the standard library, numpy, jax, optax, pandas, the package's own modules) is
+# imported at the top of the module.
+HEAVY_OPTIONAL = {"ray", "fsrs", "fsrs_optimizer", "fsrs_rs_python", "yaml", "torch", "stable_baselines3",
+                  "matplotlib", "PIL", "tensorboard", "gymnasium", "tqdm"}
 
 
 def _packages() -> dict[str, pathlib.Path]:
@@ -114,7 +121,7 @@ def import_graph():
                 if top:
                     if target in known and target != mod:
                         edges[mod].add(target)
-                else:
+                elif (mod, node.lineno, target) not in local:
                     local.append((mod, node.lineno, target))
     return edges, local
 
@@ -178,6 +185,17 @@ def test_no_import_cycles():
     assert not cycles, "import cycles at module level:\n" + "\n".join(detail)
 
 
+def test_no_cycles_even_through_function_local_imports():
+    edges, local = import_graph()
+    known = set(edges)
+    full = {m: set(ts) for m, ts in edges.items()}
+    for m, _, t in local:
+        if t in known and t != m:
+            full[m].add(t)
+    cycles = find_cycles(full)
+    assert not cycles, f"import cycles through function-local imports: {cycles}"
+
+
 def test_no_library_module_imports_a_cli_module():
     edges, local = import_graph()
     bad = [f"{m} -> {t}" for m, ts in edges.items() if not CLI_MODULES.match(m) for t in ts
@@ -187,6 +205,38 @@ def test_no_library_module_imports_a_cli_module():
     assert not bad, "library modules import CLI modules:\n" + "\n".join(sorted(bad))
 
 
+#: (importer, what it must never import, why). The layers, bottom to top: foundation (errors, files,
+#: runs, sharding, envs.core) < envs (learners, tasks, registry, the Gymnasium/gymnax adapters) <
+#: agents (schedulers, PPO, SB3) < policies < evaluation (harness, report, tuning, suites, sweep,
+#: smoke) and fitting (fit_model < fit_<family> < fit) < CLI. See ARCHITECTURE.md.
+EVALUATION = r"studygym\.(harness|report|tuning|suites|sweep|smoke)$"
+FITTING = r"studygym\.fit(_\w+)?$"
+LAYER_RULES = [
+    (r"studygym\.(errors|files|runs|sharding|fit_model)$|studygym\.envs\.core$", r"studygym\..+",
+     "the foundation imports nothing of the package (envs.core: nothing but itself)"),
+    (r"studygym\.(envs(\..+)?|registry|wrappers)$", r"studygym\.(agents(\..+)?|policies)$|" + EVALUATION + "|" + FITTING,
+     "envs know nothing of the agents that act in them, of evaluation or of fitting"),
+    (r"studygym\.agents(\..+)?$", EVALUATION + "|" + FITTING, "agents are evaluated, they do not evaluate"),
+    (r"studygym\.agents(\..+)?$(?<!planner)", r"studygym\.policies$",
+     "only the planner (a policy over policies) resolves other policies by name"),
+    (FITTING, r"studygym\.(agents(\..+)?|policies)$|" + EVALUATION, "fitting needs the learners' maths only"),
+]
+
+
+def test_layers():
+    edges, _ = import_graph()
+    bad = [f"{m} -> {t}: {why}" for src, forbidden, why in LAYER_RULES for m, ts in edges.items()
+           if re.match(src, m) for t in ts if re.match(forbidden, t) and t != m]
+    assert not bad, "layering violations:\n" + "\n".join(sorted(bad))
+
+
+def test_layer_rules_match_what_they_name():
+    modules = set(package_modules())
+    for src, forbidden, _ in LAYER_RULES:
+        assert any(re.match(src, m) for m in modules), src
+        assert any(re.match(forbidden, m) for m in modules), forbidden
+
+
 @pytest.mark.parametrize("allowed", [False])
 def test_function_local_imports_only_defer_heavy_optional_deps(allowed):
     _, local = import_graph()
@@ -194,3 +244,55 @@ def test_function_local_imports_only_defer_heavy_optional_deps(allowed):
     assert not bad, (f"{len(bad)} function-local imports of light or in-package modules (move them to the "
                      "top of the module, or, for a heavy optional dependency, add it to HEAVY_OPTIONAL with "
                      "the reason):\n" + "\n".join(sorted(bad)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Declared capabilities, not probing
+# ----------------------------------------------------------------------------------------------
+
+#: ``getattr``/``hasattr`` on an env or a learner, or an env's class name compared as a string: the
+#: env and learner declare what they have (``Environment``: item_features, global_features,
+#: action_layout, obs_layout, extra_metrics, objective, family, steps_per_day, day_length;
+#: ``LearnerBase``: out_of_range_item_rests, has_restudy, has_reward_events, has_sleep_traits).
+PROBE = re.compile(r"\b(getattr|hasattr)\((p_env|env|self\.env|learner|self\.learner|env\.learner"
+                   r"|params\.learner|get_learner\([^)]*\))\s*,|type\((p_env|env)\)\.__name__\s*[!=]=")
+
+
+def _probes(paths):
+    hits = []
+    for path in paths:
+        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+            if PROBE.search(line) and not line.lstrip().startswith("#"):
+                hits.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()}")
+    return hits
+
+
+def test_the_probe_pattern_catches_probing():
+    tmp = ["getattr(env, 'obs_layout', None)", "hasattr(learner, 'restudy')", 'type(env).__name__ == "DeckEnv"',
+           "hasattr(get_learner(self.learner), 'reward_event')"]
+    assert all(PROBE.search(t) for t in tmp)
+    assert not PROBE.search("env.obs_layout") and not PROBE.search("getattr(policy, 'privileged', False)")
+
+
+def test_agents_harness_and_tasks_read_declared_capabilities():
+    paths = sorted((ROOT / "agents").rglob("*.py")) + [ROOT / "studygym" / "harness.py", ROOT / "studygym" /
+                                                       "policies.py"] + sorted((ROOT / "envs" / "tasks").glob("*.py"))
+    hits = _probes(paths)
+    assert not hits, "capability probing (declare it on Environment / LearnerBase instead):\n" + "\n".join(hits)
+
+
+def test_every_registered_env_and_learner_declares_its_contract():
+    import studygym
+    from studygym.envs.learners import LEARNERS
+    from studygym.envs.learners.base import LearnerBase
+
+    families = {"review", "sleep", "tagging", "deck", "practice", "sspmmc"}
+    for env_id in studygym.registered_ids():
+        env, params = studygym.make(env_id)
+        assert env.family in families, (env_id, env.family)
+        assert env.objective == "episode_return" or env.objective in env.extra_metrics, env_id
+        assert isinstance(env.steps_per_day, int) and env.steps_per_day >= 1, env_id
+        assert float(env.day_length(params)) > 0, env_id
+    for name, learner in LEARNERS.items():
+        assert isinstance(learner, LearnerBase), name
+    assert LEARNERS["brain"].has_reward_events and not LEARNERS["fsrs"].has_reward_events

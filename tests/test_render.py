@@ -9,7 +9,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from PIL import Image
 
-from studygym import render
+from studygym import cli_render, render
 from studygym.envs.gym import StudyGymEnv
 
 TINY = {"n_items": 5, "slots_per_day": 3, "n_days": 2}
@@ -90,7 +90,7 @@ def test_render_modes_are_declared_and_checked():
     ("Sleep-v0", "random", {"n_items": 6}), ("Tagging-v0", "random", {"n_items": 6}),
     ("Deck-v0", "anki_sm2", {"deck_size": 50})])
 def test_other_envs_render_their_state(env_id, policy, overrides):
-    frames = render.record_episode(env_id, policy, steps=2, overrides=overrides)
+    frames = cli_render.record_episode(env_id, policy, steps=2, overrides=overrides)
     assert len(frames) == 3 and all(f.dtype == np.uint8 and f.shape[2] == 3 for f in frames)
     assert np.abs(frames[0].astype(int) - frames[2].astype(int)).sum() > 0
 
@@ -115,14 +115,14 @@ def test_gif_writer_and_cli_write_a_multi_frame_gif_and_refuse_to_overwrite(tmp_
         assert gif.n_frames == 2 and gif.size == (8, 8)
     args = cli_args(out)
     with pytest.raises(FileExistsError, match="--force"):
-        render.run(args)
+        cli_render.run(args)
 
 
 def cli_args(out):
     import argparse
 
     parser = argparse.ArgumentParser()
-    render.add_arguments(parser)
+    cli_render.add_arguments(parser)
     return parser.parse_args(["Review-v0", "--out", str(out), "--steps", "2"])
 
 

@@ -22,17 +22,17 @@ sm2, anki_sm2, fsrs), :mod:`.model` (hlr, memorize, threshold), :mod:`.oracle` (
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import Any, Callable
+
+from studygym.errors import did_you_mean, unknown_names
 
 from .base import IntervalScheduler, ItemScheduler, ObsScheduler, ObsView, ReviewEvent, SchedulerState
 from .basic import MassedScheduler, RandomScheduler, RoundRobinScheduler
 from .interval import (AnkiSM2Scheduler, FixedScheduler, FSRSScheduler, LeitnerScheduler, PimsleurScheduler,
                        SM2Scheduler)
-from .model import HLRScheduler, MemorizeScheduler, ThresholdScheduler
+from .model import EbisuScheduler, HLRScheduler, MemorizeScheduler, ThresholdScheduler
 from .oracle import OracleGreedy
-from .planner import Planner
 
 #: name -> factory ``(env, **settings) -> policy``.
 SCHEDULERS: dict[str, Callable[..., Any]] = {
@@ -48,14 +48,22 @@ SCHEDULERS: dict[str, Callable[..., Any]] = {
     "hlr": HLRScheduler,
     "memorize": MemorizeScheduler,
     "threshold": ThresholdScheduler,
+    "ebisu": EbisuScheduler,
     "oracle_greedy": OracleGreedy,
-    "planner": Planner,  # privileged upper reference: rollouts of the true learner (not in CLASSIC)
+    # "planner" (agents/schedulers/planner.py, the privileged upper reference: rollouts of the true
+    # learner; not in CLASSIC) is registered by studygym/__init__.py with register_scheduler: it
+    # resolves its base policy through studygym.policies, which sits above this package.
 }
 
 #: The non-privileged schedulers in display order: no model, fixed rules, adaptive intervals,
 #: model-based.
 CLASSIC: list[str] = ["random", "round_robin", "massed", "fixed", "pimsleur", "leitner", "sm2", "anki_sm2",
                       "fsrs", "hlr", "memorize", "threshold"]
+
+
+def register_scheduler(name: str, factory: Callable[..., Any]) -> None:
+    """Make ``make_policy(name, env, **settings)`` build ``factory(env, **settings)``."""
+    SCHEDULERS[name] = factory
 
 
 def settings_of(name: str) -> list[str]:
@@ -71,23 +79,18 @@ def make_policy(name: str, env: Any, **kwargs: Any):
     ``ValueError`` naming the setting and its allowed range.
     """
     if name not in SCHEDULERS:
-        close = difflib.get_close_matches(name, list(SCHEDULERS), n=3, cutoff=0.4)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(name, SCHEDULERS, before=" ", capitalize=True)
         raise ValueError(f"Unknown scheduler {name!r}.{hint} Known: {', '.join(SCHEDULERS)}")
     accepted = settings_of(name)
     unknown = [k for k in kwargs if k not in accepted]
     if unknown:
-        msgs = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, accepted, n=2, cutoff=0.5)
-            msgs.append(f"{key!r}" + (f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""))
-        raise ValueError(f"Unknown setting(s) for scheduler {name!r}: {', '.join(msgs)}. "
+        raise ValueError(f"Unknown setting(s) for scheduler {name!r}: {unknown_names(unknown, accepted, n=2)}. "
                          f"Accepted: {', '.join(accepted) or 'none'}")
     return SCHEDULERS[name](env, **kwargs)
 
 
 __all__ = [
-    "SCHEDULERS", "CLASSIC", "make_policy", "settings_of",
+    "SCHEDULERS", "CLASSIC", "make_policy", "register_scheduler", "settings_of",
     "ObsScheduler", "ItemScheduler", "IntervalScheduler", "ObsView", "ReviewEvent", "SchedulerState",
     "RandomScheduler", "RoundRobinScheduler", "MassedScheduler", "FixedScheduler", "PimsleurScheduler",
     "LeitnerScheduler", "SM2Scheduler", "AnkiSM2Scheduler", "FSRSScheduler", "HLRScheduler",

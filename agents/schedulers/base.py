@@ -119,8 +119,7 @@ class ObsScheduler:
         self.max_steps = int(env.max_steps)
         # An app day is one study session; it lasts one real day except where the env says otherwise
         # (DeepTutor-*: one session every 5 days). Memory models get elapsed time in real days.
-        day_length = getattr(env, "day_length", None)
-        self.day_days = 1.0 if day_length is None else float(np.max(np.asarray(day_length(env.default_params))))
+        self.day_days = float(np.max(np.asarray(env.day_length(env.default_params))))
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())

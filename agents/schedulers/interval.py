@@ -337,12 +337,8 @@ class FSRSScheduler(IntervalScheduler):
         super().__init__(env)
         self.desired_retention = check_kwarg("desired_retention", desired_retention, 0.0, 1.0,
                                              low_open=True, high_open=True)
-        weights = fsrs_maths.FSRS6_DEFAULT_WEIGHTS if weights is None else tuple(float(x) for x in weights)
-        if len(weights) != 21:
-            raise ValueError(f"weights must have 21 FSRS-6 weights, got {len(weights)}")
-        for i, (w, low, high) in enumerate(zip(weights, fsrs_maths.WEIGHT_LOWER, fsrs_maths.WEIGHT_UPPER)):
-            check_kwarg(f"weights[{i}]", w, low, high)
-        self.weights = weights
+        self.weights = (fsrs_maths.FSRS6_DEFAULT_WEIGHTS if weights is None
+                        else fsrs_maths.check_weights("weights", weights, vector=True))
 
     def settings(self) -> dict:
         return {"desired_retention": self.desired_retention}

@@ -39,9 +39,9 @@ class OracleGreedy:
     privileged = True
 
     def __init__(self, env: Any, horizon: Any = "test", n_samples: int = 4, min_gain: float = 0.0):
-        if not hasattr(env, "learner") or not hasattr(env, "time"):
-            raise ValueError(f"env {getattr(env, 'name', env)!r} has no learner/time: oracle_greedy needs a "
-                             "Review-v0-like env")
+        if env.family not in ("review", "sleep", "tagging"):  # the learner's state and clock of Review-v0's step
+            raise ValueError(f"env {env.name!r} is not a Review-family env (family {env.family!r}): "
+                             "oracle_greedy needs a Review-v0-like env")
         if isinstance(horizon, str):
             if horizon not in HORIZONS:
                 raise ValueError(f"horizon must be one of {HORIZONS} or a number of days > 0, got {horizon!r}")

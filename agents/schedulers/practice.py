@@ -36,13 +36,13 @@ the previous step) and keeps its own per-skill levels. Example::
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 
 from studygym.envs.core import Array, check_range, feature_columns, pytree_dataclass
+from studygym.errors import did_you_mean
 
 ORDERS = ("interleaved", "blocked")
 
@@ -58,7 +58,7 @@ class PracticePolicyState:
 
 
 def _check_env(env: Any) -> None:
-    if not hasattr(env, "skill_layout"):
+    if env.family != "practice":
         raise ValueError(f"practice baselines need a Practice-v0 env (with skill_layout), got {type(env).__name__}")
 
 
@@ -240,9 +240,8 @@ def make_practice_policy(name: str, env: Any):
         return Staircase(env, order=order)
     if base == "random" and not blocked:
         return RandomPractice(env)
-    close = difflib.get_close_matches(name, list(PRACTICE_POLICIES), n=3, cutoff=0.4)
-    raise ValueError(f"unknown Practice-v0 policy {name!r}" + (f"; did you mean {close}?" if close else "")
-                     + f" (known: {', '.join(PRACTICE_POLICIES)}, fixed_level_<l>, adaptive_<percent>, "
+    raise ValueError(f"unknown Practice-v0 policy {name!r}{did_you_mean(name, PRACTICE_POLICIES)}"
+                     f" (known: {', '.join(PRACTICE_POLICIES)}, fixed_level_<l>, adaptive_<percent>, "
                        f"oracle_<percent>, and <name>_blocked)")
 
 

@@ -24,7 +24,6 @@ lapse, and returns the interval for each outcome, as the env's action asks.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 from typing import Any
@@ -35,6 +34,7 @@ import numpy as np
 
 from studygym.envs.core import Array, feature_columns, pytree_dataclass, split_item_obs
 from studygym.envs.learners import dhp as dhp_maths
+from studygym.errors import did_you_mean
 
 from .base import check_kwarg
 
@@ -176,10 +176,10 @@ class DHPIntervalPolicy:
     privileged = False
 
     def __init__(self, env: Any):
-        layout = getattr(env, "obs_layout", None)
-        if type(env).__name__ != "SSPMMCEnv" or layout is None:
+        layout = env.obs_layout
+        if env.family != "sspmmc" or layout is None:
             raise ValueError(f"{type(self).__name__} needs the SSPMMC-DHP-v0 env (per-word DHP observation), "
-                             f"got {getattr(env, 'name', env)!r}")
+                             f"got {env.name!r}")
         self.batch, self.n_features, _ = layout
         # Per-word columns by name (ValueError naming the env and any missing name).
         self.columns = dict(zip(WORD_COLUMNS, feature_columns(env, WORD_COLUMNS, block="item",
@@ -307,9 +307,8 @@ def make_sspmmc_policy(name: str, env: Any):
     """A policy of SSPMMC-DHP-v0 by name (as :func:`sspmmc_policies` names them)."""
     by_name = {p.name: p for p in sspmmc_policies(env)}
     if name not in by_name:
-        close = difflib.get_close_matches(name, by_name, n=3, cutoff=0.4)
-        raise ValueError(f"unknown SSPMMC-DHP-v0 policy {name!r}" + (f"; did you mean {close}?" if close else "")
-                         + f" (known: {', '.join(by_name)})")
+        raise ValueError(f"unknown SSPMMC-DHP-v0 policy {name!r}{did_you_mean(name, by_name)}"
+                         f" (known: {', '.join(by_name)})")
     return by_name[name]
 
 

@@ -27,11 +27,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 from studygym.envs.core import Array, feature_columns, pytree_dataclass
 from studygym.envs.learners import fsrs as fsrs_maths
 
+from . import make_policy
 from .base import SchedulerState, check_kwarg
 
 #: Names of the Tagging-v0 rules.
@@ -39,21 +41,15 @@ REWARD_RULES = ("never", "every_success", "surprise")
 
 
 def _env_kind(env: Any) -> str:
-    from studygym.envs.tasks.sleep import SleepEnv
-    from studygym.envs.tasks.tagging import TaggingEnv
-
-    if isinstance(env, SleepEnv):
-        return "sleep"
-    if isinstance(env, TaggingEnv):
-        return "tagging"
-    return ""
+    """``"sleep"``, ``"tagging"`` (the env's declared ``family``) or ``""``."""
+    return env.family if env.family in ("sleep", "tagging") else ""
 
 
 def _check_action_layout(env: Any, expected: tuple[int, int], user: str, meaning: str) -> None:
     """The wrappers build actions ``b * (N + g) + j``: the env must declare that layout."""
-    layout = getattr(env, "action_layout", None)
+    layout = env.action_layout
     if layout is None or tuple(int(x) for x in layout) != expected:
-        raise ValueError(f"{user} needs action_layout {expected} ({meaning}); env {getattr(env, 'name', env)!r} "
+        raise ValueError(f"{user} needs action_layout {expected} ({meaning}); env {env.name!r} "
                          f"declares {layout}")
 
 
@@ -73,7 +69,7 @@ class _SleepWrapper:
 
     def __init__(self, env: Any, inner: Any):
         if _env_kind(env) != "sleep":
-            raise ValueError(f"{type(self).__name__} needs Sleep-v0, got {getattr(env, 'name', env)!r}")
+            raise ValueError(f"{type(self).__name__} needs Sleep-v0, got {env.name!r}")
         _check_action_layout(env, (1, 2), type(self).__name__, "items, rest, sleep")
         self.inner = inner
         # Globals by name from the env's declared contract (ValueError naming any missing one).
@@ -145,8 +141,6 @@ class Cram(_SleepWrapper):
 
 
 def _select(pred: Array, if_true: Any, if_false: Any) -> Any:
-    import jax
-
     return jax.tree.map(lambda a, b: jnp.where(pred, a, b), if_true, if_false)
 
 
@@ -167,7 +161,7 @@ class RewardRule:
 
     def __init__(self, env: Any, inner: Any, rule: str = "every_success", surprise_threshold: float = 0.8):
         if _env_kind(env) != "tagging":
-            raise ValueError(f"RewardRule needs Tagging-v0, got {getattr(env, 'name', env)!r}")
+            raise ValueError(f"RewardRule needs Tagging-v0, got {env.name!r}")
         if rule not in REWARD_RULES:
             raise ValueError(f"rule must be one of {REWARD_RULES}, got {rule!r}")
         _check_action_layout(env, (2, 1), "RewardRule", "items + rest, then the same after an event")
@@ -217,21 +211,15 @@ TAGGING_SCHEDULERS = ("fsrs", "threshold")
 
 
 def spaced_sleep(env: Any) -> Bedtime:
-    from . import make_policy
-
     return Bedtime(env, make_policy("round_robin", env), bed_hour=23.0, study_from_hour=18.0, name="spaced+sleep")
 
 
 def cram(env: Any) -> Cram:
-    from . import make_policy
-
     return Cram(env, make_policy("round_robin", env))
 
 
 def tutoring_baselines(env: Any) -> list:
     """The env-specific baselines of Sleep-v0 / Tagging-v0 (empty for other envs)."""
-    from . import make_policy
-
     kind = _env_kind(env)
     if kind == "sleep":
         return [Bedtime(env, make_policy(s, env)) for s in SLEEP_SCHEDULERS] + [spaced_sleep(env), cram(env)]
@@ -244,8 +232,6 @@ def tutoring_baseline(name: str, env: Any, **settings: Any):
     """A Sleep-v0 / Tagging-v0 baseline by name (``cram``, ``spaced+sleep``, ``<scheduler>+bed<H>``,
     ``<scheduler>+reward_<rule>``), or ``None`` if ``name`` is not one (or the env is neither).
     ``settings`` go to the inner scheduler of a ``<scheduler>+...`` name (e.g. a tuned knob)."""
-    from . import make_policy
-
     kind = _env_kind(env)
     fixed = {"sleep": ("cram", "spaced+sleep")}.get(kind, ())
     if name in fixed and settings:

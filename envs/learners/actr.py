@@ -35,8 +35,8 @@ import jax
 import jax.numpy as jnp
 
 from .base import WithoutSleep
-from ..core import Array, check_range, pytree_dataclass
-from .fsrs import FIRST_GRADE_PROBS, SUCCESS_GRADE_PROBS, _inverse_cdf, check_probs
+from ..core import Array, categorical_draw, check_range, pytree_dataclass
+from .fsrs import FIRST_GRADE_PROBS, SUCCESS_GRADE_PROBS, check_probs
 
 SECONDS_PER_DAY = 86_400.0
 #: Pavlik & Anderson (2005) parameters: (a, c, s, tau, h).
@@ -177,8 +177,8 @@ class ACTRLearner(WithoutSleep):
                       0.0)
         u = jax.random.uniform(key)
         recalled = u < p
-        success_grade = 2 + _inverse_cdf(u / jnp.maximum(p, 1e-12), params.success_grade_probs)
-        first_grade = 1 + _inverse_cdf(u, params.first_grade_probs)
+        success_grade = 2 + categorical_draw(u / jnp.maximum(p, 1e-12), params.success_grade_probs)
+        first_grade = 1 + categorical_draw(u, params.first_grade_probs)
         grade = jnp.where(count > 0, jnp.where(recalled, success_grade, 1), first_grade).astype(jnp.int32)
         times, decays, count = add_trace(times, decays, count, now, new_decay(m, count, params.a, params.c))
         state = state.replace(

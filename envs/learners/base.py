@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
+
+from studygym.errors import did_you_mean
 
 from ..core import Array
 
@@ -18,6 +19,11 @@ class Learner(Protocol):
     """
 
     name: str
+    #: optional capabilities, declared (see :class:`LearnerBase` for their meaning and defaults)
+    out_of_range_item_rests: bool
+    has_restudy: bool
+    has_reward_events: bool
+    has_sleep_traits: bool
 
     def default_params(self) -> Any: ...
 
@@ -34,7 +40,23 @@ class Learner(Protocol):
     def sleep(self, state: Any, now: Array, params: Any) -> Any: ...
 
 
-class WithoutSleep:
+class LearnerBase:
+    """What a learner declares beyond the protocol's functions; every learner derives from it, so
+    envs read these attributes instead of probing for methods or fields."""
+
+    #: ``practice`` at item ``n_items`` (one past the last) leaves the state unchanged (its scatters
+    #: drop out-of-range indices), so an env can aim a rest there instead of selecting over arrays
+    out_of_range_item_rests: bool = False
+    #: ``restudy(state, item, now, params)``: study without retrieval (testing vs restudy)
+    has_restudy: bool = False
+    #: ``reward_event(state, now, params, magnitude)``: a reward/novelty event that tags recent study
+    #: (Tagging-v0 needs it)
+    has_reward_events: bool = False
+    #: the params carry a ``sleep_duration_hours`` trait that bounds how long a night's sleep lasts
+    has_sleep_traits: bool = False
+
+
+class WithoutSleep(LearnerBase):
     """Mixin for memory models with no sleep or wake effects: time alone changes recall (through
     ``recall_prob``), so ``elapse`` and ``sleep`` leave the state as it is."""
 
@@ -54,8 +76,7 @@ def register_learner(learner: Learner) -> None:
 
 def get_learner(name: str) -> Learner:
     if name not in LEARNERS:
-        close = difflib.get_close_matches(name, LEARNERS, n=3, cutoff=0.3)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(name, LEARNERS, cutoff=0.3)
         raise ValueError(f"unknown learner {name!r}{hint} (known: {', '.join(sorted(LEARNERS))})")
     return LEARNERS[name]
 

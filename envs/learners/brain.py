@@ -1,8 +1,9 @@
 """The ``brain`` learner: FSRS-6 consolidated memory plus a labile trace, sleep, dopamine and schemas.
 
-The per-item state is a handful of floats (design: ``reference/science.md`` section 8; every
-parameter is documented with unit, default and source in :class:`BrainParams`). Two
-compartments with different rules, as a modelling analogy to the multi-rule finding of Wright,
+The per-item state is a handful of floats (design: ``docs/science.md`` section 8, cited below as
+"science.md sN"; every parameter is documented with unit, default and source in
+:class:`BrainParams`). Two compartments with different rules, as a modelling analogy to the
+multi-rule finding of Wright,
 Hedrick & Komiyama (2025, Science 388:322) and to complementary learning systems (McClelland,
 McNaughton & O'Reilly 1995):
 
@@ -58,14 +59,16 @@ for tasks that need them. Presets: :func:`brain_preset`.
 
 from __future__ import annotations
 
-import difflib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from studygym.errors import did_you_mean
+
 from ..core import Array, check_range, pytree_dataclass
 from . import fsrs
+from .base import LearnerBase
 from .fsrs import FIRST_GRADE_PROBS, FSRS6_DEFAULT_WEIGHTS, SUCCESS_GRADE_PROBS
 
 # ----------------------------------------------------------------------------------------------
@@ -249,8 +252,7 @@ def _params_from(fields: dict) -> BrainParams:
 def brain_preset(name: str, **overrides) -> BrainParams:
     """Params of a named preset (``lab_novice``, ``anki_like``, ``older_adult``, ``sleep_deprived``)."""
     if name not in PRESETS:
-        close = difflib.get_close_matches(name, PRESETS, n=3, cutoff=0.3)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(name, PRESETS, cutoff=0.3)
         raise ValueError(f"unknown brain preset {name!r}{hint} (known: {', '.join(PRESETS)})")
     fields = {**_base_fields(), **PRESETS[name]}
     unknown = sorted(set(overrides) - set(fields))
@@ -282,11 +284,7 @@ _RANGES = (
 
 
 def validate_params(p: BrainParams, prefix: str = "learner") -> None:
-    w = np.asarray(p.w)
-    if w.shape[-1:] != (21,):
-        raise ValueError(f"{prefix}.w must have 21 FSRS-6 weights, got shape {w.shape}")
-    for i in range(21):
-        check_range(f"{prefix}.w[{i}]", w[..., i], fsrs.WEIGHT_LOWER[i], fsrs.WEIGHT_UPPER[i])
+    fsrs.check_weights(f"{prefix}.w", p.w)
     fsrs.check_probs(f"{prefix}.success_grade_probs", p.success_grade_probs)
     fsrs.check_probs(f"{prefix}.first_grade_probs", p.first_grade_probs)
     for name, low, high, low_open in _RANGES:
@@ -459,11 +457,14 @@ def reward_event(state: BrainState, now: Array, params: BrainParams, magnitude: 
                          pool_time=jnp.asarray(now, jnp.float32), reward_expectation=expectation)
 
 
-class BrainLearner:
+class BrainLearner(LearnerBase):
     """The brain learner: the learner protocol over :class:`BrainState`, plus ``restudy`` and
     ``reward_event`` for tasks that need them."""
 
     name = "brain"
+    has_restudy = True
+    has_reward_events = True
+    has_sleep_traits = True
     Params = BrainParams
     State = BrainState
 

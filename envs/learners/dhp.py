@@ -28,8 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .base import WithoutSleep
-from ..core import Array, check_range, pytree_dataclass
-from .fsrs import FIRST_GRADE_PROBS, SUCCESS_GRADE_PROBS, _inverse_cdf, check_probs
+from ..core import Array, categorical_draw, check_range, pytree_dataclass
+from .fsrs import FIRST_GRADE_PROBS, SUCCESS_GRADE_PROBS, check_probs
 
 #: (log scale, difficulty exponent, half-life exponent, (1 - p) exponent) after a recall.
 RECALL_COEF = (3.80863264, -0.53420593, -0.127362, 0.9678043)
@@ -139,12 +139,7 @@ def validate_params(p: DHPParams, prefix: str = "learner") -> None:
 
 def sample_initial_difficulty(key: Array, probs: Array, n_items: int) -> Array:
     """d0 in 1..10 per item, from ``probs``."""
-    return (1 + _inverse_cdf_many(jax.random.uniform(key, (n_items,)), probs)).astype(jnp.float32)
-
-
-def _inverse_cdf_many(u: Array, probs: Array) -> Array:
-    thresholds = jnp.cumsum(probs)[:-1]
-    return jnp.sum(u[:, None] >= thresholds, axis=-1).astype(jnp.int32)
+    return (1 + categorical_draw(jax.random.uniform(key, (n_items,)), probs)).astype(jnp.float32)
 
 
 class DHPLearner(WithoutSleep):
@@ -192,8 +187,8 @@ class DHPLearner(WithoutSleep):
         p = recall_probability((now - last) * state.forget_mult, h)
         u = jax.random.uniform(key)
         recalled = u < p
-        success_grade = 2 + _inverse_cdf(u / jnp.maximum(p, 1e-12), params.success_grade_probs)
-        first_grade = 1 + _inverse_cdf(u, params.first_grade_probs)
+        success_grade = 2 + categorical_draw(u / jnp.maximum(p, 1e-12), params.success_grade_probs)
+        first_grade = 1 + categorical_draw(u, params.first_grade_probs)
         grade = jnp.where(seen, jnp.where(recalled, success_grade, 1), first_grade).astype(jnp.int32)
         h_next, d_next = next_memory(params.recall_coef, params.forget_coef, d, h, p, recalled)
         d0 = get(state.initial_difficulty)

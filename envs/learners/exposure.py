@@ -17,8 +17,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ..core import Array, check_range
-from .fsrs import FIRST_GRADE_PROBS, SUCCESS_GRADE_PROBS, _inverse_cdf, check_probs
+from ..core import Array, categorical_draw, check_range
+from .fsrs import FIRST_GRADE_PROBS, SUCCESS_GRADE_PROBS, check_probs
 
 #: Defaults of the fields every count-based learner's params carry (see the module docstring).
 COMMON_DEFAULTS = {
@@ -57,8 +57,8 @@ def prior_exposure(key: Array, params, n_items: int) -> tuple[Array, Array]:
 def draw_grade(key: Array, recall: Array, seen: Array, params) -> Array:
     """Grade 1..4 of a review with recall probability ``recall`` (first-study grade if not ``seen``)."""
     u = jax.random.uniform(key)
-    success_grade = 2 + _inverse_cdf(u / jnp.maximum(recall, 1e-12), params.success_grade_probs)
-    first_grade = 1 + _inverse_cdf(u, params.first_grade_probs)
+    success_grade = 2 + categorical_draw(u / jnp.maximum(recall, 1e-12), params.success_grade_probs)
+    first_grade = 1 + categorical_draw(u, params.first_grade_probs)
     return jnp.where(seen, jnp.where(u < recall, success_grade, 1), first_grade).astype(jnp.int32)
 
 

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .base import WithoutSleep
-from ..core import Array, check_range, pow1p, pytree_dataclass
+from ..core import Array, categorical_draw, check_range, pow1p, pytree_dataclass
 
 #: FSRS-6 default weights w0..w20 (medians over ~10k Anki collections; py-fsrs DEFAULT_PARAMETERS).
 FSRS6_DEFAULT_WEIGHTS = (
@@ -215,24 +215,31 @@ def check_probs(name: str, probs) -> None:
         raise ValueError(f"{name} must sum to 1, got {np.asarray(probs).tolist()}")
 
 
-def validate_params(p: FSRSParams, prefix: str = "learner") -> None:
-    w = np.asarray(p.w)
-    if w.shape[-1:] != (21,):
-        raise ValueError(f"{prefix}.w must have 21 FSRS-6 weights, got shape {w.shape}")
+def check_weights(name: str, w, vector: bool = False) -> tuple[float, ...] | np.ndarray:
+    """Raise ``ValueError`` naming ``name`` (and the weight, ``name[i]``) unless ``w`` holds 21 FSRS-6
+    weights on its last axis, each finite and within py-fsrs's bounds (:data:`WEIGHT_LOWER`,
+    :data:`WEIGHT_UPPER`). The one check for every FSRS-6 weight vector: the learners' ``w``,
+    Deck-v0's ``scheduler_w``, the FSRS scheduler's ``weights``. Returns them as float64 (a tuple
+    for one vector). ``vector``: exactly one vector of 21 (no batch axes)."""
+    try:
+        arr = np.asarray(w, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be 21 numbers (FSRS-6 weights), got {w!r}") from None
+    if arr.shape[-1:] != (21,) or (vector and arr.ndim != 1):
+        raise ValueError(f"{name} must have 21 FSRS-6 weights, got shape {arr.shape}")
     for i in range(21):
-        check_range(f"{prefix}.w[{i}]", w[..., i], WEIGHT_LOWER[i], WEIGHT_UPPER[i])
+        check_range(f"{name}[{i}]", arr[..., i], WEIGHT_LOWER[i], WEIGHT_UPPER[i])
+    return tuple(arr.tolist()) if arr.ndim == 1 else arr
+
+
+def validate_params(p: FSRSParams, prefix: str = "learner") -> None:
+    check_weights(f"{prefix}.w", p.w)
     check_probs(f"{prefix}.success_grade_probs", p.success_grade_probs)
     check_probs(f"{prefix}.first_grade_probs", p.first_grade_probs)
     check_range(f"{prefix}.forget_sd", p.forget_sd, 0.0, 3.0)
     check_range(f"{prefix}.difficulty_sd", p.difficulty_sd, 0.0, 9.0)
     check_range(f"{prefix}.start_hour", p.start_hour, 0.0, 24.0, high_open=True)
     check_range(f"{prefix}.day_boundary_hour", p.day_boundary_hour, 0.0, 24.0, high_open=True)
-
-
-def _inverse_cdf(u: Array, probs: Array) -> Array:
-    """Index k with cumsum(probs)[k-1] <= u < cumsum(probs)[k]: a categorical draw from one uniform."""
-    thresholds = jnp.cumsum(probs)[:-1]
-    return jnp.sum(u >= thresholds).astype(jnp.int32)
 
 
 class FSRSLearner(WithoutSleep):
@@ -290,8 +297,8 @@ class FSRSLearner(WithoutSleep):
         # again uniform and picks Hard/Good/Easy by the inverse CDF; at first exposure u picks it.
         u = jax.random.uniform(key)
         recalled = u < recall
-        success_grade = 2 + _inverse_cdf(u / jnp.maximum(recall, 1e-12), params.success_grade_probs)
-        first_grade = 1 + _inverse_cdf(u, params.first_grade_probs)
+        success_grade = 2 + categorical_draw(u / jnp.maximum(recall, 1e-12), params.success_grade_probs)
+        first_grade = 1 + categorical_draw(u, params.first_grade_probs)
         grade = jnp.where(seen, jnp.where(recalled, success_grade, 1), first_grade).astype(jnp.int32)
         same_day = calendar_day(now, params) == calendar_day(last_review, params)
         s_next, d_next = review(w, stability, difficulty, elapsed, grade, ~seen, recall, same_day)

@@ -23,7 +23,7 @@ blocked practice *performs* better than it *learns* (Soderstrom & Bjork 2015) [D
 (2019, Nat Commun 10:4646), largest (``f = 1``) at ``z = 1``, i.e. success probability
 ``Phi(1) = 0.841`` (error rate 15.87%), small when too easy (``p -> 1``) and zero at or below chance
 (``p <= 0.5``: nothing to learn from a trial one cannot discriminate). ``f = 0.41, 0.89, 1.00,
-0.93, 0.53`` at ``p = 0.6, 0.75, 0.85, 0.9, 0.97`` (science.md s5).
+0.93, 0.53`` at ``p = 0.6, 0.75, 0.85, 0.9, 0.97`` (``docs/science.md`` s5; "science.md sN" below).
 
 **Fast and slow traces** (Smith, Ghazizadeh & Shadmehr 2006, PLoS Biol 4:e179): the gain is split
 between a fast trace ``x_fast`` (share ``fast_share``) that decays during wake with time constant
@@ -65,6 +65,7 @@ import jax.numpy as jnp
 from jax.scipy.stats import norm
 
 from ..core import Array, check_range, pytree_dataclass
+from .base import LearnerBase
 
 #: phi(1), the peak of z * phi(z): normalises the learning factor to 1 at the optimum.
 _PHI_1 = float(norm.pdf(1.0))
@@ -147,7 +148,7 @@ def learning_factor(z: Array) -> Array:
     return z * jnp.exp(0.5 * (1.0 - z * z))  # = z * phi(z) / phi(1)
 
 
-class SkillLearner:
+class SkillLearner(LearnerBase):
     """The skill learner (see the module docstring for the maths)."""
 
     name = "skill"

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import (Array, Box, Environment, check_positive_int, check_range, pytree_dataclass,
+from ..core import (Array, Box, Environment, categorical_draw, check_positive_int, check_range, pytree_dataclass,
                     static_dataclass)
 from ..learners import get_learner
 from ..learners import fsrs
@@ -138,15 +138,6 @@ class DeckState:
     successes: Array  # () int32 successful recalls among the reviews
 
 
-def _categorical(uniform: Array, probs: Array, cumulative: Array | None = None) -> Array:
-    """Index drawn from ``probs`` (last axis) by inverse CDF of ``uniform``.
-
-    ``cumulative``: ``cumsum(probs)`` if already known (a cumsum per draw is costly on CPU).
-    """
-    upper = (jnp.cumsum(probs, axis=-1) if cumulative is None else cumulative)[..., :-1]
-    return jnp.sum(uniform[..., None] >= upper, axis=-1)
-
-
 def _select_bit(word: Array, rank: Array) -> Array:
     """Position of the set bit of rank ``rank`` (0-based, from the lowest) in each uint32 ``word``."""
     position = jnp.zeros_like(rank)
@@ -235,7 +226,7 @@ def _short_term_steps(bits: Array, grade: Array, needed: Array, active: Array, i
         active = active & (consecutive < needed) & (grade < 4)
         previous = jnp.clip(grade - 1, 0, 2)
         row_cdf = jnp.where(is_review[:, None], relearning_cdf[previous], learning_cdf[previous])
-        answer = 1 + _categorical(_uniform(_substream(bits, step)), None, row_cdf)
+        answer = 1 + categorical_draw(_uniform(_substream(bits, step)), None, row_cdf)
         memories = tuple(
             (w, jnp.where(active, fsrs.short_term_stability(w, stability, answer), stability),
              jnp.where(active, fsrs.next_difficulty(w, difficulty, answer), difficulty))
@@ -346,6 +337,7 @@ class DeckEnv(Environment[DeckState, DeckParams]):
     """
 
     # The declared contract: a flat observation of globals (no per-item block) and a Box action.
+    family = "deck"
     item_features = ()
     global_features = OBS_FEATURES
     action_layout = None
@@ -382,11 +374,7 @@ class DeckEnv(Environment[DeckState, DeckParams]):
             check_range(name, value, 0.0, 1.0)
             if np.any(np.abs(value.sum(-1) - 1.0) > 1e-4):
                 raise ValueError(f"{name} rows must sum to 1, got row sums {value.sum(-1).tolist()}")
-        w = np.asarray(params.scheduler_w)
-        if w.shape[-1:] != (21,):
-            raise ValueError(f"scheduler_w must have 21 FSRS-6 weights, got shape {w.shape}")
-        for i in range(21):
-            check_range(f"scheduler_w[{i}]", w[..., i], fsrs.WEIGHT_LOWER[i], fsrs.WEIGHT_UPPER[i])
+        fsrs.check_weights("scheduler_w", params.scheduler_w)
         self.learner.validate_params(params.learner, "learner")
 
     # -- spaces --------------------------------------------------------------------------------
@@ -409,7 +397,7 @@ class DeckEnv(Environment[DeckState, DeckParams]):
             learner=self.learner.init(key_learner, params.learner, n),
             # Drawn once per card, as simulate does: a new card cut by the time limit keeps its
             # first grade for the next day (redrawing it would let the limit favour cheap grades).
-            first_grade=(1 + _categorical(jax.random.uniform(key_first, (n,)),
+            first_grade=(1 + categorical_draw(jax.random.uniform(key_first, (n,)),
                                           params.learner.first_grade_probs)).astype(jnp.int32),
             day=zero_i,
             app_stability=jnp.ones(n, jnp.float32),
@@ -508,7 +496,7 @@ class DeckEnv(Environment[DeckState, DeckParams]):
         u_recall = _uniform(review_bits)
         recalled = u_recall < recall
         # Given recall (u < R), u / R is uniform: it draws the success grade without a second number.
-        success_grade = 2 + _categorical(u_recall / jnp.maximum(recall, 1e-12), params.learner.success_grade_probs)
+        success_grade = 2 + categorical_draw(u_recall / jnp.maximum(recall, 1e-12), params.learner.success_grade_probs)
         grade = jnp.where(recalled, success_grade, 1).astype(jnp.int32)
         # Both memories are updated from the same answers: the learner's and the app's estimate.
         true_s, true_d = self.long_term_review(w_true, memory.stability[review_card], memory.difficulty[review_card],

@@ -178,6 +178,10 @@ class PracticeEnv(Environment[PracticeState, PracticeParams]):
     def max_steps(self) -> int:
         return self.config.trials_per_day * self.config.n_days
 
+    @property
+    def steps_per_day(self) -> int:
+        return int(self.config.trials_per_day)
+
     def time(self, step: Array, params: PracticeParams) -> Array:
         """Real time in days at an integer step (sessions start at whole days; never accumulated)."""
         return time_days(step, self.config.trials_per_day, params.slot_minutes / 1440.0, jnp.float32(1.0))
@@ -201,6 +205,7 @@ class PracticeEnv(Environment[PracticeState, PracticeParams]):
     # -- spaces --------------------------------------------------------------------------------
     # The declared contract: the skills are the observation's items (obs_layout (K, 8, 4)); the
     # action is a skill x level grid, not an item choice, so there is no action_layout.
+    family = "practice"
     item_features = SKILL_FEATURES
     global_features = GLOBAL_FEATURES
     action_layout = None

@@ -165,6 +165,10 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
     def max_steps(self) -> int:
         return self.config.slots_per_day * self.config.n_days
 
+    @property
+    def steps_per_day(self) -> int:
+        return int(self.config.slots_per_day)
+
     def day_length(self, params: ReviewParams) -> Array:
         return (self.config.slots_per_day * params.slot_minutes / 60.0 + params.night_hours) / 24.0
 
@@ -180,13 +184,14 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         ``min(trait, sleep_hours)`` hours from bedtime (a short sleeper wakes early; a short night
         cuts a long sleeper's sleep), so both ``sleep_hours`` and the trait (e.g. the
         ``sleep_deprived`` preset) set how much a night consolidates."""
-        trait = getattr(params.learner, "sleep_duration_hours", None)
-        if trait is None:
+        if not self.learner.has_sleep_traits:
             return params.learner
+        trait = params.learner.sleep_duration_hours
         return params.learner.replace(sleep_duration_hours=jnp.minimum(trait, params.sleep_hours))
 
     # -- spaces --------------------------------------------------------------------------------
     # The declared contract (studygym.envs.core.Environment): obs_layout (N, 5, 4) derives from it.
+    family = "review"
     item_features = ITEM_FEATURES
     global_features = GLOBAL_FEATURES
     #: (blocks, global actions): action ``b * (N + g) + j`` is item ``j < N`` or global ``j - N`` in
@@ -239,7 +244,7 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         target = jnp.where(rest, n, item)
         now = self.time(state.step, params)
 
-        if getattr(learner, "out_of_range_item_rests", False):
+        if learner.out_of_range_item_rests:
             grade, learner_state = learner.practice(key, state.learner, target, now, params.learner)
         else:
             grade, practiced = learner.practice(key, state.learner, item, now, params.learner)

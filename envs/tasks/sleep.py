@@ -219,6 +219,7 @@ class SleepEnv(ReviewEnv):
 
     # -- spaces --------------------------------------------------------------------------------
     # Review-v0's names, then Sleep-v0's globals (obs_layout (N, 5, 8) derives from them).
+    family = "sleep"
     item_features = ReviewEnv.item_features
     global_features = ReviewEnv.global_features + SLEEP_GLOBAL_FEATURES
     #: One block: N items, then rest and sleep.

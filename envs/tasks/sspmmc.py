@@ -193,6 +193,7 @@ class SSPMMCEnv(Environment[SSPMMCState, SSPMMCParams]):
 
     # The declared contract: one row per slot of today's batch (obs_layout (B, 7, 4); not Review-v0's
     # names) and a Box action of intervals, not an item choice.
+    family = "sspmmc"
     item_features = SLOT_FEATURES
     global_features = GLOBAL_FEATURES
     action_layout = None

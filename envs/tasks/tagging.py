@@ -33,7 +33,7 @@ class TaggingConfig(ReviewConfig):
         if isinstance(self.reward_budget, bool) or not isinstance(self.reward_budget, (int, np.integer)) \
                 or self.reward_budget < 0:
             raise ValueError(f"reward_budget must be a non-negative integer, got {self.reward_budget!r}")
-        if not hasattr(get_learner(self.learner), "reward_event"):
+        if not get_learner(self.learner).has_reward_events:
             raise ValueError(f"learner {self.learner!r} has no dopamine tagging (reward_event); "
                              "Tagging-v0 needs learner='brain'")
 
@@ -128,6 +128,7 @@ class TaggingEnv(ReviewEnv):
 
     # -- spaces --------------------------------------------------------------------------------
     # Review-v0's names, then Tagging-v0's globals (obs_layout (N, 5, 6) derives from them).
+    family = "tagging"
     item_features = ReviewEnv.item_features
     global_features = ReviewEnv.global_features + TAGGING_GLOBAL_FEATURES
     #: Two blocks of N items + rest: block 1 delivers a reward/novelty event first.
