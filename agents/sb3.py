@@ -229,8 +229,14 @@ class SB3Policy:
 
     privileged = False
 
-    def __init__(self, arrays: dict[str, np.ndarray], network: dict, *, name: str = "sb3", config: dict | None = None):
+    def __init__(self, arrays: dict[str, np.ndarray], network: dict, *, name: str = "sb3", config: dict | None = None,
+                 sample: bool = False):
         self.network = dict(network)
+        # sample: draw the action from the policy's softmax (what SB3 does while training) instead of the
+        # arg-max; only for Discrete actor-critic policies (the Gaussian's log-std is not exported).
+        if sample and (network.get("kind") != "actor_mlp" or network.get("action") != "discrete"):
+            raise ValueError("sample=True needs a Discrete PPO/A2C policy (not DQN's Q-values or a Box action)")
+        self.sample = bool(sample)
         self.name = name
         self.config = dict(config or {})
         n_layers = len(network["activations"])
@@ -291,17 +297,20 @@ class SB3Policy:
 
     def act(self, key: jax.Array, pstate: tuple, obs: jax.Array) -> tuple[jax.Array, tuple]:
         out = self.forward(obs)
+        if self.sample:
+            return jax.random.categorical(key, out).astype(jnp.int32), pstate
         if self.network["action"] == "discrete":
             return jnp.argmax(out).astype(jnp.int32), pstate
         low, high = self.action_low, self.action_high
         return jnp.clip(out, low, high).reshape(tuple(self.network["action_shape"])), pstate
 
 
-def load_sb3(run_dir: str | Path, env=None, *, name: str | None = None) -> SB3Policy:
+def load_sb3(run_dir: str | Path, env=None, *, name: str | None = None, sample: bool = False) -> SB3Policy:
     """The SB3 policy saved in ``run_dir`` (``params.npz`` + ``config.json``; no pickle) as a Policy.
 
     ``env`` (an env object), if given, is checked against the network's input and output sizes.
-    ``name`` defaults to ``sb3_<algo>``.
+    ``name`` defaults to ``sb3_<algo>``. ``sample``: actions drawn from the policy's distribution
+    (Discrete PPO/A2C) instead of its arg-max.
     """
     run = Path(run_dir)
     for file in ("params.npz", "config.json"):
@@ -320,7 +329,7 @@ def load_sb3(run_dir: str | Path, env=None, *, name: str | None = None) -> SB3Po
         raise ValueError(f"{run}/params.npz: obs_var (the observation normalisation variance) has negative values")
     try:
         policy = SB3Policy(arrays, config["network"], name=name or f"sb3_{config.get('algo', 'policy')}",
-                           config=config)
+                           config=config, sample=sample)
     except (KeyError, TypeError, IndexError, ValueError) as e:
         raise ValueError(f"{run}: config.json's network does not match params.npz "
                          f"({type(e).__name__}: {e})") from e

@@ -7,6 +7,12 @@ orders on delayed retention, paired, with 95% bootstrap CIs and paired t) and ``
 
     .venv/bin/python scripts/run_curriculum.py            # 128 learners (about 10 min on 2 cores)
     .venv/bin/python scripts/run_curriculum.py --learners 32 --out /tmp/curriculum
+
+It also writes ``all/`` (``studygym.report.write_results``): every Curriculum-v0 policy at the
+default order (``studygym.suites.all_policies``: the classic schedulers at their published
+settings, the tuned rows ``<name>_tuned`` from ``results/tuning`` and the privileged references
+oracle_greedy and the planner) on ``--all-learners`` learners, ranked by the env's objective
+(``episode_return``), with the headroom the best tuned classic leaves below the planner.
 """
 
 from __future__ import annotations
@@ -18,6 +24,12 @@ import numpy as np
 import pandas as pd
 
 from studygym.harness import bootstrap_ci, evaluate, leaderboard_markdown, summarize
+from studygym.registry import make
+from studygym.report import write_results
+from studygym.suites import all_policies, suite_tuning
+from studygym.tuning import tuned_policies
+
+ENV_ID = "Curriculum-v0"
 
 POLICIES = ("fsrs", "round_robin", "threshold", "random")
 ORDERS = ("good", "random", "blocked")
@@ -58,9 +70,18 @@ def main(argv=None) -> None:
     parser.add_argument("--learners", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="results/curriculum")
+    parser.add_argument("--all-learners", type=int, default=64,
+                        help="learners of the every-policy leaderboard (all/; the planner is the costly row)")
+    parser.add_argument("--force", action="store_true", help="overwrite all/ (the other files are rewritten)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    env, _ = make(ENV_ID)
+    tuned = tuned_policies(env, suite_tuning(ENV_ID, {}))
+    everything = evaluate(all_policies(env) + tuned, ENV_ID, n_learners=args.all_learners, seed=args.seed,
+                          curves=False)
+    _, board = write_results(everything, out / "all", force=args.force)
+    print(board, flush=True)
     episodes = run(args.learners, args.seed)
     episodes.to_csv(out / "episodes.csv", index=False)
     header = (f"Curriculum-v0 defaults (80 items, 10 slots a day for 20 days, 8 similarity clusters, a random "
@@ -70,7 +91,7 @@ def main(argv=None) -> None:
     boards = []
     for order in ORDERS:
         part = episodes[(episodes.variant == "brain") & (episodes.order == order)].drop(columns=["order", "variant"])
-        boards.append(f"## order = {order}\n\n" + leaderboard_markdown(summarize(part)))
+        boards.append(f"## order = {order}\n\n" + leaderboard_markdown(summarize(part), sort_by="episode_return"))
     (out / "leaderboard.md").write_text("# Curriculum-v0 leaderboards by order\n\n" + header + "\n".join(boards))
     print((out / "order_gaps.md").read_text())
 

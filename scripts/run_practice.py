@@ -5,9 +5,11 @@
 Writes into ``--out``:
 
 - ``episodes.csv``, ``summary.csv``, ``leaderboard.md``, ``knowledge_over_time.png``,
-  ``reviews_vs_retention.png``: ``studygym.harness.evaluate`` of all Practice-v0 baselines
-  (``studygym.suites.all_policies``) via ``studygym.report.write_results``, paired against
-  ``fixed_level_2`` (the best fixed difficulty);
+  ``reviews_vs_retention.png``: ``studygym.harness.evaluate`` of all Practice-v0 baselines at
+  their published settings and tuned (``<name>_tuned``, knobs from ``results/tuning``), and the
+  privileged references (``oracle_85``, the ``planner``) (``studygym.suites.all_policies``) via
+  ``studygym.report.write_results``, ranked by the env's objective (``episode_return``) and paired
+  against ``fixed_level_2``;
 - ``facts.md`` and ``practice_facts.png``: the stylized facts of the skill learner measured on
   simulated learners with the protocol of ``tests/science/test_facts_skill.py``
   (``studygym.envs.learners.skill.practice_session``): learning speed against success rate (85%
@@ -33,7 +35,8 @@ from studygym.files import check_writable
 from studygym.harness import evaluate
 from studygym.registry import make
 from studygym.report import RESULT_FILES, write_results
-from studygym.suites import all_policies
+from studygym.suites import all_policies, suite_tuning
+from studygym.tuning import tuned_policies
 
 ENV_ID = "Practice-v0"
 REFERENCE = "fixed_level_2"
@@ -247,8 +250,10 @@ def main(argv=None) -> int:
         return 2
     start = time.perf_counter()
     env, _ = make(ENV_ID)
-    df = evaluate(all_policies(env), ENV_ID, n_learners=args.learners, seed=args.seed, progress=True)
-    summary, board = write_results(df, out, force=args.force, reference=REFERENCE, sort_by="retention_delayed")
+    # Published rows, tuned rows (results/tuning, training learners) and the planner (in all_policies).
+    tuned = tuned_policies(env, suite_tuning(ENV_ID, {}))
+    df = evaluate(all_policies(env) + tuned, ENV_ID, n_learners=args.learners, seed=args.seed, progress=True)
+    summary, board = write_results(df, out, force=args.force, reference=REFERENCE)  # ranked by the objective
     print(board)
     facts = measure_facts(args.fact_learners, args.seed)
     plot_facts(facts, out / "practice_facts.png")

@@ -27,7 +27,15 @@ SETTINGS = {
     "sleep": ("Sleep-v0", {}),
     "tagging": ("Tagging-v0", {}),
     "deck": ("Deck-v0", {"deck_size": 1000}),
+    "practice": ("Practice-v0", {}),
+    "curriculum": ("Curriculum-v0", {}),
+    "sspmmc": ("SSPMMC-DHP-v0", {}),
 }
+
+#: Training learners per grid value where the default (256) would not fit the machine: one
+#: SSPMMC-DHP-v0 episode (10,000 words, 365 days) takes seconds per learner on 2 cores, so it is
+#: tuned on as many learners as scripts/run_papers_sspmmc.py evaluates (8).
+LEARNERS = {"sspmmc": 8}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=None, help=f"comma-separated settings (default all: {', '.join(SETTINGS)})")
-    parser.add_argument("--learners", type=int, default=256, help="training learners per grid value")
+    parser.add_argument("--learners", type=int, default=None,
+                        help=f"training learners per grid value (default 256; {LEARNERS})")
     parser.add_argument("--out", default=str(ROOT / "results" / "tuning"))
     parser.add_argument("--grids", default="{}", help='JSON {scheduler: [values]} replacing the default grids')
     parser.add_argument("--policies", default=None, help="comma-separated baselines to tune (default: all tunable)")
@@ -60,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"tuning of {name} exists in {out}; pass --force to overwrite")
     for name in names:
         env_id, overrides = settings[name]
-        record = tune(env_id, overrides, n_learners=args.learners, grids=json.loads(args.grids), policies=policies,
+        learners = args.learners if args.learners is not None else LEARNERS.get(name, 256)
+        record = tune(env_id, overrides, n_learners=learners, grids=json.loads(args.grids), policies=policies,
                       log=lambda line: print(line, flush=True))
         path = save_tuning(record, out, force=args.force)
         print(f"{name}: wrote {path} ({record['seconds']} s)", flush=True)

@@ -27,6 +27,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from studygym.agents.policy import Constant
+from studygym.agents.schedulers import practice
+from studygym.agents.schedulers.sspmmc import ThresholdIntervalScheduler
+from studygym.harness import evaluate, summarize
+from studygym.policies import all_policies, is_deck, policy_by_name
+from studygym.registry import make
+
 #: Seed of the training learners (``learner_keys(TUNING_SEED, j)``). Evaluation uses seeds 0 and 1
 #: (suites, ``run_agents.py``); PPO trains on keys from ``jax.random.key(train_seed)`` split per
 #: update, a different derivation: no learner is shared.
@@ -59,20 +66,44 @@ TUNABLE: dict[str, Knob] = {
                      "q, the cost of reviewing in MEMORIZE's objective (Tabibian et al.)"),
     "threshold": Knob("threshold", (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
                       "recall threshold, tuned on the reward by Reddy et al. 2017"),
+    "ebisu": Knob("threshold", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+                  "recall threshold at which Ebisu's lowest-recall item is reviewed (Ebisu leaves it to the app)"),
     # Deck-v0: the app's FSRS scheduler at one desired retention for the whole run.
     "fsrs_dr": Knob("desired_retention", (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.97),
                     "Deck-v0's FSRS desired retention (Anki's setting, chosen by simulation)"),
+    # Practice-v0: each difficulty rule's own knob.
+    "fixed_level_2": Knob("level", tuple(range(12)), "the one difficulty level practised (a tutor's choice); "
+                          "levels beyond the env's are skipped"),
+    "staircase_2down1up": Knob("down", (1, 2, 3, 4), "successes in a row before a step up: the staircase's "
+                               "target success rate (Levitt 1971: 2-down converges to 70.7%)"),
+    "adaptive_85": Knob("target", (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
+                        "the weighted up-down rule's target success rate (Kaernbach 1991; 0.85 after Wilson et al. 2019)"),
+    "adaptive_85_blocked": Knob("target", (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
+                                "the same target, in blocked order"),
+    # SSPMMC-DHP-v0: the paper's THRESHOLD baseline (its recall threshold r).
+    "dhp_threshold": Knob("threshold", (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95),
+                          "THRESHOLD's recall level r (the paper's simulator 0.8, peers.md 0.9)"),
+}
+
+#: Practice-v0 rules by knob: (factory ``(env, value)``), for :func:`build_policy`.
+_PRACTICE_BUILDERS = {
+    "fixed_level_2": lambda env, level: ("FixedDifficulty", {"level": int(level)}),
+    "staircase_2down1up": lambda env, down: ("Staircase", {"down": int(down)}),
+    "adaptive_85": lambda env, target: ("Adaptive", {"target": float(target)}),
+    "adaptive_85_blocked": lambda env, target: ("Adaptive", {"target": float(target), "order": "blocked"}),
 }
 
 
 def build_policy(name: str, env, settings: dict):
     """Policy ``name`` for ``env`` with its knob set (Deck-v0's ``fsrs_dr`` is a constant retention)."""
-    from studygym.suites import is_deck, policy_by_name
-
     if is_deck(env) and name == "fsrs_dr":
-        from studygym.agents.policy import Constant
-
         return Constant(float(settings["desired_retention"]), name=name)
+    if env.family == "practice" and name in _PRACTICE_BUILDERS:
+        (value,) = settings.values()
+        cls, kwargs = _PRACTICE_BUILDERS[name](env, value)
+        return getattr(practice, cls)(env, **kwargs)
+    if env.family == "sspmmc" and name == "dhp_threshold":
+        return ThresholdIntervalScheduler(env, float(settings["threshold"]))
     return policy_by_name(name, env, **settings)
 
 
@@ -94,29 +125,26 @@ def tuning_path(root: str | Path, env_id: str, overrides: dict) -> Path:
 
 def tunable_policies(env) -> list[str]:
     """Names of the env's non-privileged baselines whose scheduler has a knob in :data:`TUNABLE`."""
-    from studygym.suites import all_policies, is_deck
-
     if is_deck(env):
         return ["fsrs_dr"]
     names = [p.name for p in all_policies(env) if not getattr(p, "privileged", False)]
     return [n for n in names if base_scheduler(n) in TUNABLE]
 
 
-def tune(env_id: str, overrides: dict | None = None, *, objective: str = "episode_return", n_learners: int = 256,
+def tune(env_id: str, overrides: dict | None = None, *, objective: str | None = None, n_learners: int = 256,
          seed: int = TUNING_SEED, policies: Sequence[str] | None = None, grids: dict | None = None,
          progress: bool = False, log: Callable[[str], None] | None = None) -> dict:
     """Grid-search each tunable baseline's knob on training learners; returns the tuning record.
 
+    ``objective``: the metric to maximise (default the env's declared ``objective``).
     ``policies``: baseline names to tune (default: every tunable baseline of the env). ``grids``:
     ``{scheduler: values}`` replacing :data:`TUNABLE`'s grids (e.g. a small grid in CI). The record
     holds, per policy, every grid value's mean objective with its 95% bootstrap CI, and the chosen
     settings (the grid value of highest mean; ties go to the earlier value).
     """
-    from studygym.harness import evaluate, summarize
-    from studygym.registry import make
-
     overrides = dict(overrides or {})
     env, _ = make(env_id, **overrides)
+    objective = objective or env.objective
     names = list(policies) if policies is not None else tunable_policies(env)
     unknown = [n for n in names if base_scheduler(n) not in TUNABLE]
     if unknown:
@@ -127,6 +155,8 @@ def tune(env_id: str, overrides: dict | None = None, *, objective: str = "episod
     for name in names:
         knob = TUNABLE[base_scheduler(name)]
         grid = tuple((grids or {}).get(base_scheduler(name), knob.grid))
+        if env.family == "practice" and knob.setting == "level":  # the env's levels only
+            grid = tuple(v for v in grid if v < env.config.n_levels)
         candidates = []
         for value in grid:
             policy = build_policy(name, env, {knob.setting: value})

@@ -85,3 +85,24 @@ def test_tuning_script_writes_the_grid_and_the_table(tmp_path):
     assert "| hlr | threshold |" in (tmp_path / "tuning.md").read_text()
     with pytest.raises(SystemExit):  # an existing tuning is not overwritten without --force
         script.main(args)
+
+
+@pytest.mark.parametrize("env_id, overrides, name, grid, attribute", [
+    ("Practice-v0", {"n_days": 2, "trials_per_day": 12}, "adaptive_85", (0.6, 0.85), "target"),
+    ("Practice-v0", {"n_days": 2, "trials_per_day": 12, "n_levels": 4}, "fixed_level_2", (0, 3, 7), "fixed_level"),
+    ("SSPMMC-DHP-v0", {"deck_size": 100, "n_days": 30}, "dhp_threshold", (0.5, 0.9), "threshold"),
+])
+def test_practice_and_sspmmc_knobs_tune_and_build(env_id, overrides, name, grid, attribute):
+    """The Practice-v0 rules' and SSP-MMC THRESHOLD's knobs: the grid (only the env's levels) is
+    evaluated and the tuned row carries the chosen value."""
+    rec = tune(env_id, overrides, n_learners=4, policies=[name], grids={name: grid})
+    entry = rec["policies"][name]
+    values = [r["value"] for r in entry["grid"]]
+    levels = overrides.get("n_levels")
+    assert values == [v for v in grid if levels is None or v < levels]
+    means = [r["mean"] for r in entry["grid"]]
+    assert entry["chosen"][entry["setting"]] == values[int(np.argmax(means))]
+    env, _ = studygym.make(env_id, **overrides)
+    (policy,) = tuned_policies(env, rec)
+    assert policy.name == name + TUNED_SUFFIX
+    assert getattr(policy, attribute) == entry["chosen"][entry["setting"]]

@@ -33,34 +33,34 @@ It is a reference point, not a baseline to beat: it reads what no real app can.
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from studygym.envs.core import Array, cond_any, pytree_dataclass
+from studygym.agents.policy import Constant
+from studygym.envs.core import Array, check_range, cond_any, pytree_dataclass
+from studygym.envs.learners import dhp as dhp_maths
+from studygym.envs.tasks.curriculum import CurriculumEnv
+from studygym.envs.tasks.deeptutor import DeepTutorEnv
+from studygym.policies import policy_by_name
 
 from .base import ItemScheduler, check_int_kwarg, check_kwarg
+from .practice import OracleTarget
+from .sspmmc import DHPChain, N_DIFFICULTIES, ThresholdIntervalScheduler, grid_index
 
-#: Envs the planner does not support (their actions are not an item choice over Review-v0's step).
-UNSUPPORTED = ("Deck-v0", "Practice-v0", "SSPMMC-DHP-v0")
+#: Envs whose action is not an item choice over Review-v0's step: there the planner chooses among
+#: whole policies by rollouts (:class:`PortfolioPlanner`).
+PORTFOLIO_ENVS = ("Deck-v0", "Practice-v0", "SSPMMC-DHP-v0")
 REWARD_RULES = ("success", "never")
 
 
 def env_kind(env: Any) -> str:
     """``"review"`` (Review-v0 and the envs built on its step: Curriculum-v0, DeepTutor-*-v0),
-    ``"sleep"``, ``"tagging"``, or ``""`` (not supported)."""
-    from studygym.envs.tasks.review import ReviewEnv
-    from studygym.envs.tasks.sleep import SleepEnv
-    from studygym.envs.tasks.tagging import TaggingEnv
-
-    if isinstance(env, SleepEnv):
-        return "sleep"
-    if isinstance(env, TaggingEnv):
-        return "tagging"
-    if isinstance(env, ReviewEnv):
-        return "review"
-    return ""
+    ``"sleep"``, ``"tagging"``, or ``""`` (not supported): the env's declared ``family``."""
+    return env.family if env.family in ("review", "sleep", "tagging") else ""
 
 
 def true_recall(env: Any, env_state: Any, params: Any) -> Array:
@@ -97,7 +97,7 @@ class RecallRule:
                  bed_hour: float = 23.0, reward: str = "success"):
         self.kind = env_kind(env)
         if not self.kind:
-            raise ValueError(f"recall_rule does not support env {getattr(env, 'name', env)!r}")
+            raise ValueError(f"recall_rule does not support env {env.name!r}")
         self.env = env
         self.n_items = int(env.config.n_items)
         self.threshold = check_kwarg("threshold", threshold, 0.0, 1.0)
@@ -206,8 +206,6 @@ def _build(env: Any, spec: Any, settings: dict | None, what: str) -> Any:
         return RecallRule(env, **settings)
     if spec == "planner":
         raise ValueError(f"{what} cannot be the planner itself")
-    from studygym.suites import policy_by_name
-
     return policy_by_name(spec, env, **settings)
 
 
@@ -228,18 +226,18 @@ def default_settings(env: Any) -> dict:
       (it costs ~35 env steps a call); round robin for GPL (DASH) students, where it scores higher.
     """
     kind = env_kind(env)
-    learner = getattr(getattr(env, "learner", None), "name", "")
+    learner = env.learner.name
     max_steps = int(env.max_steps)
     if kind == "sleep":
         return {"base": "spaced+sleep", "base_settings": None, "rollout_policy": None, "window": 48}
     if kind == "tagging":
         return {"base": "recall_rule", "base_settings": {"threshold": 0.8, "reward": "success"},
                 "rollout_policy": None, "window": 30}
-    if type(env).__name__ == "DeepTutorEnv":
+    if isinstance(env, DeepTutorEnv):
         if learner == "dash":
             return {"base": "round_robin", "base_settings": None, "rollout_policy": None, "window": 20}
         return {"base": "oracle_greedy", "base_settings": {"horizon": "step"}, "rollout_policy": None, "window": 10}
-    if type(env).__name__ == "CurriculumEnv":
+    if isinstance(env, CurriculumEnv):
         return {"base": "recall_rule", "base_settings": {"threshold": 0.7}, "rollout_policy": None,
                 "window": min(30, max_steps)}
     if learner == "fsrs":
@@ -283,16 +281,36 @@ class Planner:
 
     privileged = True
 
-    def __init__(self, env: Any, base: Any = "auto", n_candidates: int = 3, n_samples: int = 4,
+    def __new__(cls, env: Any, *args: Any, **kwargs: Any):
+        # Deck-v0, Practice-v0 and SSPMMC-DHP-v0 (actions that are not an item): the same rollout
+        # idea over whole policies, under the same registered name.
+        if portfolio_kind(env):
+            if args:
+                raise ValueError("planner settings must be given by name on this env")
+            known = set(inspect.signature(PortfolioPlanner.__init__).parameters) - {"self", "env"}
+            other = sorted(k for k in kwargs if k not in known)
+            if other:
+                raise ValueError(f"planner on {env.name} plans over whole policies "
+                                 f"(PortfolioPlanner): settings {other} do not apply; it takes {sorted(known)}")
+            return PortfolioPlanner(env, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, env: Any, base: Any = "auto", n_candidates: int = 3, n_samples: Any = 4,
                  window: Any = "auto", confidence: float = 2.0, min_advantage: float = 0.0,
                  rollout_policy: Any = None, base_settings: dict | None = None,
-                 rollout_settings: dict | None = None, score: str = "now", stride: int = 1):
+                 rollout_settings: dict | None = None, score: str = "now", stride: Any = 1,
+                 candidates: Any = "auto"):
         kind = env_kind(env)
         if not kind:
-            raise ValueError(f"planner does not support env {getattr(env, 'name', env)!r}: it plans over the "
+            raise ValueError(f"planner does not support env {env.name!r}: it plans over the "
                              "Review-v0 family (Review-v0, Curriculum-v0, Sleep-v0, Tagging-v0, DeepTutor-*-v0), "
-                             "whose action is an item (or rest) and whose step its rollouts replay; "
-                             f"{', '.join(UNSUPPORTED)} are not")
+                             "whose action is an item (or rest) and whose step its rollouts replay, and over "
+                             f"whole policies on {', '.join(PORTFOLIO_ENVS)}")
+        if not (isinstance(candidates, str) and candidates == "auto"):
+            raise ValueError("candidates (whole policies) apply to the planner on "
+                             f"{', '.join(PORTFOLIO_ENVS)}; on {env.name} its candidates are actions (n_candidates)")
+        n_samples = 4 if n_samples == "auto" else n_samples
+        stride = 1 if stride == "auto" else stride
         self.env, self.kind = env, kind
         self.n_items = int(env.config.n_items)
         self.max_steps = int(env.max_steps)
@@ -450,4 +468,312 @@ class Planner:
         return jnp.asarray(base_action, jnp.int32)
 
 
-__all__ = ["Planner", "PlannerState", "RecallRule", "RuleState", "default_settings", "env_kind", "true_recall"]
+# ----------------------------------------------------------------------------------------------
+# Envs whose action is not an item: rollouts choose among whole policies
+# ----------------------------------------------------------------------------------------------
+
+#: Desired retentions the Deck-v0 planner chooses among (inside the action's range [0.70, 0.99]).
+DECK_CANDIDATE_RETENTIONS = (0.93, 0.95, 0.97)
+#: Target success rates of the privileged Practice-v0 level rule (:class:`~.practice.OracleTarget`).
+PRACTICE_CANDIDATE_TARGETS = (0.8, 0.85)
+
+
+def portfolio_kind(env: Any) -> str:
+    """``"deck"``, ``"practice"``, ``"sspmmc"``, or ``""``: the envs :class:`PortfolioPlanner` plans."""
+    return {"DeckEnv": "deck", "PracticeEnv": "practice", "SSPMMCEnv": "sspmmc"}.get(type(env).__name__, "")
+
+
+class TrueDHPScheduler:
+    """SSP-MMC's interval table (value iteration on the DHP chain) applied to the learner's *true*
+    memory (privileged, SSPMMC-DHP-v0): each word's true half-life and difficulty after the review,
+    and the learner's own forgetting clock (``forget_mult``; recall is ``2^(-t m / h)``, so an
+    interval of ``tau`` chain days is ``tau / m`` real days).
+
+    The table is solved (NumPy, once) with the learner population's DHP coefficients as the env's
+    default params give them (``env.default_params.learner``; every learner shares them, only the
+    clock ``m`` differs) and SSP-MMC's costs (``recall_cost``, ``forget_cost``, as the paper's value
+    iteration). At the registered default (``forget_sd = 0``, the app's coefficients equal the
+    learner's) it chooses the same intervals as ``sspmmc``.
+    """
+
+    privileged = True
+
+    def __init__(self, env: Any, target_half_life: float = 360.0, recall_cost: float = 3.0, forget_cost: float = 9.0):
+        if portfolio_kind(env) != "sspmmc":
+            raise ValueError(f"TrueDHPScheduler needs SSPMMC-DHP-v0, got {env.name!r}")
+        self.env = env
+        self.target_half_life = check_kwarg("target_half_life", target_half_life, 1.0, 3650.0, low_open=True)
+        self.recall_cost = check_kwarg("recall_cost", recall_cost, 0.0, None, low_open=True)
+        self.forget_cost = check_kwarg("forget_cost", forget_cost, 0.0, None, low_open=True)
+        learner = env.default_params.learner
+        chain = DHPChain(self.target_half_life, self.recall_cost, self.forget_cost,
+                         recall_coef=np.asarray(learner.recall_coef), forget_coef=np.asarray(learner.forget_coef))
+        _, table = chain.solve()
+        self.chain, self.table = chain, jnp.asarray(table, jnp.float32)
+        self._grid_index, self._n_difficulties, self._dhp = grid_index, N_DIFFICULTIES, dhp_maths
+        self.name = ("dhp_true" if (self.target_half_life, self.recall_cost, self.forget_cost) == (360.0, 3.0, 9.0)
+                     else f"dhp_true[{self.target_half_life:g},{self.recall_cost:g},{self.forget_cost:g}]")
+
+    def init(self, key: Array, env_params: Any) -> Any:
+        return env_params
+
+    def interval(self, difficulty: Array, half_life: Array) -> Array:
+        di = jnp.clip(jnp.round(difficulty).astype(jnp.int32), 1, self._n_difficulties) - 1
+        return self.table[di, self._grid_index(half_life, self.chain.n_states)]
+
+    def act(self, key: Array, pstate: Any, obs: Array, env_state: Any) -> tuple[Array, Any]:
+        dhp, lp = self._dhp, pstate.learner
+        n = self.env.config.deck_size
+        memory = env_state.learner
+        card = jnp.minimum(env_state.batch, n - 1)
+        is_review = jnp.arange(env_state.batch.shape[0]) < self.env.config.review_limit
+        now = env_state.day.astype(jnp.float32)
+        mult = memory.forget_mult
+        h, d = memory.half_life[card], memory.difficulty[card]
+        p = dhp.recall_probability((now - memory.last_review[card]) * mult, h)
+        ones = jnp.ones_like(p, bool)
+        h_recall, d_recall = dhp.next_memory(lp.recall_coef, lp.forget_coef, d, h, p, ones)
+        h_forget, d_forget = dhp.next_memory(lp.recall_coef, lp.forget_coef, d, h, p, ~ones)
+        d0 = memory.initial_difficulty[card]
+        h_recall = jnp.where(is_review, h_recall, dhp.start_half_life(d0))
+        d_recall = jnp.where(is_review, d_recall, d0)
+        action = jnp.concatenate([self.interval(d_recall, h_recall), self.interval(d_forget, h_forget)])
+        action = action / mult
+        return jnp.clip(jnp.round(action), 1.0, float(self.env.config.max_interval)).astype(jnp.float32), pstate
+
+
+class ClusteredOracle:
+    """Privileged Practice-v0 rule: the level whose true success probability is nearest ``target``
+    (as ``oracle_85``), with the skills in an order that uses the learner's cluster structure:
+    each day's session is cut into one block per cluster of similar skills, and within a block the
+    cluster's skills alternate, so every trial but the first of a block switches to a different
+    skill of the same cluster (the slow-trace bonus ``interleave_gain`` of
+    :mod:`studygym.envs.learners.skill`; plain interleaving earns it on every other trial with
+    clusters of two). The cluster size is the learner population's (``env.default_params``): a
+    reference, not a baseline.
+    """
+
+    privileged = True
+
+    def __init__(self, env: Any, target: float = 0.85):
+        if portfolio_kind(env) != "practice":
+            raise ValueError(f"ClusteredOracle needs Practice-v0, got {env.name!r}")
+        check_range("target", target, 0.0, 1.0, low_open=True, high_open=True)
+        self.env, self.target = env, float(target)
+        self.n_skills, self.n_levels = int(env.config.n_skills), int(env.config.n_levels)
+        self.trials_per_day = int(env.config.trials_per_day)
+        self.cluster = max(1, min(int(round(float(env.default_params.learner.cluster_size))), self.n_skills))
+        self.n_clusters = -(-self.n_skills // self.cluster)
+        self.name = f"oracle_{round(100 * self.target)}_clustered"
+
+    def init(self, key: Array, env_params: Any) -> Any:
+        return (jnp.int32(0), env_params)
+
+    def skill(self, t: Array) -> Array:
+        trial = t % self.trials_per_day
+        block = trial * self.n_clusters // self.trials_per_day
+        start = block * self.cluster
+        size = jnp.minimum(self.cluster, self.n_skills - start)
+        return (start + trial % size).astype(jnp.int32)
+
+    def act(self, key: Array, pstate: Any, obs: Array, env_state: Any) -> tuple[Array, Any]:
+        t, env_params = pstate
+        skill = self.skill(t)
+        p = self.env.learner.success_prob(env_state.learner, skill, self.env.difficulties(env_params),
+                                          env_params.learner)
+        level = jnp.argmin(jnp.abs(p - self.target)).astype(jnp.int32)
+        return (skill * self.n_levels + level).astype(jnp.int32), (t + 1, env_params)
+
+
+def portfolio_candidates(env: Any) -> tuple[list, int]:
+    """(candidate policies, index of the default base) of :class:`PortfolioPlanner` for ``env``.
+
+    - Deck-v0: the app's FSRS at each desired retention of :data:`DECK_CANDIDATE_RETENTIONS`
+      (base 0.9, Anki's default);
+    - Practice-v0: the privileged level rule (the level whose true success probability is nearest
+      a target, interleaved) at each target of :data:`PRACTICE_CANDIDATE_TARGETS` (base 0.85, the
+      ``oracle_85`` reference), and the staircase, the best observation-only rule;
+    - SSPMMC-DHP-v0: SSP-MMC's value-iteration table on the learner's true memory
+      (:class:`TrueDHPScheduler`, base) and with a lapse costing more or less, and THRESHOLD at
+      0.9 and 0.8 (the paper's baselines).
+    """
+    kind = portfolio_kind(env)
+    if kind == "deck":
+        return [Constant(r, name=f"fsrs_dr_{r:.2f}") for r in DECK_CANDIDATE_RETENTIONS], \
+            DECK_CANDIDATE_RETENTIONS.index(0.95)
+    if kind == "practice":
+        cands = [ClusteredOracle(env, target=t) for t in PRACTICE_CANDIDATE_TARGETS] + [OracleTarget(env, 0.85)]
+        return cands, PRACTICE_CANDIDATE_TARGETS.index(0.85)
+    if kind == "sspmmc":
+        cands = [TrueDHPScheduler(env), TrueDHPScheduler(env, forget_cost=15.0), ThresholdIntervalScheduler(env, 0.9)]
+        return cands, 0
+    raise ValueError(f"no policy portfolio for env {env.name!r}")
+
+
+def portfolio_defaults(env: Any) -> dict:
+    """:class:`PortfolioPlanner`'s defaults per env: ``n_samples`` futures per candidate, replanning
+    every ``stride`` steps over the last ``window`` steps (``None``: the whole episode).
+
+    Measured on training learners (``studygym.tuning.TUNING_SEED``) on the 2-core CPU, shared with
+    other jobs (load ~8), when these defaults were set:
+
+    - Deck-v0 (1,000 cards): 5 retentions 0.85-0.97, 2 futures, a decision every 73 days: 0.9239
+      against 0.9221 for the best fixed retention (0.95), paired +0.0018 (SE 0.0002, 64 learners),
+      but 30 episodes of rollouts per learner (235 s for 64 learners). The default keeps the three
+      retentions around the tuned 0.95 and 3 decisions (days 0, 122, 244): 12 episodes per learner.
+    - Practice-v0: among the privileged level rule's targets 0.5-0.95 (interleaved), 0.85 was the
+      best for every one of 128 learners, so a portfolio of targets gains nothing; the clustered
+      order (:class:`ClusteredOracle`) does (0.942 against 0.904 for ``oracle_85``, 256 learners).
+      Two decisions (trials 0 and 140), 2 futures: 6 + 3 episodes of rollouts per learner.
+    - SSPMMC-DHP-v0 (1,000 words, daily cost limit 60, 16 learners): 0.4685 against 0.4673 for
+      ``sspmmc``. Its episodes are long (10,000 words at the default), so 2 futures and 3 decisions.
+
+    On Deck-v0 at its default 10,000 cards and on SSPMMC-DHP-v0 at its defaults, 1000 learners take
+    far more than a few minutes: the planner runs there on the suites' smaller decks and few learners.
+    """
+    kind = portfolio_kind(env)
+    steps = int(env.max_steps)
+    if kind == "deck":
+        return {"n_samples": 2, "stride": -(-steps // 3), "window": None}
+    if kind == "practice":
+        return {"n_samples": 2, "stride": -(-steps // 2), "window": None}
+    return {"n_samples": 2, "stride": max(1, steps // 3), "window": None}
+
+
+@pytree_dataclass
+class PortfolioState:
+    env_params: Any  # the env's params (the planner simulates the true learner)
+    states: Any  # tuple: every candidate's own state, advanced on the real trajectory
+    current: Array  # () int32 the candidate followed now
+    t: Array  # () int32 steps taken
+
+
+class PortfolioPlanner:
+    """Rollout choice among whole policies over the true env (privileged): the upper reference of
+    envs whose action is not an item (Deck-v0's desired retention, Practice-v0's skill and level,
+    SSPMMC-DHP-v0's intervals per word).
+
+    The same idea as :class:`Planner` (one step of policy iteration on the true model, Bertsekas'
+    rollout), with whole policies as the candidates: at its decision steps (every ``stride`` steps
+    within the last ``window``) it rolls every candidate policy (:func:`portfolio_candidates`) from
+    the learner's true current state to the episode's end on ``n_samples`` sampled futures and
+    switches to the candidate of highest mean return (the env's own reward summed to the end,
+    study cost included: non-myopic and cost-aware), but only when its mean paired advantage over
+    the candidate followed now exceeds ``confidence`` standard errors (and ``min_advantage``).
+    Futures share random numbers: sample ``m`` of every candidate draws its step ``t`` from the
+    same key. Between decisions it follows its choice; every candidate's own state is advanced on
+    the real trajectory, so a switch continues the candidate as if it had run from the start.
+
+    With exact returns the choice scores at least the best candidate from every decision point;
+    sampled returns and the paired test make that hold up to noise, which the tests measure.
+    """
+
+    privileged = True
+
+    def __init__(self, env: Any, base: Any = "auto", n_samples: Any = "auto", window: Any = "auto",
+                 confidence: float = 2.0, min_advantage: float = 0.0, stride: Any = "auto",
+                 candidates: Any = "auto"):
+        self.kind = portfolio_kind(env)
+        if not self.kind:
+            raise ValueError(f"PortfolioPlanner supports Deck-v0, Practice-v0 and SSPMMC-DHP-v0, got "
+                             f"{env.name!r}")
+        self.env = env
+        self.max_steps = int(env.max_steps)
+        defaults = portfolio_defaults(env)
+        if isinstance(candidates, str) and candidates == "auto":
+            cands, base_index = portfolio_candidates(env)
+        else:
+            cands = [_build(env, c, None, "candidate") for c in candidates]
+            base_index = 0
+            if not cands:
+                raise ValueError("candidates must name at least one policy")
+        names = [getattr(c, "name", type(c).__name__) for c in cands]
+        if len(set(names)) != len(names):
+            raise ValueError(f"candidate names must be unique, got {names}")
+        if not (isinstance(base, str) and base == "auto"):
+            if base not in names:
+                raise ValueError(f"base must be one of the candidates {names}, got {base!r}")
+            base_index = names.index(base)
+        self.candidates, self.names, self.base_index = cands, names, int(base_index)
+        self.n_samples = check_int_kwarg("n_samples", defaults["n_samples"] if n_samples == "auto" else n_samples, 1)
+        self.stride = check_int_kwarg("stride", defaults["stride"] if stride == "auto" else stride, 1)
+        window = defaults["window"] if window == "auto" else window
+        self.window = self.max_steps if window is None else min(check_int_kwarg("window", window, 0), self.max_steps)
+        self.confidence = check_kwarg("confidence", confidence, 0.0, None)
+        self.min_advantage = check_kwarg("min_advantage", min_advantage, 0.0, None)
+        self.name = "planner"
+
+    def __repr__(self) -> str:
+        return (f"PortfolioPlanner(candidates={self.names}, base={self.names[self.base_index]!r}, "
+                f"n_samples={self.n_samples}, stride={self.stride}, window={self.window}, "
+                f"confidence={self.confidence:g})")
+
+    def settings(self) -> dict:
+        return {"candidates": list(self.names), "base": self.names[self.base_index], "n_samples": self.n_samples,
+                "stride": self.stride, "window": self.window, "confidence": self.confidence,
+                "min_advantage": self.min_advantage}
+
+    def init(self, key: Array, env_params: Any) -> PortfolioState:
+        keys = jax.random.split(key, len(self.candidates))
+        states = tuple(c.init(k, env_params) for c, k in zip(self.candidates, keys))
+        return PortfolioState(env_params=env_params, states=states, current=jnp.int32(self.base_index),
+                              t=jnp.int32(0))
+
+    def _act_one(self, i: int, key: Array, pstate: Any, obs: Array, env_state: Any) -> tuple[Array, Any]:
+        policy = self.candidates[i]
+        extra = (env_state,) if getattr(policy, "privileged", False) else ()
+        return policy.act(key, pstate, obs, *extra)
+
+    def _act_all(self, key: Array, states: tuple, obs: Array, env_state: Any) -> tuple[Array, tuple]:
+        outs = [self._act_one(i, jax.random.fold_in(key, i), s, obs, env_state) for i, s in enumerate(states)]
+        actions = jnp.stack([jnp.asarray(a, jnp.asarray(outs[0][0]).dtype) for a, _ in outs])
+        return actions, tuple(s for _, s in outs)
+
+    def rollout(self, i: int, key: Array, env_state: Any, obs: Array, pstate: Any, t: Array, params: Any) -> Array:
+        """Sum of the env's rewards from step ``t`` to the episode's end following candidate ``i``."""
+        env = self.env
+        key_env, key_policy = jax.random.split(key)
+
+        def body(step, carry):
+            obs, state, own, total = carry
+            action, own = self._act_one(i, jax.random.fold_in(key_policy, step), own, obs, state)
+            obs, state, reward, _, _, _ = env.step(jax.random.fold_in(key_env, step), state, action, params)
+            return obs, state, own, total + reward
+
+        return jax.lax.fori_loop(t, self.max_steps, body, (obs, env_state, pstate, jnp.float32(0.0)))[3]
+
+    def choose(self, key: Array, env_state: Any, obs: Array, states: tuple, current: Array, t: Array,
+               params: Any) -> Array:
+        """The candidate to follow from step ``t``: the current one unless another clearly beats it."""
+        sample_keys = jax.random.split(key, self.n_samples)
+        returns = jnp.stack([jax.vmap(lambda k, i=i: self.rollout(i, k, env_state, obs, states[i], t, params))(
+            sample_keys) for i in range(len(self.candidates))])  # (C, M)
+        advantage = returns - returns[current][None, :]  # paired, future by future
+        mean = jnp.mean(advantage, axis=1)
+        spread = jnp.std(advantage, axis=1) * jnp.sqrt(self.n_samples / max(self.n_samples - 1, 1))
+        clear = mean > self.min_advantage + self.confidence * spread / jnp.sqrt(float(self.n_samples))
+        best = jnp.argmax(jnp.where(clear, mean, -jnp.inf).at[current].set(0.0))
+        return best.astype(jnp.int32)
+
+    def act(self, key: Array, pstate: PortfolioState, obs: Array, env_state: Any) -> tuple[Array, PortfolioState]:
+        params, t = pstate.env_params, pstate.t
+        key_act, key_plan = jax.random.split(key)
+        start = self.max_steps - self.window
+        planning = (t >= start) & ((t - start) % self.stride == 0) & (self.window > 0)
+        current = cond_any(planning, self._choose, self._keep, key_plan, env_state, obs, pstate.states,
+                           pstate.current, t, params)
+        actions, states = self._act_all(key_act, pstate.states, obs, env_state)
+        action = actions[current]
+        return action, pstate.replace(states=states, current=current, t=t + 1)
+
+    # Branches of cond_any: pure functions of their operands.
+    def _choose(self, key, env_state, obs, states, current, t, params):
+        return self.choose(key, env_state, obs, states, current, t, params)
+
+    def _keep(self, key, env_state, obs, states, current, t, params):
+        return jnp.asarray(current, jnp.int32)
+
+
+__all__ = ["Planner", "PlannerState", "PortfolioPlanner", "PortfolioState", "RecallRule", "RuleState",
+           "TrueDHPScheduler", "default_settings", "env_kind", "portfolio_candidates", "portfolio_defaults",
+           "portfolio_kind", "true_recall"]
