@@ -32,6 +32,8 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
+import zstandard  # a declared dependency: modern Anki exports (collection.anki21b) are zstd-compressed
+
 #: Collection members of an Anki export, tried first to last (newest format first).
 COLLECTION_MEMBERS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -41,20 +43,10 @@ ZIP_MAGIC = b"PK\x03\x04"
 PLACEHOLDER_TEXT = "Please update to the latest Anki version"
 
 
-def _zstd():
-    try:
-        import zstandard
-    except ImportError as error:  # pragma: no cover - zstandard is a declared dependency
-        raise ImportError("reading a modern Anki export (collection.anki21b) needs zstandard: "
-                          "pip install zstandard") from error
-    return zstandard
-
-
 def _write_collection(source, target: Path, where: str) -> None:
     """Copy an open binary stream to ``target``, decompressing zstd; check the result is SQLite."""
     head = source.read(4)
     if head == ZSTD_MAGIC:
-        zstandard = _zstd()
         decompressor = zstandard.ZstdDecompressor().decompressobj()
         try:
             data = decompressor.decompress(head + source.read())
