@@ -28,6 +28,10 @@ import numpy as np
 from gymnasium.vector import VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from studygym import render
+from studygym.envs.core import AutoReset, Box, check_positive_int, check_seed
+from studygym.registry import make, registered_ids
+
 try:  # gymnasium >= 1.1 declares a vector env's autoreset mode; 1.0 has no AutoresetMode
     from gymnasium.vector import AutoresetMode
 except ImportError:  # pragma: no cover - exercised by tests/test_install.py's gymnasium-1.0 check
@@ -300,8 +304,6 @@ class UnitObservation:
         return {"unit_low": self.low, "unit_kind": self.kind, "unit_scale": self.scale}
 
     def space(self):
-        from studygym.envs.core import Box
-
         return Box(0.0, 1.0, (self.low.size,))
 
     def __call__(self, obs):
@@ -382,8 +384,6 @@ class StudyGymEnv(gymnasium.Env):
 
     def __init__(self, env_id: str = "Review-v0", render_mode: str | None = None, normalize: bool = False,
                  **overrides):
-        from studygym.registry import make
-
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.env, self.params = make(env_id, **overrides)
@@ -435,8 +435,6 @@ class StudyGymEnv(gymnasium.Env):
 
     def snapshot(self) -> dict:
         """What a rendered frame shows (:func:`studygym.render.snapshot`), from the current state."""
-        from studygym import render
-
         if self._state is None:
             raise RuntimeError("call reset() before render()")
         _, state = self._carry.unpack(self._state)
@@ -450,8 +448,6 @@ class StudyGymEnv(gymnasium.Env):
         frame in a window (warns once if none can open); ``None``: nothing."""
         if self.render_mode is None:
             return None
-        from studygym import render
-
         snap = self.snapshot()
         if self.render_mode == "ansi":
             return render.ansi_table(snap)
@@ -485,9 +481,6 @@ class BatchedCore:
     """
 
     def __init__(self, env_id: str, n_envs: int, overrides: dict, normalize: bool = False):
-        from studygym.envs.core import check_positive_int
-        from studygym.registry import make
-
         check_positive_int("n_envs", n_envs)
         self.env_id = env_id
         self.n_envs = n_envs
@@ -501,8 +494,6 @@ class BatchedCore:
         scale = (lambda obs: obs) if unit is None else unit
         self.single_observation_space = (raw_space if unit is None else unit.space()).to_gym()
         self.single_action_space = env.action_space(params).to_gym()
-        from studygym.envs.core import AutoReset
-
         batched_reset = jax.vmap(env.reset, in_axes=(0, None))
         batched_step = AutoReset(env).step_some  # per-env same-step reset
 
@@ -540,8 +531,6 @@ class BatchedCore:
         self.state = None  # (key data, env states)
 
     def reset(self, seeds: list[int]) -> np.ndarray:
-        from studygym.envs.core import check_seed
-
         keys = jnp.stack([jax.random.key_data(jax.random.key(check_seed("seed", s))) for s in seeds])
         keys, obs, state = self._reset(keys)
         self.state = (keys, state)
@@ -743,8 +732,6 @@ def __getattr__(name: str):
 
 
 def register_all() -> None:
-    from studygym.registry import registered_ids
-
     for env_id in registered_ids():
         register_gym_env(env_id)
 
