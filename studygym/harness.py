@@ -112,7 +112,9 @@ def evaluate(policies: Any, env_id: str, n_learners: int = 100, seed: int = 0, *
     built-in Anki SM-2 scheduler); its learners are still the same. Returns one row per
     (policy, learner) with the columns in ``COLUMNS``. A policy that raises, produces non-finite
     values or invalid actions is reported with ``failed=True`` and the reason in ``failure``, never
-    dropped. With ``curves=True``, ``df.attrs["curves"]`` holds mean knowledge per step per policy.
+    dropped. With ``curves=True``, ``df.attrs["curves"]`` holds mean knowledge per step per policy;
+    its ``day`` column is the course day (``step / steps_per_day``), not real days: on
+    DeepTutor-*-v0 one course day is one 5-day session, on Deck-v0 and SSPMMC-DHP-v0 one step.
     Each chunk of learners is split over every local JAX device (``studygym.sharding``); results
     are identical whatever the device count.
     """

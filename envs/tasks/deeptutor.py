@@ -96,6 +96,10 @@ class DeepTutorEnv(ReviewEnv):
     - **Timing differs from the paper's code in one way**: there the review is stamped at the end
       of its 5-unit step, when the reward is measured, so the reviewed item counts at full recall;
       here the review happens at the start of the step and recall is measured 5 days later.
+    - **Two clocks, on purpose**: the observation's "days since review" and the interval
+      schedulers' due dates count *steps* (Review-v0's course days, one per 5-day session), as the
+      paper's tutors see the course; the learner, and the app-side FSRS / THRESHOLD updates, get
+      real days (``5 x`` sessions). A Leitner box of "2 days" is therefore 2 sessions (10 days).
 
     Example::
 

@@ -124,6 +124,10 @@ class SleepEnv(ReviewEnv):
       shortened by a late bedtime consolidates less (``min(1, hours / 8)``), and one started long
       after the last study finds less of the labile trace left. While asleep the action is
       ignored (``info["asleep"]``; not an invalid action).
+    - **The app's day starts at the wake hour** (08:00), not at Anki's 4 am boundary: the app-side
+      schedulers count calendar days from the first slot. This differs from a 4 am boundary only
+      for study while awake between 04:00 and 08:00 (after an all-nighter), which the app then
+      counts on the day before.
     - **Observation** ``Box(float32, (N * 5 + 8,))``: Review-v0's (per item: days since last review,
       reviews, lapses, last grade, seen; globals: progress, slot of the day, last step's grade, its
       recall), then 4 globals in [0, 1]: hour of day / 24, hours awake / 48 (clipped), asleep flag,
