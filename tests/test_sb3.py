@@ -293,3 +293,16 @@ def test_shipped_hyperparams_load_as_train_sb3_arguments(tmp_path):
     bad.write_text("studygym/Review-v0: [unclosed\n")
     with pytest.raises(ValueError, match="not valid YAML"):
         sb3.load_hyperparams("ppo", "studygym/Review-v0", bad)
+
+
+def test_sampled_policy_draws_from_the_softmax(trained, vec_env):
+    run = trained["ppo"]
+    policy = sb3.load_sb3(run.out, sample=True)
+    obs = real_observations(vec_env)[0]
+    logits = np.asarray(policy.forward(obs))
+    draws = np.asarray(jax.vmap(lambda k: policy.act(k, (), obs)[0])(jax.random.split(jax.random.key(0), 4000)))
+    freq = np.bincount(draws, minlength=logits.size) / draws.size
+    probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    np.testing.assert_allclose(freq, probs, atol=0.03)
+    with pytest.raises(ValueError, match="sample=True needs a Discrete PPO/A2C"):
+        sb3.load_sb3(trained["dqn"].out, sample=True)
