@@ -293,9 +293,16 @@ def test_one_call_factory_normalizes_for_sb3():
 
     from studygym.envs.gym import StudySB3VecEnv, make_sb3_vec_env
 
-    venv = make_sb3_vec_env("Review-v0", n_envs=3, seed=1, normalize=True, **TINY9)
-    assert isinstance(venv, VecNormalize) and isinstance(venv.venv, StudySB3VecEnv)
+    venv = make_sb3_vec_env("Review-v0", n_envs=3, seed=1, vec_normalize=True, **TINY9)
+    assert isinstance(venv, VecNormalize) and isinstance(venv.venv, StudySB3VecEnv) and venv.norm_obs
     assert venv.reset().shape == (3, 5 * 5 + 4) and venv.venv.num_envs == 3
+    unit = make_sb3_vec_env("Review-v0", n_envs=3, seed=1, normalize=True, vec_normalize=True, **TINY9)
+    assert not unit.norm_obs and unit.norm_reward  # the fixed [0, 1] map replaces VecNormalize's on observations
+    assert unit.observation_space.low.min() == 0.0 and unit.observation_space.high.max() == 1.0
+    obs = unit.venv.reset()
+    for _ in range(9):
+        obs = unit.venv.step(np.zeros(3, np.int64))[0]
+        assert obs.min() >= 0.0 and obs.max() <= 1.0
 
 
 @pytest.mark.slow
