@@ -334,25 +334,17 @@ class Environment(Generic[TState, TParams]):
         ``info["invalid_action"]``). ``Box`` actions are checked by the env (non-finite or out of
         range: clipped and flagged).
 
-        **Past the horizon**: stepping a state whose episode has ended (``max_steps`` steps taken) is
-        a no-op: the state and its in-bounds observation stay as they were at the end, the reward
-        is 0, ``terminated`` is True, and every info value is 0 (``invalid_action`` True).
+        **Past the horizon** the functional ``step`` is outside the contract: an episode ends after
+        ``max_steps`` steps (``terminated``), and loops reset it (:class:`AutoReset`, the vector
+        envs). A state stepped further goes on (time passes) and its observation may leave the
+        Box. Freezing it inside ``step`` (a ``cond`` that keeps the old state) measured 1.2-1.5x
+        slower batched steps (B=1024 Review-v0, two runs on a loaded 2-core CPU: the kept state
+        stops XLA updating the carry in place), so the single Gymnasium env enforces the horizon instead: ``step()`` after the
+        end raises ``RuntimeError`` until ``reset()``.
         """
         params = self.default_params if params is None else params
         action = normalize_action(self.action_space(), action, self.name)
-        outputs = self.step_env(key, state, action, params)
-        counter = _step_counter(state)
-        if counter is None:
-            return outputs
-        over = jnp.asarray(counter) >= self.max_steps
-        return cond_any(over, self._frozen_step, _keep_step, outputs, state, params)
-
-    def _frozen_step(self, outputs, state, params):
-        """What a step past the end returns (see :meth:`step`)."""
-        obs, _, reward, terminated, truncated, info = outputs
-        info = {k: jnp.ones_like(v) if k == "invalid_action" else jnp.zeros_like(v) for k, v in info.items()}
-        return (self.get_obs(state, params).astype(obs.dtype), state, jnp.zeros_like(reward),
-                jnp.ones_like(terminated), jnp.zeros_like(truncated), info)
+        return self.step_env(key, state, action, params)
 
     def reset_env(self, key: PRNGKey, params: TParams) -> tuple[Array, TState]:
         raise NotImplementedError
@@ -386,19 +378,6 @@ class Environment(Generic[TState, TParams]):
     @property
     def name(self) -> str:
         return self.id or type(self).__name__
-
-
-def _keep_step(outputs, state, params):
-    return outputs
-
-
-def _step_counter(state: Any):
-    """The state's step counter (``step``, or ``day`` for one-step-a-day envs); None if it has none."""
-    for name in ("step", "day"):
-        value = getattr(state, name, None)
-        if value is not None:
-            return value
-    return None
 
 
 _INT32_MIN, _INT32_MAX = -2**31, 2**31 - 1

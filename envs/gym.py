@@ -405,6 +405,7 @@ class StudyGymEnv(gymnasium.Env):
                 _COMPILED[cache_key] = built
         self._packer, self._carry, self._reset, self._step = built
         self._state = None  # the packed (key, env state)
+        self._ended = False  # the last step ended the episode: step() raises until reset()
         self._last = None
         self._shown = (None, None, None)  # last observation, action and reward, for render()
 
@@ -412,6 +413,7 @@ class StudyGymEnv(gymnasium.Env):
         super().reset(seed=seed)
         key = jax.random.key(int(self.np_random.integers(0, _SEED_HIGH)))
         self._state, obs = self._reset(key)
+        self._ended = False
         self._last = None
         obs = np.array(obs)
         if self.render_mode is not None:
@@ -423,9 +425,12 @@ class StudyGymEnv(gymnasium.Env):
     def step(self, action):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
+        if self._ended:  # past the horizon the observation would leave its Box (see Environment.step)
+            raise RuntimeError(f"{self.env_id}: the episode has ended (terminated); call reset() before step()")
         action = check_action(self.action_space, action, self.env_id)
         self._state, packed = self._step(self._state, action)
         obs, reward, terminated, truncated, info = self._packer.unpack(packed)
+        self._ended = bool(terminated) or bool(truncated)
         self._last = info
         if self.render_mode is not None:
             self._shown = (obs, action, reward)
