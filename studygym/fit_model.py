@@ -33,6 +33,10 @@ class FitModel:
     #: (fitted params by name, grade probs from the log) -> ``make("Review-v0", **overrides)`` keywords
     #: for ``learner``; None: the FSRS mapping of :meth:`studygym.fit.FitResult.overrides`.
     learner_overrides: Callable[[dict, dict], dict] | None = None
+    #: Per-param SDs of a Gaussian prior centred on ``default_params``: the fit then minimises the
+    #: training log loss plus ``prior_weight * sum(((p - default) / sd) ** 2) / n`` (``n`` scored
+    #: training reviews), a MAP fit that keeps a small log from overfitting. None: plain log loss.
+    prior_sd: tuple[float, ...] | None = None
 
     @property
     def n_params(self) -> int:

@@ -1,5 +1,6 @@
 """Fitting memory models to review logs: histories, py-fsrs agreement, metrics, fits, CLI, populations."""
 
+import importlib.util
 from datetime import datetime, timedelta, timezone
 
 import jax
@@ -317,11 +318,36 @@ def test_cli_fit_writes_and_refuses_to_overwrite(tmp_path, subset, capsys):
 
 
 def compare_with_pyfsrs_optimizer(log, steps):
+    """studygym's FSRS fit is within 1% of the better of the two peers (py-fsrs's optimizer and
+    fsrs-rs, Anki's own) on held-out log loss, all fitted on the same training reviews."""
     ours = F.fit(log, "fsrs", steps=steps)
-    reference = F.fit_pyfsrs_optimizer(log)
-    ours_loss, reference_loss = ours.metrics["test"]["log_loss"], reference.metrics["test"]["log_loss"]
-    assert ours_loss <= reference_loss * 1.01, (ours_loss, reference_loss)
+    peers = {"py-fsrs": F.fit_pyfsrs_optimizer(log)}
+    if importlib.util.find_spec("fsrs_rs_python") is not None:  # in the test extra
+        peers["fsrs-rs"] = F.fit_fsrs_rs(log)
+    for peer in peers.values():
+        assert peer.split == ours.split  # the same split, scored by the same code
+    ours_loss = ours.metrics["test"]["log_loss"]
+    reference_loss = min(peer.metrics["test"]["log_loss"] for peer in peers.values())
+    assert ours_loss <= reference_loss * 1.01, (ours_loss, {k: p.metrics["test"]["log_loss"] for k, p in peers.items()})
     return ours_loss, reference_loss
+
+
+def test_fsrs_rs_fit_is_seeded_and_beats_default_weights(subset):
+    pytest.importorskip("fsrs_rs_python")
+    first, again = F.fit_fsrs_rs(subset), F.fit_fsrs_rs(subset)
+    assert first.params == again.params and first.fitter.startswith("fsrs-rs")
+    default = F.evaluate_params("fsrs", F.get_model("fsrs").default_params, subset)
+    assert first.metrics["train"]["log_loss"] < default.metrics["train"]["log_loss"]
+
+
+def test_prior_keeps_a_small_fit_from_overfitting(subset):
+    """The MAP fit (fsrs-rs's weight SDs as a Gaussian prior) generalises better on the subset than
+    the plain maximum-likelihood fit, which fits the training reviews more closely."""
+    plain, map_fit = F.fit(subset, "fsrs", steps=150, prior_weight=0.0), F.fit(subset, "fsrs", steps=150)
+    assert plain.metrics["train"]["log_loss"] < map_fit.metrics["train"]["log_loss"]
+    assert map_fit.metrics["test"]["log_loss"] < plain.metrics["test"]["log_loss"]
+    with pytest.raises(ValueError, match="prior_weight"):
+        F.fit(subset, "fsrs", steps=2, prior_weight=-1.0)
 
 
 def test_fit_is_no_worse_than_py_fsrs_optimizer_on_a_subset(subset):

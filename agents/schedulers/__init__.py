@@ -58,7 +58,7 @@ SCHEDULERS: dict[str, Callable[..., Any]] = {
 #: The non-privileged schedulers in display order: no model, fixed rules, adaptive intervals,
 #: model-based.
 CLASSIC: list[str] = ["random", "round_robin", "massed", "fixed", "pimsleur", "leitner", "sm2", "anki_sm2",
-                      "fsrs", "hlr", "memorize", "threshold"]
+                      "fsrs", "hlr", "memorize", "threshold", "ebisu"]
 
 
 def register_scheduler(name: str, factory: Callable[..., Any]) -> None:

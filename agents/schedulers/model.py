@@ -8,6 +8,8 @@
 - ``threshold``: the Threshold tutor of Reddy, Levine & Dragan (2017, "Accelerating Human Learning
   with Deep Reinforcement Learning"), review the item whose predicted recall (here the
   scheduler's own FSRS-6 estimate) is nearest a threshold.
+- ``ebisu``: Ebisu's Bayesian recall model (Fasih, ``ebisu`` 2.x), the lowest predicted recall
+  reviewed once it falls to a threshold.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from studygym.envs.core import Array, pytree_dataclass
+from studygym.envs.learners import ebisu as ebisu_maths
 from studygym.envs.learners import fsrs as fsrs_maths
 
 from .base import ItemScheduler, ReviewEvent, argmax_where, check_kwarg, introduce_or_rest
@@ -259,4 +262,59 @@ class ThresholdScheduler(ItemScheduler):
         nearest_seen = argmax_where(view.seen, -distance)
         otherwise = jnp.where((~view.seen).any(), introduce_or_rest(view, self.n_items), nearest_seen)
         action = jnp.where(crossed.any(), argmax_where(crossed, -distance), otherwise)
+        return action.astype(jnp.int32), items
+
+
+# ----------------------------------------------------------------------------------------------
+# Ebisu (Fasih)
+# ----------------------------------------------------------------------------------------------
+
+
+@pytree_dataclass
+class EbisuEstimate:
+    alpha: Array  # Beta(alpha, beta) on recall at time t after the last review
+    beta: Array
+    t: Array  # days
+
+
+class EbisuScheduler(ItemScheduler):
+    """Ebisu's scheduling rule (Fasih, ``ebisu`` 2.x README: "predictRecall ... to find the fact
+    most in danger of being forgotten"): keep a Beta model of each item's recall
+    (``studygym.envs.learners.ebisu``'s closed forms of ``ebisu.predictRecall``/``updateRecall``),
+    starting at ``defaultModel(half_life, alpha)`` after the first study and updated after every
+    review (recalled = grade > 1); review the item with the lowest predicted recall once it is at
+    or below ``threshold``, else introduce the next new item, else rest. Ebisu itself has no
+    threshold (an app reviews the lowest whenever it has time); it is the knob an app tunes
+    (``studygym.tuning.TUNABLE``). Defaults: threshold 0.5 (review at the predicted half-life),
+    ``alpha`` 3 (``defaultModel``'s default), one-day ``half_life`` (studygym's choice)."""
+
+    name = "ebisu"
+
+    def __init__(self, env: Any, threshold: float = 0.5, half_life: float = 1.0, alpha: float = 3.0):
+        super().__init__(env)
+        self.threshold = check_kwarg("threshold", threshold, 0.0, 1.0, low_open=True, high_open=True)
+        self.half_life = check_kwarg("half_life", half_life, 1e-4, 1e5)
+        self.alpha = check_kwarg("alpha", alpha, 0.05, 1e3)
+
+    def settings(self) -> dict:
+        return {"threshold": self.threshold, "half_life": self.half_life, "alpha": self.alpha}
+
+    def init_items(self, n_items: int) -> EbisuEstimate:
+        return EbisuEstimate(alpha=jnp.full(n_items, self.alpha, jnp.float32),
+                             beta=jnp.full(n_items, self.alpha, jnp.float32),
+                             t=jnp.full(n_items, self.half_life, jnp.float32))
+
+    def update_item(self, est: EbisuEstimate, event: ReviewEvent) -> EbisuEstimate:
+        alpha, beta, t = ebisu_maths.update_recall(est.alpha, est.beta, est.t, event.grade >= 2, event.elapsed_days)
+        prior = (jnp.float32(self.alpha), jnp.float32(self.alpha), jnp.float32(self.half_life))
+        alpha, beta, t = (jnp.where(event.first, p, new) for p, new in zip(prior, (alpha, beta, t)))
+        return EbisuEstimate(alpha=alpha, beta=beta, t=t)
+
+    def predicted_recall(self, items: EbisuEstimate, days_since_review: Array) -> Array:
+        return ebisu_maths.predict_recall(items.alpha, items.beta, items.t, days_since_review)
+
+    def select(self, key: Array, items: EbisuEstimate, view, state) -> tuple[Array, Any]:
+        recall = self.predicted_recall(items, view.days_since_review)
+        due = view.seen & (recall <= self.threshold)
+        action = jnp.where(due.any(), argmax_where(due, -recall), introduce_or_rest(view, self.n_items))
         return action.astype(jnp.int32), items

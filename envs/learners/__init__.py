@@ -26,4 +26,8 @@ from .dhp import DHP  # noqa: E402
 register_learner(ACTR)
 register_learner(DHP)
 
+from .ebisu import EBISU  # noqa: E402
+
+register_learner(EBISU)
+
 __all__ = ["LEARNERS", "Learner", "delayed_recall", "get_learner", "register_learner", "FSRS"]
