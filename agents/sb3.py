@@ -37,8 +37,8 @@ or ``studygym train --agent sb3-ppo --env Review-v0 --steps 200000 --out runs/sb
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-import difflib
 import inspect
 import json
 import time
@@ -49,9 +49,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from studygym.envs.core import check_positive_int
+from studygym.envs import gym as gym_adapters  # gym_adapters.StudySB3VecEnv is built on first use (SB3 imports torch)
+from studygym.envs.core import Discrete, check_positive_int
 from studygym.envs.gym import UnitObservation, make_sb3_vec_env  # noqa: F401  (make_sb3_vec_env re-exported)
-from studygym.files import check_writable
+from studygym.errors import did_you_mean, unknown_names
+from studygym.files import check_writable, dumps_json, load_arrays, read_json
+from studygym.runs import plot_learning_curve, write_curve
 
 ALGOS = ("ppo", "a2c", "dqn")
 
@@ -93,8 +96,7 @@ CURVE_POINTS = 50
 
 def _algo_class(algo: str):
     if algo not in ALGOS:
-        close = difflib.get_close_matches(str(algo), ALGOS, n=1, cutoff=0.3)
-        raise ValueError(f"algo must be one of {ALGOS}, got {algo!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+        raise ValueError(f"algo must be one of {ALGOS}, got {algo!r}{did_you_mean(algo, ALGOS, n=1, cutoff=0.3)}")
     import stable_baselines3
 
     return getattr(stable_baselines3, algo.upper())
@@ -112,11 +114,7 @@ def check_hyper(algo: str, hyper: dict | None) -> dict:
     known = known_hyper(algo)
     unknown = [k for k in hyper if k not in known]
     if unknown:
-        msgs = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-            msgs.append(f"{key!r}" + (f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""))
-        raise ValueError(f"Unknown SB3 {algo.upper()} hyper-parameter(s): {', '.join(msgs)}. "
+        raise ValueError(f"Unknown SB3 {algo.upper()} hyper-parameter(s): {unknown_names(unknown, known)}. "
                          f"Known: {', '.join(known)}")
     merged = {**ALGO_DEFAULTS[algo], **EXTRA_HYPER, **hyper}
     for name in ("normalize_obs", "normalize_reward", "unit_obs"):
@@ -264,12 +262,10 @@ class SB3Policy:
 
     def check_env(self, env, env_params=None) -> None:
         """Raise ``ValueError`` if ``env``'s observation or action space does not fit the network."""
-        from studygym.envs.core import Discrete
-
         params = env.default_params if env_params is None else env_params
         obs_shape = tuple(env.observation_space(params).shape)
         action_space = env.action_space(params)
-        where = getattr(env, "id", type(env).__name__)
+        where = env.name
         if int(np.prod(obs_shape)) != self.obs_size:
             raise ValueError(f"{self.name} was trained on observations of shape {tuple(self.network['obs_shape'])}; "
                              f"{where} gives {obs_shape} (train it with the same env overrides)")
@@ -316,8 +312,6 @@ def load_sb3(run_dir: str | Path, env=None, *, name: str | None = None, sample: 
     for file in ("params.npz", "config.json"):
         if not (run / file).exists():
             raise FileNotFoundError(f"{run / file} not found: is {run} a saved SB3 run (studygym train --agent sb3-*)?")
-    from studygym.files import load_arrays, read_json
-
     config = read_json(run / "config.json")  # ValueError naming the file and line on bad JSON
     if not isinstance(config, dict) or not str(config.get("agent", "")).startswith("sb3-") or "network" not in config:
         agent = config.get("agent") if isinstance(config, dict) else None
@@ -401,14 +395,6 @@ def episode_curve(episodes: list[tuple[int, float, float]], env_steps: int, poin
     return curve
 
 
-def write_curve(curve: dict, path: Path) -> None:
-    names = [n for n in curve if n != "env_steps"]
-    rows = [",".join(["env_steps", *names])]
-    for i in range(len(curve["env_steps"])):
-        rows.append(",".join([str(int(curve["env_steps"][i])), *(repr(float(curve[n][i])) for n in names)]))
-    path.write_text("\n".join(rows) + "\n")
-
-
 @dataclasses.dataclass
 class TrainedSB3:
     """A trained SB3 agent: the SB3 model, its (normalising) VecEnv, what was saved, and the curve."""
@@ -447,8 +433,6 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
     from stable_baselines3.common.vec_env import VecNormalize
 
-    from studygym.envs.gym import StudySB3VecEnv
-
     algo_class = _algo_class(algo)
     check_positive_int("total_steps", total_steps)
     check_positive_int("n_envs", n_envs)
@@ -461,8 +445,9 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     check_writable(out, force, OUTPUT_FILES)
 
     if vec_env is None:
-        base = StudySB3VecEnv(env_id, n_envs=n_envs, seed=int(seed), normalize=hyper["unit_obs"], **overrides)
-    elif not isinstance(vec_env, StudySB3VecEnv) or vec_env.core.env_id != env_id:
+        base = gym_adapters.StudySB3VecEnv(env_id, n_envs=n_envs, seed=int(seed), normalize=hyper["unit_obs"],
+                                           **overrides)
+    elif not isinstance(vec_env, gym_adapters.StudySB3VecEnv) or vec_env.core.env_id != env_id:
         raise ValueError(f"vec_env must be a StudySB3VecEnv of {env_id}, got {vec_env!r}")
     else:
         base, n_envs = vec_env, vec_env.num_envs
@@ -514,7 +499,7 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     if isinstance(venv, VecNormalize):
         venv.save(str(out / "vecnormalize.pkl"))
     curve = episode_curve(recorder.episodes, env_steps)
-    write_curve(curve, out / "curve.csv")
+    write_curve(curve, out / "curve.csv", index="env_steps")
     config = {
         "agent": f"sb3-{algo}",
         "algo": algo,
@@ -533,11 +518,7 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
         "versions": {"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__,
                      "jax": jax.__version__},
     }
-    from studygym.files import dumps_json
-
     (out / "config.json").write_text(dumps_json(config, indent=2, sort_keys=True) + "\n")  # NaN -> null
-    from studygym.cli_train import plot_learning_curve
-
     plot_learning_curve(curve, out / "learning_curve.png", f"SB3 {algo.upper()} on {env_id} (seed {seed})")
     return TrainedSB3(model=model, venv=venv, config=config, curve=curve, out=out)
 
@@ -549,8 +530,6 @@ HYPERPARAMS_DIR = Path(__file__).resolve().parents[1] / "studygym" / "hyperparam
 def _policy_kwargs(text: str, where: str) -> dict:
     """rl-zoo3's ``policy_kwargs`` string (``"dict(net_arch=[64, 64], activation_fn=nn.ReLU)"``) as
     studygym's ``net_arch`` / ``activation_fn`` hypers, parsed without eval."""
-    import ast
-
     try:
         node = ast.parse(str(text), mode="eval").body
     except SyntaxError as error:
@@ -573,8 +552,6 @@ def load_hyperparams(algo: str, gym_id: str, path: str | Path | None = None) -> 
     arguments: ``{"overrides", "hyper", "n_envs", "n_timesteps"}``. ``env_kwargs.normalize`` becomes
     the ``unit_obs`` hyper, rl-zoo3's ``normalize`` the ``VecNormalize`` switches, ``policy_kwargs``
     ``net_arch`` / ``activation_fn``; every other key is a hyper-parameter, checked by ``check_hyper``."""
-    import ast
-
     import yaml
 
     _algo_class(algo)
