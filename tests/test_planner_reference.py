@@ -23,7 +23,12 @@ def test_planner_improves_on_its_base_policy_paired():
     assert gain.mean() > 0.0, gain
 
 
-def test_planner_refuses_envs_it_cannot_plan():
+def test_planner_on_deck_plans_over_whole_policies_and_its_item_rule_refuses_it():
+    """Deck-v0's action is a retention, not an item: the one 'planner' name gives the policy-level
+    planner there, and the item planner's true-recall rule refuses the env by name."""
+    from studygym.agents.schedulers.planner import PortfolioPlanner, RecallRule
+
     env, _ = studygym.make("Deck-v0", deck_size=20, n_days=5)
-    with pytest.raises(ValueError, match="planner"):
-        make_policy("planner", env)
+    assert isinstance(make_policy("planner", env), PortfolioPlanner)
+    with pytest.raises(ValueError, match="recall_rule does not support env 'Deck-v0'"):
+        RecallRule(env)
