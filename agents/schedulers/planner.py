@@ -27,6 +27,12 @@ and rollouts shortest) and follows its base policy before; steps where the learn
 learners (``studygym.tuning.TUNING_SEED``) so that 1000 learners take at most about 5 minutes on a
 2-core CPU.
 
+On Deck-v0, Practice-v0 and SSPMMC-DHP-v0 the action is not an item (a desired retention; a
+skill and a level; an interval per word), so the same registered name builds a
+:class:`PortfolioPlanner`: the same rollouts over the true env, with whole privileged policies as
+the candidates (:func:`portfolio_candidates`) and a decision every few steps
+(:func:`portfolio_defaults`).
+
 It is a reference point, not a baseline to beat: it reads what no real app can.
 """
 
