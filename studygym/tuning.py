@@ -77,7 +77,8 @@ TUNABLE: dict[str, Knob] = {
     "staircase_2down1up": Knob("down", (1, 2, 3, 4), "successes in a row before a step up: the staircase's "
                                "target success rate (Levitt 1971: 2-down converges to 70.7%)"),
     "adaptive_85": Knob("target", (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
-                        "the weighted up-down rule's target success rate (Kaernbach 1991; 0.85 after Wilson et al. 2019)"),
+                        "the weighted up-down rule's target success rate (Kaernbach 1991; 0.85 after "
+                        "Wilson et al. 2019)"),
     "adaptive_85_blocked": Knob("target", (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
                                 "the same target, in blocked order"),
     # SSPMMC-DHP-v0: the paper's THRESHOLD baseline (its recall threshold r).
