@@ -3,7 +3,9 @@
 Ebisu (``studygym.envs.learners.ebisu``) replays a card's history: the first review sets the card's
 model to ``(α, α, t0)`` (Ebisu's ``defaultModel``), each later review predicts recall from the
 *exact* time since the previous one (``elapsed_real_days``) and then updates the Beta model with the
-outcome (recalled = rating > 1), as ``ebisu.predictRecall``/``updateRecall`` do. Two parameters are
+outcome (recalled = rating > 1), as ``ebisu.predictRecall``/``updateRecall(..., rebalance=False)``
+do (without rebalancing: the exact posterior moments at the card's fixed time t0, a closed form;
+the learner and the scheduler rebalance as Ebisu does by default). Two parameters are
 fitted: ``log_half_life`` (log of the initial half-life guess t0, days) and ``log_alpha`` (log of
 the prior's α = β). srs-benchmark scores Ebisu with fixed priors; fitting them is the natural
 reading of "Ebisu as a fit model" (its update rule has no other parameters).
@@ -22,7 +24,8 @@ def _ebisu_step(params, state, review):
     alpha0, t0 = jnp.exp(params[1]), jnp.exp(params[0])
     alpha, beta, t = (jnp.where(review["first"], start, x) for x, start in zip(state, (alpha0, alpha0, t0)))
     recall = ebisu_maths.predict_recall(alpha, beta, t, review["elapsed_real_days"])
-    updated = ebisu_maths.update_recall(alpha, beta, t, review["rating"] > 1, review["elapsed_real_days"])
+    updated = ebisu_maths.update_recall(alpha, beta, t, review["rating"] > 1, review["elapsed_real_days"],
+                                        rebalance=False)
     # A first review is the first study: the card keeps its prior model.
     state = tuple(jnp.where(review["first"], start, new) for new, start in zip(updated, (alpha0, alpha0, t0)))
     return recall, state

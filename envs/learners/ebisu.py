@@ -40,6 +40,8 @@ from .exposure import (common_params, draw_grade, elapsed_since, get, prior_expo
 #: Ebisu's ``defaultModel`` alpha (= beta) and a one-day initial half-life.
 DEFAULT_ALPHA = 3.0
 DEFAULT_HALF_LIFE = 1.0
+#: Bounds on the updated Beta shape parameters (float32 stays finite inside them).
+MIN_SHAPE, MAX_SHAPE = 1e-2, 1e5
 #: Newton steps solving for the new half-life (see :func:`update_recall`).
 NEWTON_STEPS = 8
 #: The quiz delay is floored at this fraction of the model's time (a zero delay makes the failure
@@ -63,8 +65,12 @@ def _log_moment(alpha, beta, d, success, n, u):
     return jnp.where(success, success_num, failure_num)
 
 
-def update_recall(alpha: Array, beta: Array, t: Array, success: Array, elapsed: Array):
+def update_recall(alpha: Array, beta: Array, t: Array, success: Array, elapsed: Array, rebalance: bool = True):
     """Ebisu 2.x's ``updateRecall(model, success, 1, elapsed)`` (rebalanced): -> ``(α', β', t')``.
+
+    ``rebalance=False`` is ``updateRecall(..., rebalance=False)``: the posterior stays at the
+    model's time (``t' = t``, ``u = 1``), a closed form without the solve (the fit model uses it:
+    differentiating through the Newton solve inside a scan over every review compiles slowly).
 
     The new half-life ratio ``u = t'/t`` solves ``log E[p^u] = log 1/2``. ``log E[p^u]`` is the log
     Laplace transform of a positive measure in ``u`` (for a success ``p^d Beta(α, β)``, for a failure
@@ -77,14 +83,19 @@ def update_recall(alpha: Array, beta: Array, t: Array, success: Array, elapsed: 
     success = jnp.asarray(success, bool)
     gap = lambda u: _log_moment(alpha, beta, d, success, 1.0, u) - jnp.log(0.5)  # noqa: E731
     u = jnp.zeros_like(alpha + d)
-    for _ in range(NEWTON_STEPS):
+    for _ in range(NEWTON_STEPS if rebalance else 0):
         value, slope = jax.jvp(gap, (u,), (jnp.ones_like(u),))
         u = u - value / jnp.minimum(slope, -1e-12)
+    if not rebalance:
+        u = jnp.ones_like(u)
     mean = jnp.exp(_log_moment(alpha, beta, d, success, 1.0, u))
     second = jnp.exp(_log_moment(alpha, beta, d, success, 2.0, u))
     var = jnp.maximum(second - mean * mean, 1e-12)
     scale = mean * (1.0 - mean) / var - 1.0
-    return mean * scale, (1.0 - mean) * scale, t * u
+    # Floors keep a long run of surprises (a leech failed again and again) finite in float32.
+    alpha_new = jnp.nan_to_num(mean * scale, nan=MIN_SHAPE)
+    beta_new = jnp.nan_to_num((1.0 - mean) * scale, nan=MIN_SHAPE)
+    return jnp.clip(alpha_new, MIN_SHAPE, MAX_SHAPE), jnp.clip(beta_new, MIN_SHAPE, MAX_SHAPE), t * u
 
 
 @pytree_dataclass
