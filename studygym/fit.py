@@ -56,7 +56,8 @@ import optax
 import pandas as pd
 
 from studygym.envs.learners import fsrs as fsrs_maths
-from studygym.files import check_writable
+from studygym.errors import did_you_mean
+from studygym.files import check_writable, write_json
 from studygym.fit_actr_dhp import ACTR_MODEL, DHP_MODEL
 from studygym.fit_ebisu import EBISU_MODEL
 from studygym.fit_model import FitModel
@@ -233,7 +234,7 @@ def get_model(name: str | FitModel) -> FitModel:
     if isinstance(name, FitModel):
         return name
     if name not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(sorted(MODELS))}, got {name!r}")
+        raise ValueError(f"model must be one of {', '.join(sorted(MODELS))}, got {name!r}{did_you_mean(name, MODELS)}")
     return MODELS[name]
 
 
@@ -513,8 +514,6 @@ class FitResult:
         return json.loads(json.dumps(out, default=_json_default))
 
     def save_params(self, path: str | Path) -> None:
-        from studygym.files import write_json
-
         write_json(path, self.to_dict(), indent=2)  # NaN/inf as null: strict JSON
 
     @classmethod
@@ -791,7 +790,6 @@ def write_fit(result: FitResult, out_dir: str | Path, force: bool = False) -> li
     check_writable(out, force, FIT_FILES)
     out.mkdir(parents=True, exist_ok=True)
     result.save_params(out / "params.json")
-    from studygym.files import write_json
 
     metrics = json.loads(json.dumps({"model": result.model, "fitter": result.fitter, "split": result.split,
                                      **result.metrics}, default=_json_default))
