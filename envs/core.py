@@ -332,7 +332,7 @@ class Environment(Generic[TState, TParams]):
         finite whole number (``3.0`` is item 3); ``2.7``, ``-0.5``, NaN and inf are *invalid actions*,
         which the env treats like any out-of-range action (it rests or runs no trial, and sets
         ``info["invalid_action"]``). ``Box`` actions are checked by the env (non-finite or out of
-        range: clipped and flagged).
+        range: clipped and flagged); a scalar ``Box`` action is broadcast to every entry.
 
         **Past the horizon** the functional ``step`` is outside the contract: an episode ends after
         ``max_steps`` steps (``terminated``), and loops reset it (:class:`AutoReset`, the vector
@@ -414,10 +414,14 @@ def normalize_action(space: Space, action: Any, where: str = "env") -> Any:
         whole = jnp.isfinite(action) & (action == jnp.round(action)) & (action >= 0) & (action < space.n)
         return jnp.where(whole, action, -1.0).astype(jnp.int32)
     if isinstance(space, Box):
+        # A scalar is one value for every entry: the Box envs broadcast it (Deck-v0's one retention,
+        # SSPMMC-DHP-v0's one interval for every word and outcome).
         size = int(np.prod(space.shape))
+        if np.ndim(action) == 0:
+            return action
         if int(np.prod(np.shape(action))) != size or (np.shape(action) != space.shape and np.ndim(action) > 1):
-            raise ValueError(f"{where}: action must have shape {space.shape}"
-                             f"{' (or be a scalar)' if size == 1 else ''}, got shape {np.shape(action)}")
+            raise ValueError(f"{where}: action must have shape {space.shape} or be a scalar (broadcast), "
+                             f"got shape {np.shape(action)}")
     return action
 
 

@@ -240,7 +240,7 @@ def test_saved_run_records_its_history_columns_and_names(saved_sleep_run):
     ([0, 1, 3, 9], "outside the item block"),
     ([0, 1, 3], "4 integer columns"),
     ([0, 1, 1, 4], "repeats a column"),
-    ([0, 1, 2.5, 4], "integer columns"),
+    ([0, 1, 2.5, 4], "config.json.*history_columns must be integers"),
     ([0, 1, 2, 4], r"read \['days_since_review', 'reviews', 'lapses', 'seen'\]"),
     ([], "no per-item history.*retrain"),
 ])

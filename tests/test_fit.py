@@ -285,14 +285,10 @@ def test_baseline_has_no_learner_params(log):
 
 
 def cli_fit(argv: list[str]) -> int:
-    """``studygym fit ARGS`` through the sub-command's own parser (as studygym.cli wires it)."""
-    import argparse
+    """``studygym fit ARGS`` through the real entry point (its one-line error handling included)."""
+    from studygym.cli import main
 
-    from studygym import cli_fit as command
-
-    parser = argparse.ArgumentParser(prog="studygym fit")
-    command.add_arguments(parser)
-    return command.run(parser.parse_args(argv))
+    return main(["fit", *argv])
 
 
 def test_cli_fit_writes_and_refuses_to_overwrite(tmp_path, subset, capsys):
