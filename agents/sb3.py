@@ -54,6 +54,7 @@ from studygym.envs.core import Discrete, check_positive_int
 from studygym.envs.gym import UnitObservation, make_sb3_vec_env  # noqa: F401  (make_sb3_vec_env re-exported)
 from studygym.errors import did_you_mean, unknown_names
 from studygym.files import check_writable, dumps_json, load_arrays, read_json
+from studygym.registry import registered_ids
 from studygym.runs import plot_learning_curve, write_curve
 
 ALGOS = ("ppo", "a2c", "dqn")
@@ -327,7 +328,16 @@ def load_sb3(run_dir: str | Path, env=None, *, name: str | None = None, sample: 
     except (KeyError, TypeError, IndexError, ValueError) as e:
         raise ValueError(f"{run}: config.json's network does not match params.npz "
                          f"({type(e).__name__}: {e})") from e
+    env_id = config.get("env_id")
+    if env_id is not None and env_id not in registered_ids():
+        raise ValueError(f"{run}/config.json: env_id {env_id!r} is not a registered env"
+                         f"{did_you_mean(str(env_id), registered_ids())}")
     if env is not None:
+        # The MLP reads the flat observation of the env it was trained on: another env of the same
+        # size would be read column by column as if it were that one.
+        if env_id is not None and env_id != env.name:
+            raise ValueError(f"{run}/config.json: this SB3 policy was trained on {env_id!r}; it cannot run on "
+                             f"{env.name!r} (its network reads {env_id}'s observation layout)")
         policy.check_env(env)
     return policy
 

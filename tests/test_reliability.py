@@ -207,6 +207,21 @@ def test_sb3_loader_reads_a_good_run(tmp_path):
     assert 0 <= int(action) < 6
 
 
+@pytest.mark.parametrize("env_id, match", [("Reveiw-v0", "not a registered env.*Review-v0"),
+                                            ("Curriculum-v0", "trained on 'Curriculum-v0'.*'Review-v0'")])
+def test_sb3_run_with_a_tampered_env_id_is_rejected(tmp_path, env_id, match):
+    """config.json's env_id must be a registered env, and the env the policy runs on (its MLP
+    reads that env's flat observation layout, even where another env has the same size)."""
+    from studygym.agents.sb3 import load_sb3
+
+    run = sb3_run(tmp_path)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "env_id": env_id}))
+    env, _ = studygym.make("Review-v0", n_items=5)
+    with pytest.raises(ValueError, match=match):
+        load_sb3(run, env)
+
+
 @pytest.mark.parametrize("bad", [{"layer1_w": np.full((4, 6), np.inf, np.float32)},
                                  {"obs_mean": np.full(29, np.nan)}, {"obs_var": np.full(29, np.nan)},
                                  {"obs_var": -np.ones(29)}])
