@@ -69,6 +69,16 @@ def env_kind(env: Any) -> str:
     return env.family if env.family in ("review", "sleep", "tagging") else ""
 
 
+def clear_gains(advantage: Array, confidence: float, min_advantage: float) -> tuple[Array, Array]:
+    """The paired test both planners use. ``advantage``: (candidates, futures) returns minus the
+    incumbent's on the same futures. Returns each candidate's mean advantage and whether it clears
+    ``min_advantage`` by ``confidence`` standard errors (sample standard deviation over futures)."""
+    n = advantage.shape[1]
+    mean = jnp.mean(advantage, axis=1)
+    spread = jnp.std(advantage, axis=1) * jnp.sqrt(n / max(n - 1, 1))
+    return mean, mean > min_advantage + confidence * spread / jnp.sqrt(float(n))
+
+
 def true_recall(env: Any, env_state: Any, params: Any) -> Array:
     """True recall probability of every item now (0 for items the learner has never met)."""
     now = env.time(env_state.step, params)
@@ -434,9 +444,7 @@ class Planner:
 
         advantage = jax.vmap(returns)(cands, states)  # (C, M) returns
         advantage = advantage - advantage[:1]  # paired with the base's choice, future by future
-        mean = jnp.mean(advantage, axis=1)
-        spread = jnp.std(advantage, axis=1) * jnp.sqrt(self.n_samples / max(self.n_samples - 1, 1))
-        clear = mean > self.min_advantage + self.confidence * spread / jnp.sqrt(float(self.n_samples))
+        mean, clear = clear_gains(advantage, self.confidence, self.min_advantage)
         first = jnp.argmax(cands[None, :] == cands[:, None], axis=1) == jnp.arange(cands.shape[0])
         best = jnp.argmax(jnp.where(clear & first, mean, -jnp.inf).at[0].set(0.0))
         return cands[best]
@@ -758,9 +766,7 @@ class PortfolioPlanner:
         returns = jnp.stack([jax.vmap(lambda k, i=i: self.rollout(i, k, env_state, obs, states[i], t, params))(
             sample_keys) for i in range(len(self.candidates))])  # (C, M)
         advantage = returns - returns[current][None, :]  # paired, future by future
-        mean = jnp.mean(advantage, axis=1)
-        spread = jnp.std(advantage, axis=1) * jnp.sqrt(self.n_samples / max(self.n_samples - 1, 1))
-        clear = mean > self.min_advantage + self.confidence * spread / jnp.sqrt(float(self.n_samples))
+        mean, clear = clear_gains(advantage, self.confidence, self.min_advantage)
         best = jnp.argmax(jnp.where(clear, mean, -jnp.inf).at[current].set(0.0))
         return best.astype(jnp.int32)
 
