@@ -95,8 +95,11 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
     env = s.env_class(config)
     env.id = env_id
     if env.max_steps > MAX_EPISODE_STEPS:
-        raise ValueError(f"{env_id}: an episode of {env.max_steps:,} steps is longer than the {MAX_EPISODE_STEPS:,} "
-                         "allowed (per-item counts are float32); shorten n_days or the steps per day")
+        sizes = ", ".join(f"{f.name}={getattr(config, f.name):,}" for f in dataclasses.fields(config)
+                          if isinstance(getattr(config, f.name), int) and not isinstance(getattr(config, f.name), bool))
+        raise ValueError(f"{env_id}: an episode of {env.max_steps:,} steps ({sizes}) is longer than the "
+                         f"{MAX_EPISODE_STEPS:,} allowed (per-item counts are float32); shorten n_days or the steps "
+                         "per day")
     params = env.default_params
     if preset is not None:
         learner_name = env.learner.name

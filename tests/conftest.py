@@ -1,4 +1,14 @@
-"""Shared test helpers."""
+"""Shared test helpers, and the hypothesis profiles.
+
+The default profile ("ci") is derandomized: property tests draw the same examples on every run, so
+a CI run is reproducible and a red run is never a lucky draw. ``HYPOTHESIS_PROFILE=fuzz`` draws new
+random examples on each run to hunt for new defects; a failure found there becomes a fixed
+example or a fix.
+"""
+
+import os
+
+from hypothesis import settings
 
 from studygym.agents.schedulers import CLASSIC
 from studygym.harness import evaluate
@@ -17,3 +27,8 @@ def assert_classic_schedulers_run_unchanged(env_id: str, n_learners: int = 2, **
     assert not invalid, f"invalid actions on {env_id}: {invalid}"
     idle = [name for name, part in by if (part["reviews"] <= 0).any()]
     assert not idle, f"schedulers that never reviewed on {env_id}: {idle}"
+
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
