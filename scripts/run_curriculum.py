@@ -7,6 +7,7 @@ orders on delayed retention, paired, with 95% bootstrap CIs and paired t) and ``
 
     .venv/bin/python scripts/run_curriculum.py            # 128 learners (about 10 min on 2 cores)
     .venv/bin/python scripts/run_curriculum.py --learners 32 --out /tmp/curriculum
+    .venv/bin/python scripts/run_curriculum.py --all-only --force   # only the every-policy leaderboard
 
 It also writes ``all/`` (``studygym.report.write_results``): every Curriculum-v0 policy at the
 default order (``studygym.suites.all_policies``: the classic schedulers at their published
@@ -73,6 +74,8 @@ def main(argv=None) -> None:
     parser.add_argument("--all-learners", type=int, default=64,
                         help="learners of the every-policy leaderboard (all/; the planner is the costly row)")
     parser.add_argument("--force", action="store_true", help="overwrite all/ (the other files are rewritten)")
+    parser.add_argument("--all-only", action="store_true",
+                        help="write only the every-policy leaderboard all/ (not the order comparison)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -82,6 +85,8 @@ def main(argv=None) -> None:
                           curves=False)
     _, board = write_results(everything, out / "all", force=args.force)
     print(board, flush=True)
+    if args.all_only:
+        return
     episodes = run(args.learners, args.seed)
     episodes.to_csv(out / "episodes.csv", index=False)
     header = (f"Curriculum-v0 defaults (80 items, 10 slots a day for 20 days, 8 similarity clusters, a random "

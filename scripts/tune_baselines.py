@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/tune_baselines.py                      # every setting below
     .venv/bin/python scripts/tune_baselines.py --only review-fsrs --learners 128 --force
+    .venv/bin/python scripts/tune_baselines.py --only review-fsrs --policies ebisu --merge  # one more baseline
 
 For each env configuration that a suite or ``scripts/run_agents.py`` ranks, each baseline with a
 knob (studygym.tuning.TUNABLE: FSRS desired retention, HLR / THRESHOLD thresholds, MEMORIZE q,
@@ -30,16 +31,33 @@ SETTINGS = {
     "practice": ("Practice-v0", {}),
     "curriculum": ("Curriculum-v0", {}),
     "sspmmc": ("SSPMMC-DHP-v0", {}),
+    "deeptutor-efc": ("DeepTutor-EFC-v0", {}),
+    "deeptutor-hlr": ("DeepTutor-HLR-v0", {}),
+    "deeptutor-gpl": ("DeepTutor-GPL-v0", {}),
 }
 
 #: Training learners per grid value where the default (256) would not fit the machine: one
 #: SSPMMC-DHP-v0 episode (10,000 words, 365 days) takes seconds per learner on 2 cores, so it is
 #: tuned on as many learners as scripts/run_papers_sspmmc.py evaluates (8).
-LEARNERS = {"sspmmc": 8}
+LEARNERS = {"sspmmc": 8, "curriculum": 64, "deeptutor-efc": 100, "deeptutor-hlr": 100, "deeptutor-gpl": 100}
+# Curriculum-v0 and DeepTutor-*: as many training learners as their scripts evaluate (64 and 100),
+# so a tuned row's compiled episode has the tuning's shape (JAX's persistent cache can reuse it).
+
+#: Smaller grids (and, on DeepTutor, only the tutors its table shows) where TUNABLE's full grids would
+#: not fit this shared 2-core machine: every grid value is one compile of the whole episode (about a
+#: minute under load). Each spans the published default and the values that won on Review-v0.
+_SMALL_GRIDS = {"fixed": [4.0, 8.0, 12.0], "leitner": [2.0, 3.0], "fsrs": [0.8, 0.9, 0.95],
+                "hlr": [0.1, 0.3, 0.5], "memorize": [0.1, 1.0, 10.0], "threshold": [0.5, 0.7, 0.9],
+                "ebisu": [0.1, 0.2, 0.5]}
+_DEEPTUTOR = {"policies": ["leitner", "fsrs", "hlr", "memorize", "threshold", "ebisu"],
+              # Reddy et al. tune Threshold's threshold; {0.3, ..., 0.9} is the script's old grid.
+              "grids": {**_SMALL_GRIDS, "threshold": [0.3, 0.5, 0.7, 0.9]}}
+REDUCED = {"curriculum": {"grids": _SMALL_GRIDS},
+           "deeptutor-efc": _DEEPTUTOR, "deeptutor-hlr": _DEEPTUTOR, "deeptutor-gpl": _DEEPTUTOR}
 
 
 def main(argv: list[str] | None = None) -> int:
-    from studygym.tuning import load_tuning, save_tuning, tune, tuning_markdown
+    from studygym.tuning import load_tuning, merge_tuning, save_tuning, tune, tuning_markdown
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=None, help=f"comma-separated settings (default all: {', '.join(SETTINGS)})")
@@ -51,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", default=None, help="tune this env id instead of the settings (with --overrides)")
     parser.add_argument("--overrides", default="{}", help="JSON env overrides for --env")
     parser.add_argument("--force", action="store_true", help="overwrite existing tuning files")
+    parser.add_argument("--merge", action="store_true",
+                        help="add the baselines tuned now (--policies) to the existing file, keeping the others")
     args = parser.parse_args(argv)
     settings = dict(SETTINGS)
     if args.env is not None:
@@ -65,14 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     for name in names:
         env_id, overrides = settings[name]
-        if load_tuning(out, env_id, overrides) is not None and not args.force:
-            parser.error(f"tuning of {name} exists in {out}; pass --force to overwrite")
+        if load_tuning(out, env_id, overrides) is not None and not (args.force or args.merge):
+            parser.error(f"tuning of {name} exists in {out}; pass --force to overwrite or --merge to add to it")
     for name in names:
         env_id, overrides = settings[name]
         learners = args.learners if args.learners is not None else LEARNERS.get(name, 256)
-        record = tune(env_id, overrides, n_learners=learners, grids=json.loads(args.grids), policies=policies,
+        reduced = REDUCED.get(name, {})
+        grids = {**reduced.get("grids", {}), **json.loads(args.grids)}
+        record = tune(env_id, overrides, n_learners=learners, grids=grids,
+                      policies=policies if policies is not None else reduced.get("policies"),
                       log=lambda line: print(line, flush=True))
-        path = save_tuning(record, out, force=args.force)
+        if args.merge:
+            record = merge_tuning(load_tuning(out, env_id, overrides), record)
+        path = save_tuning(record, out, force=args.force or args.merge)
         print(f"{name}: wrote {path} ({record['seconds']} s)", flush=True)
     tables = []
     for name, (env_id, overrides) in settings.items():

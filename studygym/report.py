@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from studygym.files import check_writable as check_files_writable
-from studygym.harness import headroom_share, leaderboard_markdown, summarize
+from studygym.harness import bootstrap_ci, headroom_share, leaderboard_markdown, summarize
 
 RESULT_FILES = ("episodes.csv", "summary.csv", "leaderboard.md", "knowledge_over_time.png",
                 "reviews_vs_retention.png")
@@ -96,6 +96,30 @@ def headroom_markdown(lines: list[dict], metric: str = "episode_return") -> str:
                    "(paired bootstrap over learners, 95% CI).\n" for r in lines)
 
 
+def planner_margin(df: pd.DataFrame, summary: pd.DataFrame, metric: str = "episode_return") -> dict | None:
+    """The planner's paired margin over the best other policy on ``metric`` (privileged and learned
+    policies included): the check that the upper reference is at least as good as every policy.
+    None when the planner was not evaluated (or failed)."""
+    others = summary[~summary["failed"] & (summary["policy"] != PLANNER)]
+    others = others[others[metric].notna()] if metric in others.columns else others.iloc[:0]
+    if PLANNER not in set(summary.loc[~summary["failed"], "policy"]) or others.empty:
+        return None
+    best = str(others.sort_values(metric, ascending=False).iloc[0]["policy"])
+    table = df.pivot_table(index="learner", columns="policy", values=metric)[[PLANNER, best]].dropna()
+    diff = (table[PLANNER] - table[best]).to_numpy(dtype=np.float64)
+    lo, hi = bootstrap_ci(diff)
+    return {"best": best, "margin": float(diff.mean()), "lo": lo, "hi": hi}
+
+
+def planner_margin_markdown(margin: dict | None, metric: str = "episode_return") -> str:
+    if margin is None:
+        return ""
+    verdict = "at least as good as" if margin["margin"] >= 0 else "below"
+    return (f"\nUpper reference: {PLANNER} - {margin['best']} (the best other policy) = {margin['margin']:+.4f} "
+            f"[{margin['lo']:+.4f}, {margin['hi']:+.4f}] on {metric} (paired bootstrap over learners, 95% CI): "
+            f"the planner is {verdict} every other policy on the mean.\n")
+
+
 def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False, reference: str | None = None,
                   sort_by: str | None = None, title: str | None = None) -> tuple[pd.DataFrame, str]:
     """Write the episode table, the summary, a markdown leaderboard and two figures to ``out_dir``.
@@ -115,7 +139,8 @@ def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False,
     if sort_by not in df.columns or not df[sort_by].notna().any():
         sort_by = "knowledge_final"
     summary = summarize(df, reference=reference)
-    board = leaderboard_markdown(summary, sort_by=sort_by) + headroom_markdown(headroom_lines(df, summary))
+    board = (leaderboard_markdown(summary, sort_by=sort_by) + headroom_markdown(headroom_lines(df, summary))
+             + planner_margin_markdown(planner_margin(df, summary, sort_by), sort_by))
     df.to_csv(out_dir / "episodes.csv", index=False)
     summary.to_csv(out_dir / "summary.csv", index=False)
     (out_dir / "leaderboard.md").write_text(
@@ -127,4 +152,4 @@ def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False,
     return summary, board
 
 
-__all__ = ["write_results", "headroom_lines", "headroom_markdown", "best_classic", "is_learned", "check_writable", "RESULT_FILES", "plot_knowledge_over_time", "plot_reviews_vs_retention"]
+__all__ = ["write_results", "planner_margin", "planner_margin_markdown", "headroom_lines", "headroom_markdown", "best_classic", "is_learned", "check_writable", "RESULT_FILES", "plot_knowledge_over_time", "plot_reviews_vs_retention"]

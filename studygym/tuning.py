@@ -66,7 +66,10 @@ TUNABLE: dict[str, Knob] = {
                      "q, the cost of reviewing in MEMORIZE's objective (Tabibian et al.)"),
     "threshold": Knob("threshold", (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
                       "recall threshold, tuned on the reward by Reddy et al. 2017"),
-    "ebisu": Knob("threshold", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+    # Ebisu has no threshold (its README: the app quizzes "the facts most in danger of being
+    # forgotten"); low values matter: Ebisu 2.x's half-life grows slowly per recall, so reviews at
+    # 0.5 crowd out new items (0.60 episode return on Review-v0 with 60 items, below random).
+    "ebisu": Knob("threshold", (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7),
                   "recall threshold at which Ebisu's lowest-recall item is reviewed (Ebisu leaves it to the app)"),
     # Deck-v0: the app's FSRS scheduler at one desired retention for the whole run.
     "fsrs_dr": Knob("desired_retention", (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.97),
@@ -184,6 +187,25 @@ def tune(env_id: str, overrides: dict | None = None, *, objective: str | None = 
     return record
 
 
+def merge_tuning(old: dict | None, new: dict) -> dict:
+    """``old`` with the baselines tuned in ``new`` added or replaced, the others kept as they were
+    (e.g. one newly tunable scheduler tuned without re-running the rest). Each merged entry records
+    its own ``n_learners`` and ``seed``; both records must be of the same env configuration and
+    objective."""
+    if old is None:
+        return new
+    for field in ("env_id", "objective"):
+        if old[field] != new[field]:
+            raise ValueError(f"cannot merge tunings of different {field}: {old[field]!r} vs {new[field]!r}")
+    if canonical_overrides(old["overrides"]) != canonical_overrides(new["overrides"]):
+        raise ValueError(f"cannot merge tunings of different overrides: {old['overrides']} vs {new['overrides']}")
+    merged = {**old, "policies": dict(old["policies"])}
+    for name, entry in new["policies"].items():
+        merged["policies"][name] = {**entry, "n_learners": new["n_learners"], "seed": new["seed"]}
+    merged["seconds"] = round(old.get("seconds", 0.0) + new.get("seconds", 0.0), 1)
+    return merged
+
+
 def save_tuning(record: dict, root: str | Path, force: bool = False) -> Path:
     path = tuning_path(root, record["env_id"], record["overrides"])
     if path.exists() and not force:
@@ -235,9 +257,11 @@ def tuning_markdown(record: dict) -> str:
         chosen = entry["chosen"][entry["setting"]]
         cells = ", ".join(("**" if r["value"] == chosen else "") + f"{r['value']:g}: {r['mean']:.4f}"
                           + ("**" if r["value"] == chosen else "") for r in entry["grid"])
-        lines.append(f"| {name} | {entry['setting']} | {cells} | {chosen:g} |")
+        learners = entry.get("n_learners", record["n_learners"])
+        label = name if learners == record["n_learners"] else f"{name} ({learners} learners)"
+        lines.append(f"| {label} | {entry['setting']} | {cells} | {chosen:g} |")
     return "\n".join(lines) + "\n"
 
 
 __all__ = ["TUNABLE", "TUNING_SEED", "TUNED_SUFFIX", "Knob", "tune", "save_tuning", "load_tuning",
-           "tuned_policies", "tuning_markdown", "tuning_path", "tunable_policies", "base_scheduler"]
+           "tuned_policies", "tuning_markdown", "merge_tuning", "tuning_path", "tunable_policies", "base_scheduler"]
