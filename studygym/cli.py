@@ -20,6 +20,7 @@ COMMANDS = {
     "demo": ("studygym.demo", "the main job on built-in defaults: train, evaluate, leaderboard"),
     "sweep": ("studygym.cli_sweep", "run a grid (env x learner preset x policy x seed) on Ray; one leaderboard"),
     "render": ("studygym.cli_render", "record one learner's episode under a policy as a GIF (rgb frames)"),
+    "replicate": ("studygym.cli_replicate", "replicate classic human experiments through a learner; scorecard vs papers"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The learner protocol and the learner registry."""
+"""The learner protocol and what a learner declares (the table of learners is ``studygym.registry.LEARNERS``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Protocol
 import jax
 import jax.numpy as jnp
 
-from studygym.errors import did_you_mean
+from studygym.registry import LEARNERS, get_learner, register_learner  # noqa: F401  (the table lives there)
 
 from ..core import Array
 
@@ -24,6 +24,7 @@ class Learner(Protocol):
     has_restudy: bool
     has_reward_events: bool
     has_sleep_traits: bool
+    presets: tuple[str, ...]
 
     def default_params(self) -> Any: ...
 
@@ -54,6 +55,11 @@ class LearnerBase:
     has_reward_events: bool = False
     #: the params carry a ``sleep_duration_hours`` trait that bounds how long a night's sleep lasts
     has_sleep_traits: bool = False
+    #: names of preset params (``make(..., preset=<name>)``); ``preset(name)`` returns them
+    presets: tuple[str, ...] = ()
+
+    def preset(self, name: str) -> Any:
+        raise ValueError(f"learner {self.name!r} has no presets, got preset={name!r}")
 
 
 class WithoutSleep(LearnerBase):
@@ -67,18 +73,16 @@ class WithoutSleep(LearnerBase):
         return state
 
 
-LEARNERS: dict[str, Learner] = {}
+def sleep_nights(learner: Learner, state: Any, first_bedtime: Array, n_nights: Array, params: Any) -> Any:
+    """``n_nights`` nights of sleep, one a day from ``first_bedtime`` (wake time passing before each
+    bedtime); jittable with a traced ``n_nights``."""
 
+    def night(day, state):
+        bedtime = first_bedtime + day.astype(jnp.float32)
+        state = learner.elapse(state, bedtime, params)
+        return learner.sleep(state, bedtime, params)
 
-def register_learner(learner: Learner) -> None:
-    LEARNERS[learner.name] = learner
-
-
-def get_learner(name: str) -> Learner:
-    if name not in LEARNERS:
-        hint = did_you_mean(name, LEARNERS, cutoff=0.3)
-        raise ValueError(f"unknown learner {name!r}{hint} (known: {', '.join(sorted(LEARNERS))})")
-    return LEARNERS[name]
+    return jax.lax.fori_loop(0, n_nights, night, state)
 
 
 def delayed_recall(learner: Learner, state: Any, now: Array, delay_days: int, params: Any,
@@ -89,12 +93,7 @@ def delayed_recall(learner: Learner, state: Any, now: Array, delay_days: int, pa
     sleep effects make ``elapse`` and ``sleep`` the identity, so this is just ``recall_prob``.
     """
 
-    def night(day, state):
-        bedtime = now + bedtime_offset + day.astype(jnp.float32)
-        state = learner.elapse(state, bedtime, params)
-        return learner.sleep(state, bedtime, params)
-
-    state = jax.lax.fori_loop(0, delay_days, night, state)
+    state = sleep_nights(learner, state, now + bedtime_offset, delay_days, params)
     later = now + jnp.float32(delay_days)
     state = learner.elapse(state, later, params)
     return learner.recall_prob(state, later, params)
