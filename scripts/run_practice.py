@@ -207,10 +207,10 @@ def facts_markdown(facts: dict, summary, n_facts: int, n_learners: int) -> str:
         "",
         "| fact (source) | measured |",
         "|---|---|",
-        f"| learning speed peaks near 85% success (Wilson et al. 2019) | peak gain per trial at "
+        f"| assumption, built into the gain function (not a reproduced fact): learning speed peaks near 85% success (Wilson et al. 2019) | peak gain per trial at "
         f"{s['peak_realised']:.3f} realised success (target {s['peak_target']:.3f}); gain at 60% / 98%: "
         f"{s['gains'][0] / s['gains'].max():.2f} / {s['gains'][-1] / s['gains'].max():.2f} of the peak |",
-        f"| response times follow the exponential practice curve (Heathcote et al. 2000) | mean RT "
+        f"| assumption, RTs are generated exponential (not a reproduced fact): response times follow the exponential practice curve (Heathcote et al. 2000) | mean RT "
         f"{r['first10']:.2f} s (first 10 trials) -> {r['last20']:.2f} s (trials 130-150); exponential fit of "
         f"the mean curve R^2 = {r['r2_exp']:.3f} (power law {r['r2_pow']:.3f}); exponential beats the power law "
         f"for {100 * r['exp_better']:.0f}% of {r['n_individuals']} individual curves; fitted/true tau median "
