@@ -72,6 +72,10 @@ SECTIONS = {
     "scaling-gpu-figure": lambda: figure("results/bench/scaling_gpu.png", "scaling on one H200"),
     "science-table": lambda: include("results/science/science_table.md", "run `scripts/science_figure.py`"),
     "science-figure": lambda: figure("results/science/stylized_facts.png", "stylized facts"),
+    "replications": lambda: include("results/science/replications.md", "run `scripts/run_replications.py`"),
+    "replications-before-after": lambda: include("results/science/replications_before_after.md",
+                                                 "run `scripts/run_replications.py` with two presets"),
+    "replications-figure": lambda: figure("results/science/replications.png", "model vs paper per experiment"),
     "fit-table": lambda: include("results/fit/model_table.md", "run `scripts/fit_models.py` to generate"),
     "throughput": lambda: include("results/bench/throughput.md", "run `scripts/bench_throughput.py`"),
 }

@@ -8,7 +8,8 @@ from studygym.envs.learners import get_learner
 from studygym.envs.learners.brain import brain_preset
 from studygym.envs.learners.skill import skill_params
 from studygym.files import check_writable
-from studygym.replicate import FILES, Context, experiment_names, run_experiments, select, write_results
+from studygym.replicate import (FILES, Context, experiment_names, header, run_experiments, select,
+                                write_results)
 
 
 def add_arguments(parser) -> None:
@@ -18,7 +19,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--learner", default="brain", help="item learner to run (default brain)")
     parser.add_argument("--preset", default="lab_novice", help="brain preset (only with --learner brain)")
-    parser.add_argument("--out", required=True, help="folder for replications.csv, scorecard.md, replications.png")
+    parser.add_argument("--out", required=True,
+                        help="folder for replications.csv, replications.md (scorecard), replications.png")
     parser.add_argument("--force", action="store_true", help="overwrite existing result files in --out")
 
 
@@ -32,13 +34,8 @@ def run(args) -> int:
     learner.validate_params(params)
     ctx = Context(learner, params, skill_params(), args.learners, args.seed)
     df = run_experiments(experiments, ctx, item_learner_name=args.learner)
-    preset = f" (preset `{args.preset}`)" if args.learner == "brain" else ""
-    header = (f"### Classic experiments replicated: the `{args.learner}` learner{preset} and the skill learner\n\n"
-              f"`studygym replicate --learners {args.learners} --seed {args.seed}`: {args.learners} simulated "
-              "learners per group; protocols and mappings in `studygym/replicate.py`. Within = the model's value "
-              "lies in the paper's interval (its CI or SE, or a stated tolerance; half-width at most 0.10, at "
-              "least 0.05 for proportions).")
-    out = write_results(df, args.out, header, force=args.force)
+    title = header(args.learner, args.preset if args.learner == "brain" else None, args.learners, args.seed)
+    out = write_results(df, args.out, title, force=args.force)
     print(f"{int(df.within.sum())}/{len(df)} rows within the paper's interval; wrote {out}/replications.csv, "
-          "scorecard.md, replications.png")
+          "replications.md, replications.png")
     return 0

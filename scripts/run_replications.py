@@ -1,0 +1,70 @@
+"""Regenerate ``results/science/replications.*``: the classic-experiment scorecard at full size.
+
+    .venv/bin/python scripts/run_replications.py [--learners 256] [--seed 0] [--presets lab_novice,calibrated]
+
+Runs every experiment of ``studygym.replicate.EXPERIMENTS`` (``studygym replicate``) for each brain
+preset named (those that exist). The last preset's results are written as
+``replications.csv`` / ``replications.md`` (scorecard) / ``replications.png``; with more than one preset,
+``replications_before_after.md`` puts every preset's model value side by side, marking the experiments
+held out of the calibration fit (``studygym.replicate.HELD_OUT``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from studygym.envs.learners.brain import BRAIN, PRESETS, brain_preset
+from studygym.envs.learners.skill import skill_params
+from studygym.replicate import EXPERIMENTS, HELD_OUT, Context, header, run_experiments, write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def before_after(results: dict[str, pd.DataFrame]) -> str:
+    presets = list(results)
+    first = results[presets[0]]
+    lines = ["### Before / after calibration: paper vs the brain learner's presets", "",
+             "Same protocols, learners and seeds for every preset; **held out** = the experiment took no part "
+             "in fitting the `calibrated` preset. Share within: " + ", ".join(
+                 f"`{p}` {int(df.within.sum())}/{len(df)} ({df.within.mean():.0%})" for p, df in results.items())
+             + "; held-out rows only: " + ", ".join(
+                 f"`{p}` {int(df[df.experiment.isin(HELD_OUT)].within.sum())}/"
+                 f"{int(df.experiment.isin(HELD_OUT).sum())}" for p, df in results.items()) + ".", "",
+             "| experiment | condition | paper [interval] | " + " | ".join(f"`{p}`" for p in presets) + " |",
+             "|---|---|---|" + "---|" * len(presets)]
+    for i, r in enumerate(first.itertuples()):
+        name = r.experiment + (" (**held out**)" if r.experiment in HELD_OUT else "")
+        cells = []
+        for p in presets:
+            row = results[p].iloc[i]
+            cells.append(f"{row.model:.3g} {'yes' if row.within else 'no'}")
+        lines.append(f"| {name} | {r.condition} | {r.paper:.3g} [{r.paper_low:.3g}, {r.paper_high:.3g}] | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--presets", default="lab_novice,calibrated")
+    parser.add_argument("--out", default=str(ROOT / "results" / "science"))
+    args = parser.parse_args(argv)
+    presets = [p for p in args.presets.split(",") if p in PRESETS]
+    results = {}
+    for preset in presets:
+        ctx = Context(BRAIN, brain_preset(preset), skill_params(), args.learners, args.seed)
+        results[preset] = run_experiments(EXPERIMENTS, ctx)
+        print(f"{preset}: {int(results[preset].within.sum())}/{len(results[preset])} within")
+    last = presets[-1]
+    write_results(results[last], args.out, header("brain", last, args.learners, args.seed), force=True)
+    if len(presets) > 1:
+        (Path(args.out) / "replications_before_after.md").write_text(before_after(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
