@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib.metadata
 import inspect
 import json
 import time
@@ -51,13 +52,15 @@ import numpy as np
 
 from studygym.envs import gym as gym_adapters  # gym_adapters.StudySB3VecEnv is built on first use (SB3 imports torch)
 from studygym.envs.core import Discrete, check_positive_int
-from studygym.envs.gym import UnitObservation, make_sb3_vec_env  # noqa: F401  (make_sb3_vec_env re-exported)
+from studygym.envs.gym import IntroductionMask, UnitObservation, make_sb3_vec_env  # noqa: F401  (make_sb3_vec_env re-exported)
 from studygym.errors import did_you_mean, unknown_names
 from studygym.files import check_writable, dumps_json, load_arrays, read_json
 from studygym.registry import registered_ids
 from studygym.runs import plot_learning_curve, write_curve
 
-ALGOS = ("ppo", "a2c", "dqn")
+#: ``ppo_mask`` is sb3-contrib's ``MaskablePPO`` (rl-zoo3's name for it), trained with the env's
+#: ``action_masks()`` (:class:`studygym.envs.gym.IntroductionMask`); it needs ``pip install sb3-contrib``.
+ALGOS = ("ppo", "a2c", "dqn", "ppo_mask")
 
 #: studygym's defaults per algorithm (anything else: SB3's own defaults). Episodes are 50-300 steps
 #: and the objective is the knowledge at the end, hence the long discount. PPO collects 256 steps
@@ -65,6 +68,7 @@ ALGOS = ("ppo", "a2c", "dqn")
 #: buffer is capped (SB3's 1e6 transitions of Review-v0's 154 floats would take 1.2 GB).
 ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
     "ppo": {"gamma": 0.995, "n_steps": 256, "batch_size": 256, "ent_coef": 0.01},
+    "ppo_mask": {"gamma": 0.995, "n_steps": 256, "batch_size": 256, "ent_coef": 0.01},
     "a2c": {"gamma": 0.995, "ent_coef": 0.01},
     "dqn": {"gamma": 0.995, "buffer_size": 100_000, "learning_starts": 1_000, "target_update_interval": 1_000,
             "exploration_fraction": 0.2},
@@ -91,6 +95,9 @@ ACTIVATIONS: dict[str, Callable] = {
 OUTPUT_FILES = ("params.npz", "config.json", "curve.csv", "learning_curve.png", "model.zip", "vecnormalize.pkl",
                 "checkpoints")
 
+#: The logit of a masked action (sb3-contrib's ``MaskableCategorical`` uses the same).
+MASKED_LOGIT = -1e8
+
 #: Rows of ``curve.csv`` (episodes are averaged within equal spans of env steps).
 CURVE_POINTS = 50
 
@@ -98,6 +105,13 @@ CURVE_POINTS = 50
 def _algo_class(algo: str):
     if algo not in ALGOS:
         raise ValueError(f"algo must be one of {ALGOS}, got {algo!r}{did_you_mean(algo, ALGOS, n=1, cutoff=0.3)}")
+    if algo == "ppo_mask":
+        try:
+            import sb3_contrib
+        except ImportError:
+            raise ImportError("algo 'ppo_mask' is sb3-contrib's MaskablePPO: pip install sb3-contrib "
+                              "(or studygym[sb3])") from None
+        return sb3_contrib.MaskablePPO
     import stable_baselines3
 
     return getattr(stable_baselines3, algo.upper())
@@ -159,10 +173,11 @@ def _sequential_layers(module) -> list[tuple[Any, str | None]]:
     return [tuple(layer) for layer in layers]
 
 
-def export_policy(model, venv=None, unit=None) -> tuple[dict[str, np.ndarray], dict]:
+def export_policy(model, venv=None, unit=None, mask: IntroductionMask | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """An SB3 model's deterministic policy as ``(arrays, architecture)``: what ``params.npz`` and the
     ``network`` entry of ``config.json`` hold. ``venv``: its ``VecNormalize`` statistics, if any;
-    ``unit``: the env's ``UnitObservation`` when it was trained with ``normalize=True``."""
+    ``unit``: the env's ``UnitObservation`` when it was trained with ``normalize=True``; ``mask``:
+    the action mask it was trained under (``MaskablePPO``), applied to its logits when it acts."""
     import gymnasium
     import torch.nn as nn
     from stable_baselines3.common.torch_layers import FlattenExtractor
@@ -207,7 +222,11 @@ def export_policy(model, venv=None, unit=None) -> tuple[dict[str, np.ndarray], d
         "clip_obs": float(normalizer.clip_obs) if normalizer is not None else None,
         "obs_epsilon": float(normalizer.epsilon) if normalizer is not None else None,
         "unit_obs": unit is not None,
+        "action_mask": None if mask is None else mask.to_config(),
     }
+    if mask is not None and (not discrete or hasattr(policy, "q_net") or mask.n_actions != int(action_space.n)):
+        raise ValueError(f"an action mask of {mask.n_actions} actions needs a Discrete actor-critic policy over as many; "
+                         f"got {type(policy).__name__} with {action_space}")
     if unit is not None:
         arrays.update(unit.arrays())
     return arrays, network
@@ -250,6 +269,13 @@ class SB3Policy:
         self.obs_size = int(network["obs_size"])
         # The env's fixed [0, 1] map (normalize=True at training), applied before VecNormalize's.
         self.unit = UnitObservation.from_arrays(arrays) if network.get("unit_obs") else None
+        # MaskablePPO: invalid actions (items not yet introduced, bar the next) get SB3-contrib's
+        # logit -1e8 before the arg-max or the draw, as MaskableCategorical does.
+        self.mask = IntroductionMask.from_config(network["action_mask"]) if network.get("action_mask") else None
+        if self.mask is not None and (network.get("kind") != "actor_mlp" or network.get("action") != "discrete"
+                                      or self.mask.n_actions != int(network["n_actions"])):
+            raise ValueError(f"action_mask {network['action_mask']} needs a Discrete actor-critic network over "
+                             f"{self.mask.n_actions} actions")
         if network["normalize_obs"]:
             mean, var = np.asarray(arrays["obs_mean"], np.float64), np.asarray(arrays["obs_var"], np.float64)
             if mean.shape != (self.obs_size,) or var.shape != (self.obs_size,):
@@ -275,6 +301,9 @@ class SB3Policy:
                 (discrete and action_space.n != self.network["n_actions"]):
             raise ValueError(f"{self.name} was trained for {self.network['n_actions']} {self.network['action']} "
                              f"actions; {where} has {action_space}")
+        if self.mask is not None and IntroductionMask.of_env(env).to_config() != self.mask.to_config():
+            raise ValueError(f"{self.name} was trained under the action mask {self.mask.to_config()}; {where}'s "
+                             f"declared layout gives {IntroductionMask.of_env(env).to_config()}")
 
     def forward(self, obs: jax.Array) -> jax.Array:
         """The network's output for one observation: Q-values, logits or the Gaussian mean."""
@@ -294,6 +323,8 @@ class SB3Policy:
 
     def act(self, key: jax.Array, pstate: tuple, obs: jax.Array) -> tuple[jax.Array, tuple]:
         out = self.forward(obs)
+        if self.mask is not None:
+            out = jnp.where(self.mask(jnp.ravel(jnp.asarray(obs)), jnp), out, MASKED_LOGIT)
         if self.sample:
             return jax.random.categorical(key, out).astype(jnp.int32), pstate
         if self.network["action"] == "discrete":
@@ -423,7 +454,7 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
               overrides: dict | None = None, n_envs: int = 8, hyper: dict | None = None, force: bool = False,
               progress: bool = True, n_checkpoints: int = 4, device: str = "cpu", vec_env=None,
               torch_threads: int | None = 1) -> TrainedSB3:
-    """Train SB3 ``algo`` (``"ppo"``, ``"a2c"`` or ``"dqn"``) on ``env_id`` for ``total_steps`` env steps.
+    """Train SB3 ``algo`` (``"ppo"``, ``"a2c"``, ``"dqn"`` or ``"ppo_mask"``) on ``env_id`` for ``total_steps`` env steps.
 
     ``overrides``: env overrides (as ``studygym.make``); ``n_envs``: sub-envs stepped together;
     ``hyper``: SB3 constructor keyword arguments (``learning_rate=3e-4``, ``n_steps=128``, ...) plus
@@ -435,43 +466,76 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     of a new one (its jitted step is already compiled; ``n_envs`` is then its own, and ``overrides`` must be those
     it was built with: they are recorded, not applied). ``torch_threads``: torch's CPU threads while
     training (default 1: for these small MLPs more threads only contend with JAX and, on a busy
-    machine, stall in thread barriers; ``None`` leaves torch's setting alone).
-    """
-    import gymnasium
-    import stable_baselines3
-    import torch
-    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
-    from stable_baselines3.common.vec_env import VecNormalize
+    machine, stall in thread barriers; ``None`` leaves torch's setting alone). ``ppo_mask``
+    (sb3-contrib's ``MaskablePPO``) trains under the env's ``action_masks()``, and the saved policy
+    applies the same mask when it acts.
 
+    The phases, each its own function: check the arguments (:func:`_check_train_args`), build the
+    VecEnv (:func:`_training_vec_env`) and the SB3 model (:func:`_build_model`), learn
+    (:func:`_learn`), save the run (:func:`_save_run`).
+    """
+    algo_class, hyper, out = _check_train_args(algo, total_steps, n_envs, n_checkpoints, seed, hyper, out, force,
+                                               torch_threads)
+    overrides = dict(overrides or {})
+    base, venv, mask = _training_vec_env(algo, env_id, int(seed), n_envs, hyper, overrides, vec_env)
+    n_envs = base.num_envs
+    model = _build_model(algo, algo_class, venv, hyper, out, int(seed), device)
+    out.mkdir(parents=True, exist_ok=True)
+    recorder = _make_callback(total_steps, n_envs, progress, f"train sb3-{algo} on {env_id}")
+    seconds = _learn(model, algo, total_steps, recorder, out, n_envs, n_checkpoints, torch_threads)
+    config, curve = _save_run(model, venv, base, mask, recorder, out, seconds, algo=algo, env_id=env_id,
+                              overrides=overrides, seed=int(seed), n_envs=n_envs, total_steps=total_steps, hyper=hyper)
+    return TrainedSB3(model=model, venv=venv, config=config, curve=curve, out=out)
+
+
+def _check_train_args(algo, total_steps, n_envs, n_checkpoints, seed, hyper, out, force, torch_threads):
+    """``train_sb3``'s checks before anything is built or written: ``(algo class, merged hyper, out)``."""
     algo_class = _algo_class(algo)
     check_positive_int("total_steps", total_steps)
     check_positive_int("n_envs", n_envs)
     check_positive_int("n_checkpoints", n_checkpoints)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if torch_threads is not None:
+        check_positive_int("torch_threads", torch_threads)
     hyper = check_hyper(algo, hyper)
-    overrides = dict(overrides or {})
     out = Path(out)
     check_writable(out, force, OUTPUT_FILES)
+    return algo_class, hyper, out
+
+
+def _training_vec_env(algo, env_id, seed, n_envs, hyper, overrides, vec_env):
+    """``(base StudySB3VecEnv, the VecEnv SB3 trains on, action mask or None)``: a new batched VecEnv
+    (or ``vec_env``, checked and reseeded), wrapped in ``VecNormalize`` when the hyper asks for it."""
+    import gymnasium
+    from stable_baselines3.common.vec_env import VecNormalize
 
     if vec_env is None:
-        base = gym_adapters.StudySB3VecEnv(env_id, n_envs=n_envs, seed=int(seed), normalize=hyper["unit_obs"],
-                                           **overrides)
+        base = gym_adapters.StudySB3VecEnv(env_id, n_envs=n_envs, seed=seed, normalize=hyper["unit_obs"], **overrides)
     elif not isinstance(vec_env, gym_adapters.StudySB3VecEnv) or vec_env.core.env_id != env_id:
         raise ValueError(f"vec_env must be a StudySB3VecEnv of {env_id}, got {vec_env!r}")
     else:
-        base, n_envs = vec_env, vec_env.num_envs
-        base.seed(int(seed))
+        base = vec_env
+        base.seed(seed)
     if (base.core.unit is not None) != hyper["unit_obs"]:
         raise ValueError(f"vec_env was made with normalize={base.core.unit is not None}; hyper unit_obs is "
                          f"{hyper['unit_obs']}")
     if algo == "dqn" and not isinstance(base.action_space, gymnasium.spaces.Discrete):
         raise ValueError(f"SB3 DQN needs a Discrete action space; {env_id} has {base.action_space} "
                          f"(train it with --agent sb3-ppo or sb3-a2c, or the JAX --agent ppo)")
+    # MaskablePPO reads base.action_masks(); an env without an item-choice layout is refused here.
+    mask = IntroductionMask.of_env(base.core.env) if algo == "ppo_mask" else None
     venv = base  # reports info["episode"] itself (a VecMonitor would only repeat it)
     if hyper["normalize_obs"] or hyper["normalize_reward"]:
         venv = VecNormalize(venv, norm_obs=hyper["normalize_obs"], norm_reward=hyper["normalize_reward"],
                             gamma=float(hyper.get("gamma", 0.99)))
+    return base, venv, mask
+
+
+def _build_model(algo, algo_class, venv, hyper, out, seed, device):
+    """The SB3 model: ``MlpPolicy`` with studygym's extra hypers turned into ``policy_kwargs``."""
+    import torch
+
     kwargs = {k: v for k, v in hyper.items() if k not in EXTRA_HYPER}
     policy_kwargs = {}
     if hyper["net_arch"] is not None:
@@ -480,19 +544,24 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
         name = str(hyper["activation_fn"]).lower()
         policy_kwargs["activation_fn"] = next(getattr(torch.nn, n) for n in dir(torch.nn) if n.lower() == name)
     try:
-        model = algo_class("MlpPolicy", venv, tensorboard_log=str(out / "tb"), seed=int(seed), device=device,
-                           verbose=0, policy_kwargs=policy_kwargs or None, **kwargs)
+        return algo_class("MlpPolicy", venv, tensorboard_log=str(out / "tb"), seed=seed, device=device,
+                          verbose=0, policy_kwargs=policy_kwargs or None, **kwargs)
     except (AssertionError, TypeError, ValueError) as error:
         raise ValueError(f"SB3 {algo.upper()} rejected the hyper-parameters {_jsonable(hyper)}: {error}") from error
 
-    out.mkdir(parents=True, exist_ok=True)
-    recorder = _make_callback(total_steps, n_envs, progress, f"train sb3-{algo} on {env_id}")
+
+def _learn(model, algo, total_steps, recorder, out, n_envs, n_checkpoints, torch_threads) -> float:
+    """``model.learn`` with the episode recorder and checkpoints, torch on ``torch_threads``
+    (restored afterwards); the seconds it took."""
+    import torch
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+    from stable_baselines3.common.vec_env import VecNormalize
+
     checkpoint = CheckpointCallback(save_freq=max(1, total_steps // n_checkpoints // n_envs),
                                     save_path=str(out / "checkpoints"), name_prefix=f"sb3_{algo}",
-                                    save_vecnormalize=isinstance(venv, VecNormalize))
+                                    save_vecnormalize=isinstance(model.get_env(), VecNormalize))
     threads_before = torch.get_num_threads()
     if torch_threads is not None:
-        check_positive_int("torch_threads", torch_threads)
         torch.set_num_threads(int(torch_threads))
     start = time.perf_counter()
     try:
@@ -500,22 +569,33 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
                     tb_log_name=f"sb3_{algo}")
     finally:
         torch.set_num_threads(threads_before)
-    seconds = time.perf_counter() - start
-    env_steps = int(model.num_timesteps)
+    return time.perf_counter() - start
 
-    arrays, network = export_policy(model, venv, base.core.unit)
+
+def _save_run(model, venv, base, mask, recorder, out, seconds, *, algo, env_id, overrides, seed, n_envs, total_steps,
+              hyper) -> tuple[dict, dict]:
+    """Write the run's files (module docstring) into ``out``: ``(config, curve)``."""
+    import stable_baselines3
+    import torch
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    env_steps = int(model.num_timesteps)
+    arrays, network = export_policy(model, venv, base.core.unit, mask)
     np.savez(out / "params.npz", **arrays)
     model.save(out / "model.zip")
     if isinstance(venv, VecNormalize):
         venv.save(str(out / "vecnormalize.pkl"))
     curve = episode_curve(recorder.episodes, env_steps)
     write_curve(curve, out / "curve.csv", index="env_steps")
+    versions = {"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__, "jax": jax.__version__}
+    if algo == "ppo_mask":
+        versions["sb3_contrib"] = importlib.metadata.version("sb3-contrib")
     config = {
         "agent": f"sb3-{algo}",
         "algo": algo,
         "env_id": env_id,
         "overrides": _jsonable(overrides),
-        "seed": int(seed),
+        "seed": seed,
         "n_envs": int(n_envs),
         "total_steps": int(total_steps),
         "env_steps": env_steps,
@@ -525,12 +605,11 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
         "train_seconds": round(seconds, 3),
         "steps_per_second": round(env_steps / max(seconds, 1e-9), 1),
         "files": {"tensorboard": "tb", "checkpoints": "checkpoints", "sb3_model": "model.zip"},
-        "versions": {"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__,
-                     "jax": jax.__version__},
+        "versions": versions,
     }
     (out / "config.json").write_text(dumps_json(config, indent=2, sort_keys=True) + "\n")  # NaN -> null
     plot_learning_curve(curve, out / "learning_curve.png", f"SB3 {algo.upper()} on {env_id} (seed {seed})")
-    return TrainedSB3(model=model, venv=venv, config=config, curve=curve, out=out)
+    return config, curve
 
 
 #: rl-zoo3-style hyper-parameter files shipped with studygym (``studygym/hyperparams/<algo>.yml``).

@@ -29,7 +29,7 @@ from gymnasium.vector import VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from studygym import render
-from studygym.envs.core import AutoReset, Box, check_positive_int, check_seed
+from studygym.envs.core import AutoReset, Box, check_positive_int, check_seed, feature_columns
 from studygym.registry import make, registered_ids
 
 try:  # gymnasium >= 1.1 declares a vector env's autoreset mode; 1.0 has no AutoresetMode
@@ -246,6 +246,67 @@ class FlatCarry:
 
 
 # ----------------------------------------------------------------------------------------------
+# Action masks (sb3-contrib's MaskablePPO convention: ``env.action_masks()``)
+# ----------------------------------------------------------------------------------------------
+
+
+class IntroductionMask:
+    """Valid actions of an item-choice env for action masking: every item already seen, the **next
+    unseen item** (the lowest index, as every classic scheduler introduces them), and every global
+    action (rest, sleep). Unseen items look alike to the tutor (their features are all zero), so
+    allowing only the next one removes no choice an agent could tell apart, and it fixes the order
+    in which items enter: item ``i`` is the ``i``-th introduced.
+
+    Derived from the env's declared contract (:class:`studygym.envs.core.Environment`), never from
+    probing: the ``seen`` per-item feature (``item_features``), ``n_obs_items`` and the
+    ``action_layout`` ``(blocks, g)`` (in each of the ``blocks`` blocks of ``N + g`` actions, the
+    same items, then ``g`` global actions). An env that declares no ``action_layout`` or no ``seen``
+    feature gets a ``ValueError`` naming what is missing. ``to_config``/``from_config`` carry the
+    mask into a saved policy (plain JSON). ``__call__(obs, xp)`` reads one observation ``(F,)`` or a
+    batch ``(..., F)`` (raw or ``normalize=True``: ``seen`` is 0/1 in both) with numpy (``xp=np``)
+    or inside ``jit`` (``xp=jnp``) and returns a bool mask ``(..., blocks * (N + g))``.
+    """
+
+    KIND = "introduce_in_order"
+
+    def __init__(self, n_items: int, seen_feature: int, action_layout: tuple[int, int]):
+        self.n_items, self.seen_feature = int(n_items), int(seen_feature)
+        self.blocks, self.n_global = (int(x) for x in action_layout)
+        if self.n_items < 1 or self.seen_feature < 0 or self.blocks < 1 or self.n_global < 0:
+            raise ValueError(f"IntroductionMask: n_items={n_items}, seen_feature={seen_feature}, "
+                             f"action_layout={tuple(action_layout)} do not describe an item-choice action")
+        self.start = self.seen_feature * self.n_items  # the seen block, obs[start:start + N]
+        self.n_actions = self.blocks * (self.n_items + self.n_global)
+
+    @classmethod
+    def of_env(cls, env) -> "IntroductionMask":
+        if env.action_layout is None:
+            raise ValueError(f"env {env.name!r} declares no item-choice action_layout: action masking "
+                             f"(action_masks(), MaskablePPO) needs one (see studygym.envs.core.Environment)")
+        (seen,) = feature_columns(env, ("seen",), block="item", user="action masking (action_masks())")
+        return cls(env.n_obs_items, seen, env.action_layout)
+
+    def to_config(self) -> dict:
+        return {"kind": self.KIND, "n_items": self.n_items, "seen_feature": self.seen_feature,
+                "action_layout": [self.blocks, self.n_global]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "IntroductionMask":
+        if not isinstance(config, dict) or config.get("kind") != cls.KIND:
+            raise ValueError(f"action_mask must be {{'kind': {cls.KIND!r}, ...}}, got {config!r}")
+        return cls(config["n_items"], config["seen_feature"], config["action_layout"])
+
+    def __call__(self, obs, xp=np):
+        obs = xp.asarray(obs)
+        unseen = obs[..., self.start:self.start + self.n_items] < 0.5
+        first_unseen = unseen & (xp.cumsum(unseen, axis=-1) == 1)
+        items = ~unseen | first_unseen
+        globals_ = xp.ones(obs.shape[:-1] + (self.n_global,), dtype=bool)
+        block = xp.concatenate([items, globals_], axis=-1)
+        return xp.concatenate([block] * self.blocks, axis=-1) if self.blocks > 1 else block
+
+
+# ----------------------------------------------------------------------------------------------
 # Single env
 # ----------------------------------------------------------------------------------------------
 
@@ -408,6 +469,8 @@ class StudyGymEnv(gymnasium.Env):
         self._ended = False  # the last step ended the episode: step() raises until reset()
         self._last = None
         self._shown = (None, None, None)  # last observation, action and reward, for render()
+        self._obs = None  # the last observation returned, for action_masks()
+        self._masker = None  # IntroductionMask, built on the first action_masks()
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -415,7 +478,7 @@ class StudyGymEnv(gymnasium.Env):
         self._state, obs = self._reset(key)
         self._ended = False
         self._last = None
-        obs = np.array(obs)
+        obs = self._obs = np.array(obs)
         if self.render_mode is not None:
             self._shown = (obs, None, None)
             if self.render_mode == "human":
@@ -432,11 +495,22 @@ class StudyGymEnv(gymnasium.Env):
         obs, reward, terminated, truncated, info = self._packer.unpack(packed)
         self._ended = bool(terminated) or bool(truncated)
         self._last = info
+        self._obs = obs
         if self.render_mode is not None:
             self._shown = (obs, action, reward)
             if self.render_mode == "human":
                 self.render()
         return obs, float(reward), bool(terminated), bool(truncated), info
+
+    def action_masks(self) -> np.ndarray:
+        """Bool mask of the valid actions now (sb3-contrib's ``MaskablePPO`` convention): every seen
+        item, the next unseen one and every global action (:class:`IntroductionMask`, from the env's
+        declared layout; ``ValueError`` for an env without an item-choice ``action_layout``)."""
+        if self._obs is None:
+            raise RuntimeError("call reset() before action_masks()")
+        if self._masker is None:
+            self._masker = IntroductionMask.of_env(self.env)
+        return self._masker(self._obs)
 
     def snapshot(self) -> dict:
         """What a rendered frame shows (:func:`studygym.render.snapshot`), from the current state."""
@@ -639,6 +713,8 @@ def _make_sb3_vec_env_class():
             self.t_start = time.time()
             self._episode_returns = np.zeros(n_envs, np.float64)
             self._episode_lengths = np.zeros(n_envs, np.int64)
+            self._obs = None  # the last observations returned, for action_masks()
+            self._masker = None  # IntroductionMask, built on the first action_masks()
 
         def reset(self):
             seeds = [int(np.random.randint(0, _SEED_HIGH)) if s is None else int(s) for s in self._seeds]
@@ -647,6 +723,7 @@ def _make_sb3_vec_env_class():
             self.reset_infos = [{} for _ in range(self.num_envs)]
             self._episode_returns[:] = 0.0
             self._episode_lengths[:] = 0
+            self._obs = obs
             return obs
 
         def step_async(self, actions):
@@ -672,7 +749,18 @@ def _make_sb3_vec_env_class():
                                            "l": int(self._episode_lengths[i]), "t": elapsed}
                 self._episode_returns[done] = 0.0
                 self._episode_lengths[done] = 0
+            self._obs = obs  # after an episode's end, the next episode's first observation
             return obs, reward, done, infos
+
+        def action_masks(self) -> np.ndarray:
+            """``(n_envs, n_actions)`` bool masks of the valid actions now, one row per sub-env
+            (:class:`IntroductionMask`); ``env_method("action_masks")`` returns the rows, as
+            sb3-contrib's ``MaskablePPO`` reads them (also through ``VecNormalize``)."""
+            if self._obs is None:
+                raise RuntimeError("call reset() before action_masks()")
+            if self._masker is None:
+                self._masker = IntroductionMask.of_env(self.core.env)
+            return self._masker(self._obs)
 
         def close(self):
             self.core.state = None
@@ -690,6 +778,9 @@ def _make_sb3_vec_env_class():
             setattr(self, attr_name, value)
 
         def env_method(self, method_name, *method_args, indices=None, **method_kwargs):
+            if method_name == "action_masks":  # per sub-env rows of the batch's masks
+                masks = self.action_masks(*method_args, **method_kwargs)
+                return [masks[i] for i in self._indices(indices)]
             method = getattr(self.core.env, method_name)
             return [method(*method_args, **method_kwargs) for _ in self._indices(indices)]
 
@@ -737,12 +828,12 @@ def __getattr__(name: str):
 
 
 def register_all() -> None:
+    """Register every id of :mod:`studygym.registry` with Gymnasium. Ids registered after this module is
+    imported (the built-in ones included: :func:`studygym.catalog.register_builtins`) are registered
+    with Gymnasium as they are registered (:func:`studygym.registry.register`)."""
     for env_id in registered_ids():
         register_gym_env(env_id)
 
-
-register_all()
-
-__all__ = ["StudyGymEnv", "StudyGymVectorEnv", "StudySB3VecEnv", "make_sb3_vec_env", "UnitObservation",
+__all__ = ["StudyGymEnv", "StudyGymVectorEnv", "StudySB3VecEnv", "make_sb3_vec_env", "UnitObservation", "IntroductionMask",
            "BatchedCore", "register_gym_env",
            "check_action", "check_actions", "gym_id"]

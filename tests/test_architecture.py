@@ -31,7 +31,7 @@ CLI_MODULES = re.compile(r"^studygym\.(cli(_\w+)?|demo)$")
 # fast and working without them:
 # - optional extras: ray (``studygym sweep``), fsrs / fsrs_optimizer (py-fsrs's reference optimizer),
 #   fsrs_rs_python (a peer implementation, test extra), yaml (only to read rl-zoo3 hyper-parameter
-#   files in agents/sb3.py);
+#   files in agents/sb3.py), sb3_contrib (MaskablePPO, agents/sb3.py's ``ppo_mask``);
 # - seconds to import and used by a few functions only: torch and stable_baselines3 (the SB3 agents),
 #   matplotlib and PIL (figures, frames and GIFs), tensorboard (training logs);
 # - gymnasium: envs/core.py builds Gymnasium spaces only on request, so the pure-JAX core imports
@@ -39,7 +39,7 @@ CLI_MODULES = re.compile(r"^studygym\.(cli(_\w+)?|demo)$")
 # - tqdm: ``tqdm.auto`` probes for a notebook front end when imported; only progress bars need it.
 # Anything else (the standard library, numpy, jax, optax, pandas, the package's own modules) is
 # imported at the top of the module.
-HEAVY_OPTIONAL = {"ray", "fsrs", "fsrs_optimizer", "fsrs_rs_python", "yaml", "torch", "stable_baselines3",
+HEAVY_OPTIONAL = {"ray", "fsrs", "fsrs_optimizer", "fsrs_rs_python", "yaml", "torch", "stable_baselines3", "sb3_contrib",
                   "matplotlib", "PIL", "tensorboard", "gymnasium", "tqdm"}
 
 
@@ -206,14 +206,18 @@ def test_no_library_module_imports_a_cli_module():
 
 
 #: (importer, what it must never import, why). The layers, bottom to top: foundation (errors, files,
-#: runs, sharding, envs.core) < envs (learners, tasks, registry, the Gymnasium/gymnax adapters) <
-#: agents (schedulers, PPO, SB3) < policies < evaluation (harness, report, tuning, suites, sweep,
-#: smoke) and fitting (fit_model < fit_<family> < fit) < CLI. See ARCHITECTURE.md.
+#: markdown, runs, sharding, envs.core) < the registry (every table of names) < envs (learners, tasks,
+#: the Gymnasium/gymnax adapters) < agents (schedulers, PPO, SB3) < policies < evaluation (harness,
+#: report, tuning, suites, sweep, smoke) and fitting (fit_model < fit_<family> < fit) < the catalog
+#: (registers what ships; only the package root imports it) < CLI. See ARCHITECTURE.md.
 EVALUATION = r"studygym\.(harness|report|tuning|suites|sweep|smoke)$"
 FITTING = r"studygym\.fit(_\w+)?$"
 LAYER_RULES = [
-    (r"studygym\.(errors|files|runs|sharding|fit_model)$|studygym\.envs\.core$", r"studygym\..+",
+    (r"studygym\.(errors|files|markdown|runs|sharding|fit_model)$|studygym\.envs\.core$", r"studygym\..+",
      "the foundation imports nothing of the package (envs.core: nothing but itself)"),
+    (r"studygym\.registry$", r"studygym\.(?!(errors|envs\.core)$).+",
+     "the registry (every table of names) sits on the foundation, so every layer can look names up"),
+    (r"studygym\..+", r"studygym\.catalog$", "only the package root registers what ships (studygym.catalog)"),
     (r"studygym\.(envs(\..+)?|registry|wrappers)$", r"studygym\.(agents(\..+)?|policies)$|" + EVALUATION + "|" + FITTING,
      "envs know nothing of the agents that act in them, of evaluation or of fitting"),
     (r"studygym\.agents(\..+)?$", EVALUATION + "|" + FITTING, "agents are evaluated, they do not evaluate"),
@@ -221,6 +225,40 @@ LAYER_RULES = [
      "only the planner (a policy over policies) resolves other policies by name"),
     (FITTING, r"studygym\.(agents(\..+)?|policies)$|" + EVALUATION, "fitting needs the learners' maths only"),
 ]
+
+
+def _module_level_calls(tree: ast.Module):
+    """Every call made when the module is imported (not inside a function or a class's methods)."""
+    def walk(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(child, ast.Call):
+                yield child
+            yield from walk(child)
+    yield from walk(tree)
+
+
+def _called_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def test_registration_is_never_a_side_effect_of_importing_a_module():
+    """Only the package root registers, and only by calling ``studygym.catalog.register_builtins``: no
+    module registers an env, learner, policy or fit model (or a Gymnasium id) when it is imported."""
+    bad = []
+    for mod, path in package_modules().items():
+        for call in _module_level_calls(ast.parse(path.read_text(), filename=str(path))):
+            name = _called_name(call)
+            if name.startswith("register") and (mod, name) != ("studygym", "register_builtins"):
+                bad.append(f"{path.relative_to(ROOT)}:{call.lineno}: {name}(...) at import")
+    assert not bad, "registration as a side effect of importing a module:\n" + "\n".join(bad)
+
+
+def test_the_registration_check_sees_module_level_registration():
+    tree = ast.parse("register_learner(X)\nfor m in M:\n    register_model(m)\ndef f():\n    register(1)\n")
+    assert [_called_name(c) for c in _module_level_calls(tree)] == ["register_learner", "register_model"]
 
 
 def test_layers():

@@ -19,7 +19,8 @@ TINY = {"n_items": 5, "slots_per_day": 3, "n_days": 3}  # 9-step episodes
 N_ENVS = 8
 #: Small rollouts so that a 1,200-step run has several updates.
 QUICK = {"ppo": {"n_steps": 32, "batch_size": 64, "n_epochs": 4}, "a2c": {},
-         "dqn": {"learning_starts": 200, "target_update_interval": 200}}
+         "dqn": {"learning_starts": 200, "target_update_interval": 200},
+         "ppo_mask": {"n_steps": 32, "batch_size": 64, "n_epochs": 4}}
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +42,17 @@ def trained(vec_env, tmp_path_factory):
     return runs
 
 
-def real_observations(vec_env, n_steps=12):
-    """Observations met while stepping the env with random actions (several episodes)."""
+def real_observations(vec_env, n_steps=12, masks=False):
+    """Observations met while stepping the env with random actions (several episodes); with
+    ``masks``, also the VecEnv's ``action_masks()`` at each of them."""
     rng = np.random.default_rng(0)
     obs = [vec_env.reset()]
+    valid = [vec_env.action_masks()]
     for _ in range(n_steps):
         step_obs, _, _, _ = vec_env.step(rng.integers(0, vec_env.action_space.n, vec_env.num_envs))
         obs.append(step_obs)
-    return np.concatenate(obs)
+        valid.append(vec_env.action_masks())
+    return (np.concatenate(obs), np.concatenate(valid)) if masks else np.concatenate(obs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -104,11 +108,15 @@ def test_jax_forward_equals_sb3_predict(trained, vec_env, algo):
     run = trained[algo]
     policy = sb3.load_sb3(run.out)
     assert isinstance(policy, Policy) and policy.privileged is False and policy.name == f"sb3_{algo}"
-    raw = real_observations(vec_env)
-    expected, _ = run.model.predict(run.venv.normalize_obs(raw), deterministic=True)
+    raw, valid = real_observations(vec_env, masks=True)
+    # MaskablePPO predicts under the env's masks; the exported policy derives them from the observation.
+    masks = {"action_masks": valid} if algo == "ppo_mask" else {}
+    expected, _ = run.model.predict(run.venv.normalize_obs(raw), deterministic=True, **masks)
     act = jax.jit(jax.vmap(lambda o: policy.act(jax.random.key(0), policy.init(jax.random.key(0), None), o)[0]))
     actions = np.asarray(act(raw))
     np.testing.assert_array_equal(actions, expected)
+    if algo == "ppo_mask":
+        assert valid[np.arange(len(actions)), actions].all()
     assert len(np.unique(expected)) >= 2  # the batch exercises more than one action
     # And the raw outputs (logits or Q-values) agree, not only their arg-max.
     import torch
@@ -306,3 +314,92 @@ def test_sampled_policy_draws_from_the_softmax(trained, vec_env):
     np.testing.assert_allclose(freq, probs, atol=0.03)
     with pytest.raises(ValueError, match="sample=True needs a Discrete PPO/A2C"):
         sb3.load_sb3(trained["dqn"].out, sample=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Action masks (sb3-contrib's MaskablePPO)
+# ----------------------------------------------------------------------------------------------
+
+
+def test_action_masks_allow_seen_items_the_next_new_one_and_global_actions():
+    import gymnasium
+
+    env = gymnasium.make("studygym/Review-v0", n_items=5, normalize=True)
+    env.reset(seed=0)
+    assert env.unwrapped.action_masks().tolist() == [True, False, False, False, False, True]
+    env.step(3)  # the unmasked env still accepts any item; the mask follows what has been seen
+    assert env.unwrapped.action_masks().tolist() == [True, False, False, True, False, True]
+    env.step(0)
+    assert env.unwrapped.action_masks().tolist() == [True, True, False, True, False, True]
+    for _ in range(3):
+        env.step(1), env.step(2), env.step(4)
+    assert env.unwrapped.action_masks().all()  # every item seen
+
+
+@pytest.mark.parametrize("env_id, blocks, n_global", [("Sleep-v0", 1, 2), ("Tagging-v0", 2, 1)])
+def test_action_masks_follow_each_envs_declared_action_layout(env_id, blocks, n_global):
+    from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from studygym.envs.gym import StudySB3VecEnv
+
+    venv = StudySB3VecEnv(env_id, n_envs=3, seed=0)
+    obs = venv.reset()
+    env, _ = studygym.make(env_id)
+    n = env.n_obs_items
+    assert env.action_layout == (blocks, n_global)
+    wrapped = VecNormalize(venv)
+    assert is_masking_supported(wrapped)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        masks = get_action_masks(wrapped)  # through VecNormalize's env_method, as MaskablePPO reads them
+        assert masks.shape == (3, venv.action_space.n) and masks.dtype == bool
+        seen = obs[:, env.item_features.index("seen") * n:][:, :n] > 0
+        for row, seen_row in zip(masks, seen):
+            block = row.reshape(blocks, n + n_global)
+            assert (block == block[0]).all() and block[0, n:].all()  # same items in every block; globals valid
+            new = np.flatnonzero(~seen_row)
+            assert (block[0, :n] == (seen_row | (np.arange(n) == (new[0] if new.size else -1)))).all()
+        obs, _, _, _ = venv.step(np.array([rng.choice(np.flatnonzero(m)) for m in masks]))
+
+
+def test_action_masks_need_an_item_choice_layout():
+    from studygym.envs.gym import StudySB3VecEnv
+
+    venv = StudySB3VecEnv("Deck-v0", n_envs=2, seed=0, deck_size=20, n_days=3)
+    venv.reset()
+    with pytest.raises(ValueError, match="declares no item-choice action_layout"):
+        venv.action_masks()
+    with pytest.raises(ValueError, match="declares no item-choice action_layout"):
+        sb3.train_sb3("ppo_mask", "Deck-v0", 64, out="unused", overrides={"deck_size": 20}, progress=False,
+                      vec_env=venv)
+
+
+def test_masked_policy_never_chooses_a_masked_action(trained, vec_env):
+    run = trained["ppo_mask"]
+    assert run.config["network"]["action_mask"]["kind"] == "introduce_in_order"
+    raw, valid = real_observations(vec_env, masks=True)
+    for sample in (False, True):
+        policy = sb3.load_sb3(run.out, sample=sample)
+        keys = jax.random.split(jax.random.key(0), len(raw))
+        actions = np.asarray(jax.vmap(lambda k, o: policy.act(k, (), o)[0])(keys, raw))
+        assert valid[np.arange(len(actions)), actions].all()
+    env, _ = studygym.make("Sleep-v0", n_items=5)  # same item count, another action layout: refused
+    with pytest.raises(ValueError):
+        sb3.load_sb3(run.out, env=env)
+
+
+@pytest.mark.parametrize("algo", sb3.ALGOS)
+def test_every_shipped_yaml_trains_a_few_hundred_steps_on_its_env(algo, tmp_path):
+    """studygym/hyperparams/<algo>.yml: its env kwargs make the env, SB3 accepts every
+    hyper-parameter, and a few hundred steps train (rollouts shortened to fit; nothing else changed)."""
+    entry = sb3.load_hyperparams(algo, "studygym/Review-v0")
+    assert entry["overrides"] == {"n_items": 60} and entry["hyper"]["unit_obs"] is True
+    short = {"n_steps": 32, "batch_size": 64} if algo in ("ppo", "ppo_mask") else \
+        {"learning_starts": 64} if algo == "dqn" else {}
+    run = sb3.train_sb3(algo, "Review-v0", 256, seed=0, out=tmp_path, overrides=entry["overrides"],
+                        hyper={**entry["hyper"], **short}, n_envs=4, progress=False, n_checkpoints=1)
+    assert run.config["env_steps"] >= 256 and run.config["network"]["sizes"][0] == 60 * 5 + 4
+    assert run.config["hyper"]["learning_rate"] == entry["hyper"]["learning_rate"]
+    policy = sb3.load_sb3(tmp_path, env=studygym.make("Review-v0", **entry["overrides"])[0])
+    assert (policy.mask is not None) == (algo == "ppo_mask")
