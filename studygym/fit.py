@@ -28,7 +28,8 @@ Models are generic: a :class:`FitModel` is a flat parameter vector with bounds, 
 state and a per-review ``step(params, state, review) -> (recall_prob, state)`` that predicts first
 and then updates. FSRS-6 uses ``studygym.envs.learners.fsrs``'s maths; ``constant`` (one average
 recall rate for every review) is a prediction baseline any model should beat. Adding a learner is
-a :class:`~studygym.fit_model.FitModel` in its family's module, registered in the list below.
+a :class:`~studygym.fit_model.FitModel` in its family's module, registered in
+:func:`studygym.catalog.register_builtins`.
 
 Example::
 
@@ -56,12 +57,10 @@ import optax
 import pandas as pd
 
 from studygym.envs.learners import fsrs as fsrs_maths
-from studygym.errors import did_you_mean
 from studygym.files import check_writable, write_json
-from studygym.fit_actr_dhp import ACTR_MODEL, DHP_MODEL
-from studygym.fit_ebisu import EBISU_MODEL
+from studygym.fit_fsrs import CONSTANT_MODEL, FSRS_MODEL, FSRS_PRIOR_SD  # noqa: F401  (importable here)
 from studygym.fit_model import FitModel
-from studygym.fit_reddy import DASH_MODEL, EFC_MODEL, HLR_MODEL
+from studygym.registry import FIT_MODELS, get_fit_model, register_fit_model
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
 #: Predictions are clipped to [EPS, 1 - EPS] inside the log loss (a certain wrong answer would
@@ -219,69 +218,16 @@ def train_mask(histories: ReviewHistories, cutoff: pd.Timestamp) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 
-MODELS: dict[str, FitModel] = {}
-
-
-def register_model(model: FitModel) -> FitModel:
-    sizes = {len(model.param_names), len(model.default_params), len(model.lower), len(model.upper)}
-    if len(sizes) != 1:
-        raise ValueError(f"model {model.name!r}: param_names, default_params, lower and upper differ in length")
-    MODELS[model.name] = model
-    return model
+#: name -> model: the table of :mod:`studygym.registry` (``FIT_MODELS``), in display order.
+#: :func:`studygym.catalog.register_builtins` registers every model family that ships: FSRS-6 and the
+#: baseline (studygym.fit_fsrs), the Reddy et al. learners (studygym.fit_reddy), ACT-R and DHP
+#: (studygym.fit_actr_dhp), Ebisu (studygym.fit_ebisu).
+MODELS: dict[str, FitModel] = FIT_MODELS
+register_model = register_fit_model
 
 
 def get_model(name: str | FitModel) -> FitModel:
-    if isinstance(name, FitModel):
-        return name
-    if name not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(sorted(MODELS))}, got {name!r}{did_you_mean(name, MODELS)}")
-    return MODELS[name]
-
-
-#: SD of each FSRS-6 weight across users, the scale of fsrs-rs's L2 penalty toward the initial
-#: weights (``PARAMS_STDDEV`` in open-spaced-repetition/fsrs-rs ``src/training.rs``, gamma 1). With it a
-#: fit of a few thousand reviews does not overfit: on the test subset of the shipped log the held-out
-#: log loss drops from 0.491 (no prior) to 0.470 (measured in tests/test_fit.py's subset).
-FSRS_PRIOR_SD = (6.43, 9.66, 17.58, 27.85, 0.57, 0.28, 0.6, 0.12, 0.39, 0.18, 0.33, 0.3, 0.09, 0.16, 0.57,
-                 0.25, 1.03, 0.31, 0.32, 0.14, 0.27)
-
-
-def _fsrs_step(w, state, review):
-    stability, difficulty = state
-    recall = fsrs_maths.retrievability(w, review["elapsed_days"], stability)
-    stability, difficulty = fsrs_maths.review(w, stability, difficulty, review["elapsed_days"],
-                                              review["rating"], review["first"], recall)
-    return recall, (stability, difficulty)
-
-
-FSRS_MODEL = FitModel(
-    name="fsrs",
-    param_names=tuple(f"w{i}" for i in range(21)),
-    default_params=fsrs_maths.FSRS6_DEFAULT_WEIGHTS,
-    lower=fsrs_maths.WEIGHT_LOWER,
-    upper=fsrs_maths.WEIGHT_UPPER,
-    init_state=lambda w: (jnp.float32(1.0), jnp.float32(5.0)),  # replaced at the first review
-    step=_fsrs_step,
-    description="FSRS-6 (Ye et al.; py-fsrs), 21 weights",
-    learner="fsrs",
-    prior_sd=FSRS_PRIOR_SD,
-)
-
-CONSTANT_MODEL = FitModel(
-    name="constant",
-    param_names=("logit_recall",),
-    default_params=(2.0,),
-    lower=(-10.0,),
-    upper=(10.0,),
-    init_state=lambda params: jnp.float32(0.0),
-    step=lambda params, state, review: (jax.nn.sigmoid(params[0]), state),
-    description="baseline: one average recall rate for every review, ignoring history",
-)
-
-# Every model family, registered here (explicitly, in display order): FSRS-6 and the baseline, the
-# Reddy et al. learners (studygym.fit_reddy), ACT-R and DHP (studygym.fit_actr_dhp), Ebisu (studygym.fit_ebisu).
-for _model in (FSRS_MODEL, CONSTANT_MODEL, EFC_MODEL, HLR_MODEL, DASH_MODEL, ACTR_MODEL, DHP_MODEL, EBISU_MODEL):
-    register_model(_model)
+    return name if isinstance(name, FitModel) else get_fit_model(name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -457,6 +403,9 @@ class FitResult:
     grade_probs: dict[str, list[float]] = field(default_factory=dict)  # from the training reviews
     loss_history: list[float] = field(default_factory=list)
     predictions: pd.DataFrame | None = field(default=None, repr=False)  # held-out reviews, p and y
+    #: Population spreads estimated from the log (``studygym.population.estimate_population``:
+    #: ``forget_sd``, ``difficulty_sd`` and how); empty until estimated.
+    population: dict[str, Any] = field(default_factory=dict)
 
     @property
     def weights(self) -> np.ndarray:
@@ -478,12 +427,20 @@ class FitResult:
     def learner_params(self, forget_sd: float | None = None, difficulty_sd: float | None = None):
         """FSRSParams around the fitted weights, for Review-v0: ``make("Review-v0", **result.overrides())``.
 
-        The grade distributions come from the training reviews; ``forget_sd``/``difficulty_sd``
-        (population spread; not identifiable from one learner's log) default to the learner's.
+        The grade distributions come from the training reviews. ``forget_sd``/``difficulty_sd``
+        (the population's spread) default to the ones estimated from the log
+        (:attr:`population`, :mod:`studygym.population`: per-card difficulty spread, the fit's
+        uncertainty, the spread between people where the log has several); a result without them
+        (``fit()`` alone does not estimate them; ``studygym fit`` and
+        ``studygym.population.with_population`` do) falls back to the learner's defaults.
         """
         if get_model(self.model).learner != "fsrs":
             raise ValueError(f"learner_params: model {self.model!r} drives no studygym learner (only 'fsrs' does)")
         defaults = fsrs_maths.FSRS.default_params()
+        if forget_sd is None and "forget_sd" in self.population:
+            forget_sd = float(self.population["forget_sd"])
+        if difficulty_sd is None and "difficulty_sd" in self.population:
+            difficulty_sd = float(self.population["difficulty_sd"])
         params = fsrs_maths.default_params(
             weights=self.weights,
             forget_sd=float(defaults.forget_sd) if forget_sd is None else forget_sd,
@@ -498,7 +455,8 @@ class FitResult:
         return params
 
     def overrides(self, **population) -> dict[str, Any]:
-        """Keyword overrides for ``studygym.make("Review-v0", **overrides)`` (learner, w, grade probs)."""
+        """Keyword overrides for ``studygym.make("Review-v0", **overrides)`` (learner, w, grade probs,
+        and the population's spreads: :meth:`learner_params`)."""
         model = get_model(self.model)
         if model.learner_overrides is not None:
             return model.learner_overrides(self.params, self.grade_probs, **population)
@@ -510,7 +468,7 @@ class FitResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in ("model", "params", "metrics", "split", "fitter", "source",
-                                             "grade_probs", "loss_history")}
+                                             "grade_probs", "loss_history", "population")}
         return json.loads(json.dumps(out, default=_json_default))
 
     def save_params(self, path: str | Path) -> None:

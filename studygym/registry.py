@@ -1,4 +1,25 @@
-"""Environment registry: ``make(env_id, **overrides) -> (env, params)``."""
+"""The registry: every name a user can pass, in one module, and ``make(env_id, **overrides)``.
+
+One table per kind of name, each with its ``register_*`` function and a lookup that fails with a
+"did you mean" error (:mod:`studygym.errors`):
+
+=====================================  ===================  =======================================
+names                                  table                register / look up
+=====================================  ===================  =======================================
+env ids (``Review-v0``, ...)           ``REGISTRY``         ``register`` / ``spec``, ``make``
+learners (``learner="fsrs"``, ...)     ``LEARNERS``         ``register_learner`` / ``get_learner``
+schedulers and references (``fsrs``)   ``SCHEDULERS``       ``register_scheduler`` / ``get_scheduler``
+each env family's baselines            ``BASELINES``        ``register_baselines`` / ``get_baselines``
+saved agents (``ppo:DIR``, ``sb3:``)   ``SAVED_AGENTS``     ``register_saved_agent``
+fit models (``fsrs``, ``hlr``, ...)    ``FIT_MODELS``       ``register_fit_model`` / ``get_fit_model``
+=====================================  ===================  =======================================
+
+The tables start empty. What ships is registered explicitly, in one place:
+:func:`studygym.catalog.register_builtins`, which ``studygym/__init__.py`` calls once; no module
+registers anything as a side effect of being imported (tests/test_architecture.py checks it). The
+module sits just above the foundation (it imports only :mod:`studygym.envs.core` and
+:mod:`studygym.errors`), so every layer can look names up here.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from studygym.envs.core import MAX_EPISODE_STEPS, Environment, check_config_types, check_param_shape
-from studygym.envs.learners.brain import brain_preset
-from studygym.errors import close_matches, suggestion, unknown_names
+from studygym.errors import close_matches, did_you_mean, suggestion, unknown_names
 
 
 @dataclass(frozen=True)
@@ -102,12 +122,11 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
                          "per day")
     params = env.default_params
     if preset is not None:
-        learner_name = env.learner.name
-        if learner_name != "brain":
+        if not env.learner.presets:  # declared by the learner: only the brain learner has presets
             raise ValueError(f"preset={preset!r} needs the brain learner (learner='brain'); {env_id} here uses "
-                             f"learner={learner_name!r}")
+                             f"learner={env.learner.name!r}")
 
-        params = params.replace(learner=brain_preset(preset))  # ValueError naming the close presets
+        params = params.replace(learner=env.learner.preset(preset))  # ValueError naming the close presets
     param_fields = {f.name for f in dataclasses.fields(params)}
     learner_params = getattr(params, "learner", None)
     learner_fields = ({f.name for f in dataclasses.fields(learner_params)}
@@ -131,3 +150,104 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
     params = params.replace(**param_changes)
     env.validate_params(params)
     return env, params
+
+
+# ----------------------------------------------------------------------------------------------
+# Learners: ``learner="<name>"`` in every env built on the learner protocol
+# ----------------------------------------------------------------------------------------------
+
+#: name -> learner (an object of the protocol ``studygym.envs.learners.base.Learner``).
+LEARNERS: dict[str, Any] = {}
+
+
+def register_learner(learner: Any) -> None:
+    LEARNERS[learner.name] = learner
+
+
+def get_learner(name: str) -> Any:
+    if name not in LEARNERS:
+        hint = did_you_mean(name, LEARNERS, cutoff=0.3)
+        raise ValueError(f"unknown learner {name!r}{hint} (known: {', '.join(sorted(LEARNERS))})")
+    return LEARNERS[name]
+
+
+# ----------------------------------------------------------------------------------------------
+# Policies: schedulers, each env family's baselines, saved agents
+# ----------------------------------------------------------------------------------------------
+
+#: scheduler name -> factory ``(env, **settings) -> policy`` (``studygym.agents.schedulers.make_policy``).
+SCHEDULERS: dict[str, Callable[..., Any]] = {}
+
+#: The non-privileged schedulers in display order (every Review-family leaderboard lists them).
+CLASSIC: list[str] = []
+
+
+def register_scheduler(name: str, factory: Callable[..., Any], classic: bool = False) -> None:
+    """Make ``make_policy(name, env, **settings)`` build ``factory(env, **settings)``; ``classic``
+    also lists it in :data:`CLASSIC`."""
+    SCHEDULERS[name] = factory
+    if classic and name not in CLASSIC:
+        CLASSIC.append(name)
+
+
+def get_scheduler(name: str) -> Callable[..., Any]:
+    if name not in SCHEDULERS:
+        hint = did_you_mean(name, SCHEDULERS, before=" ", capitalize=True)
+        raise ValueError(f"Unknown scheduler {name!r}.{hint} Known: {', '.join(SCHEDULERS)}")
+    return SCHEDULERS[name]
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """The policies of one env family (an env's declared ``family``)."""
+
+    policies: Callable[[Any], list]  # env -> its baseline policies, in display order
+    by_name: Callable[..., Any]  # (name, env, **settings) -> one of them (or a variant) by name
+    takes_settings: bool = False  # by_name passes a scheduler's settings on (the tuned knob)
+    constant: type = int  # the action type of ``constant:<action>``
+
+
+#: env family (``review``, ``deck``, ...) -> its baselines.
+BASELINES: dict[str, Baselines] = {}
+
+
+def register_baselines(family: str, baselines: Baselines) -> None:
+    BASELINES[family] = baselines
+
+
+def get_baselines(family: str) -> Baselines:
+    if family not in BASELINES:
+        raise ValueError(f"no baselines registered for env family {family!r}{did_you_mean(family, BASELINES)}"
+                         f" (known: {', '.join(BASELINES)})")
+    return BASELINES[family]
+
+
+#: Prefixes of saved agents: ``<prefix>:<run dir>`` -> loader ``(run_dir, env=...) -> policy``.
+SAVED_AGENTS: dict[str, Callable[..., Any]] = {}
+
+
+def register_saved_agent(prefix: str, loader: Callable[..., Any]) -> None:
+    SAVED_AGENTS[prefix] = loader
+
+
+# ----------------------------------------------------------------------------------------------
+# Fit models (studygym.fit)
+# ----------------------------------------------------------------------------------------------
+
+#: name -> ``studygym.fit_model.FitModel``, in display order.
+FIT_MODELS: dict[str, Any] = {}
+
+
+def register_fit_model(model: Any) -> Any:
+    sizes = {len(model.param_names), len(model.default_params), len(model.lower), len(model.upper)}
+    if len(sizes) != 1:
+        raise ValueError(f"model {model.name!r}: param_names, default_params, lower and upper differ in length")
+    FIT_MODELS[model.name] = model
+    return model
+
+
+def get_fit_model(name: str) -> Any:
+    if name not in FIT_MODELS:
+        raise ValueError(f"model must be one of {', '.join(sorted(FIT_MODELS))}, got {name!r}"
+                         f"{did_you_mean(name, FIT_MODELS)}")
+    return FIT_MODELS[name]

@@ -23,9 +23,10 @@ sm2, anki_sm2, fsrs), :mod:`.model` (hlr, memorize, threshold), :mod:`.oracle` (
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from typing import Any
 
-from studygym.errors import did_you_mean, unknown_names
+from studygym.errors import unknown_names
+from studygym.registry import CLASSIC, SCHEDULERS, get_scheduler, register_scheduler
 
 from .base import IntervalScheduler, ItemScheduler, ObsScheduler, ObsView, ReviewEvent, SchedulerState
 from .basic import MassedScheduler, RandomScheduler, RoundRobinScheduler
@@ -34,41 +35,15 @@ from .interval import (AnkiSM2Scheduler, FixedScheduler, FSRSScheduler, LeitnerS
 from .model import EbisuScheduler, HLRScheduler, MemorizeScheduler, ThresholdScheduler
 from .oracle import OracleGreedy
 
-#: name -> factory ``(env, **settings) -> policy``.
-SCHEDULERS: dict[str, Callable[..., Any]] = {
-    "random": RandomScheduler,
-    "round_robin": RoundRobinScheduler,
-    "massed": MassedScheduler,
-    "fixed": FixedScheduler,
-    "pimsleur": PimsleurScheduler,
-    "leitner": LeitnerScheduler,
-    "sm2": SM2Scheduler,
-    "anki_sm2": AnkiSM2Scheduler,
-    "fsrs": FSRSScheduler,
-    "hlr": HLRScheduler,
-    "memorize": MemorizeScheduler,
-    "threshold": ThresholdScheduler,
-    "ebisu": EbisuScheduler,
-    "oracle_greedy": OracleGreedy,
-    # "planner" (agents/schedulers/planner.py, the privileged upper reference: rollouts of the true
-    # learner; not in CLASSIC) is registered by studygym/__init__.py with register_scheduler: it
-    # resolves its base policy through studygym.policies, which sits above this package.
-}
-
-#: The non-privileged schedulers in display order: no model, fixed rules, adaptive intervals,
-#: model-based.
-CLASSIC: list[str] = ["random", "round_robin", "massed", "fixed", "pimsleur", "leitner", "sm2", "anki_sm2",
-                      "fsrs", "hlr", "memorize", "threshold", "ebisu"]
-
-
-def register_scheduler(name: str, factory: Callable[..., Any]) -> None:
-    """Make ``make_policy(name, env, **settings)`` build ``factory(env, **settings)``."""
-    SCHEDULERS[name] = factory
+# SCHEDULERS (name -> factory ``(env, **settings) -> policy``) and CLASSIC (the non-privileged ones in
+# display order: no model, fixed rules, adaptive intervals, model-based) are tables of
+# studygym.registry, filled by studygym.catalog.register_builtins (which also registers "planner",
+# the privileged upper reference of agents/schedulers/planner.py).
 
 
 def settings_of(name: str) -> list[str]:
     """The keyword settings scheduler ``name`` accepts."""
-    signature = inspect.signature(SCHEDULERS[name].__init__)
+    signature = inspect.signature(get_scheduler(name).__init__)
     return [p for p in signature.parameters if p not in ("self", "env")]
 
 
@@ -78,15 +53,13 @@ def make_policy(name: str, env: Any, **kwargs: Any):
     Unknown names and settings raise ``ValueError`` with the closest names; bad values raise
     ``ValueError`` naming the setting and its allowed range.
     """
-    if name not in SCHEDULERS:
-        hint = did_you_mean(name, SCHEDULERS, before=" ", capitalize=True)
-        raise ValueError(f"Unknown scheduler {name!r}.{hint} Known: {', '.join(SCHEDULERS)}")
+    factory = get_scheduler(name)
     accepted = settings_of(name)
     unknown = [k for k in kwargs if k not in accepted]
     if unknown:
         raise ValueError(f"Unknown setting(s) for scheduler {name!r}: {unknown_names(unknown, accepted, n=2)}. "
                          f"Accepted: {', '.join(accepted) or 'none'}")
-    return SCHEDULERS[name](env, **kwargs)
+    return factory(env, **kwargs)
 
 
 __all__ = [

@@ -468,6 +468,11 @@ class BrainLearner(LearnerBase):
     Params = BrainParams
     State = BrainState
 
+    presets = tuple(PRESETS)
+
+    def preset(self, name: str) -> BrainParams:
+        return brain_preset(name)
+
     def default_params(self) -> BrainParams:
         return brain_preset("lab_novice")
 
