@@ -104,19 +104,24 @@ def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_s
 
 
 def summary_markdown(lines: list[dict]) -> str:
-    out = ["| setting | env | PPO steps | PPO return | best tuned classic | its return | PPO - best (paired, 95% CI) "
-           "| planner return | planner - best (paired, 95% CI) | headroom captured by PPO (95% CI) | PPO rank |",
-           "|---|---|---:|---:|---|---:|---|---:|---|---|---|"]
+    from studygym.markdown import markdown_table
+
+    header = ["setting", "env", "PPO steps", "PPO return", "best tuned classic", "its return",
+              "PPO - best (paired, 95% CI)", "planner return", "planner - best (paired, 95% CI)",
+              "headroom captured by PPO (95% CI)", "PPO rank"]
+    right = [False, False, True, True, False, True, False, True, False, False, False]
+    rows = []
     for r in lines:
         if r.get("planner") is None:
-            planner_cells = "- | - | -"
+            planner_cells = ["-", "-", "-"]
         else:
-            planner_cells = (f"{r['planner']:.4f} | {r['planner_diff']:+.4f} [{r['planner_diff_lo']:+.4f}, "
-                             f"{r['planner_diff_hi']:+.4f}] | {r['headroom']:.2f} [{r['headroom_lo']:.2f}, "
-                             f"{r['headroom_hi']:.2f}]")
-        out.append(f"| {r['setting']} | {r['env']} {r['overrides'] or ''} | {r['train_steps']:,} | {r['ppo']:.4f} | "
-                   f"{r['best_baseline']} | {r['best']:.4f} | {r['diff']:+.4f} [{r['diff_lo']:+.4f}, {r['diff_hi']:+.4f}] | "
-                   f"{planner_cells} | {r['rank']} of {r['n_baselines'] + 1} |")
+            planner_cells = [f"{r['planner']:.4f}",
+                             f"{r['planner_diff']:+.4f} [{r['planner_diff_lo']:+.4f}, {r['planner_diff_hi']:+.4f}]",
+                             f"{r['headroom']:.2f} [{r['headroom_lo']:.2f}, {r['headroom_hi']:.2f}]"]
+        rows.append([r["setting"], f"{r['env']} {r['overrides'] or ''}", f"{r['train_steps']:,}", f"{r['ppo']:.4f}",
+                     r["best_baseline"], f"{r['best']:.4f}",
+                     f"{r['diff']:+.4f} [{r['diff_lo']:+.4f}, {r['diff_hi']:+.4f}]", *planner_cells,
+                     f"{r['rank']} of {r['n_baselines'] + 1}"])
     verdicts = []
     for r in lines:
         if r["diff_lo"] > 0:
@@ -130,7 +135,7 @@ def summary_markdown(lines: list[dict]) -> str:
             verdict += ("; the planner scores highest of all policies" if r["planner_is_max"]
                         else "; the planner is NOT the highest-scoring policy here")
         verdicts.append(f"- **{r['setting']}**: {verdict}.")
-    return "\n".join(out) + "\n\n" + "\n".join(verdicts) + "\n"
+    return markdown_table(header, rows, right) + "\n\n" + "\n".join(verdicts) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

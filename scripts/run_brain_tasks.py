@@ -24,6 +24,7 @@ import studygym
 from studygym.agents.schedulers import CLASSIC
 from studygym.agents.schedulers.tutoring import tutoring_baselines
 from studygym.harness import bootstrap_ci, evaluate, resolve_policies
+from studygym.markdown import markdown_table
 from studygym.report import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,14 +40,13 @@ def objective_table(df: pd.DataFrame, columns: dict, reference: str) -> str:
     ref = df[df["policy"] == reference].set_index("learner")
     first = next(iter(columns))
     header = ["policy", *columns.values(), f"{columns[first]} vs {reference} (paired)"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     order = df.groupby("policy", sort=False)[first].mean().sort_values(ascending=False).index
     for policy in order:
         part = df[df["policy"] == policy].set_index("learner")
         paired = (part[first] - ref[first].reindex(part.index)).to_numpy()
-        lines.append("| " + " | ".join([policy, *(cell(part[c].to_numpy()) for c in columns),
-                                        cell(paired)]) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append([policy, *(cell(part[c].to_numpy()) for c in columns), cell(paired)])
+    return markdown_table(header, rows) + "\n"
 
 
 def run_env(env_id: str, out: Path, learners: int, seed: int, full: bool, force: bool, reference: str,

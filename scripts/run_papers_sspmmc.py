@@ -28,6 +28,7 @@ from studygym.envs.learners.dhp import DIFFICULTY_PROBS as DIFFICULTY_WEIGHTS
 from studygym.agents.schedulers import make_policy
 from studygym.envs.tasks.sspmmc import SSPMMCConfig
 from studygym.harness import bootstrap_ci, evaluate
+from studygym.markdown import markdown_table
 from studygym.suites import suite_tuning
 from studygym.tuning import tuned_policies
 
@@ -110,9 +111,7 @@ def chain_table(env) -> pd.DataFrame:
 
 
 def markdown(table: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "|".join("---" for _ in table.columns) + "|"]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines)
+    return markdown_table(table.columns, table.itertuples(index=False))
 
 
 def main(argv: list[str] | None = None) -> int:

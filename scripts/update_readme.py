@@ -17,18 +17,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def env_table() -> str:
     import studygym
+    from studygym.markdown import markdown_table
     from studygym.registry import REGISTRY
 
-    rows = ["| id | observation | action | default learner | what the agent decides |",
-            "|---|---|---|---|---|"]
+    rows = []
     for env_id in studygym.registered_ids():
         env, params = studygym.make(env_id)
         obs = env.observation_space(params)
         act = env.action_space(params)
         act_text = f"Discrete({act.n})" if hasattr(act, "n") else f"Box{tuple(act.shape)}"
         learner = getattr(env.config, "learner", "-")
-        rows.append(f"| `{env_id}` | Box{tuple(obs.shape)} | {act_text} | {learner} | {REGISTRY[env_id].description} |")
-    return "\n".join(rows)
+        rows.append([f"`{env_id}`", f"Box{tuple(obs.shape)}", act_text, learner, REGISTRY[env_id].description])
+    return markdown_table(["id", "observation", "action", "default learner", "what the agent decides"], rows)
 
 
 def include(path: str, missing: str) -> str:
