@@ -2,8 +2,9 @@
 
 LOG is a py-fsrs CSV (card_id,review_rating,review_time,review_duration), an Anki ``.colpkg`` or
 ``.apkg`` export, or ``builtin`` (the real log shipped with studygym). Writes params.json,
-metrics.json, metrics.md and calibration.png into DIR; a fitted FSRS result then drives Review-v0:
-``studygym.make("Review-v0", **FitResult.load("DIR/params.json").overrides())``.
+metrics.json, metrics.md and calibration.png into DIR; a fitted FSRS result also carries the population
+spreads estimated from the log (:mod:`studygym.population`) and then drives Review-v0:
+``studygym.make("Review-v0", learner=FitResult.load("DIR/params.json"))``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from studygym.data import load_log
 from studygym.files import check_writable
 from studygym.fit import FIT_FILES, MODELS, fit, get_model, metrics_markdown, write_fit
+from studygym.population import with_population
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     log = load_log(args.log)
     result = fit(log, args.model, train_fraction=args.train_fraction, steps=args.steps,
                  learning_rate=args.learning_rate)
+    if get_model(args.model).learner == "fsrs":
+        result = with_population(result, log)
     write_fit(result, out, force=args.force)
     print(metrics_markdown(result))
     print(f"wrote {', '.join(str(out / n) for n in FIT_FILES)}")
