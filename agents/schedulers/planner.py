@@ -69,6 +69,16 @@ def env_kind(env: Any) -> str:
     return env.family if env.family in ("review", "sleep", "tagging") else ""
 
 
+def check_search_settings(n_samples: Any, window: Any, confidence: Any, min_advantage: Any,
+                          max_steps: int) -> tuple[int, int, float, float]:
+    """Both planners' search settings, checked: ``n_samples`` futures per candidate (>= 1), the rollout
+    ``window`` in steps (``None``: to the episode's end; at most ``max_steps``), and the switching
+    test's ``confidence`` (standard errors) and ``min_advantage`` (both >= 0; :func:`clear_gains`)."""
+    return (check_int_kwarg("n_samples", n_samples, 1),
+            max_steps if window is None else min(check_int_kwarg("window", window, 0), max_steps),
+            check_kwarg("confidence", confidence, 0.0, None), check_kwarg("min_advantage", min_advantage, 0.0, None))
+
+
 def clear_gains(advantage: Array, confidence: float, min_advantage: float) -> tuple[Array, Array]:
     """The paired test both planners use. ``advantage``: (candidates, futures) returns minus the
     incumbent's on the same futures. Returns each candidate's mean advantage and whether it clears
@@ -338,11 +348,9 @@ class Planner:
                 rollout_policy = defaults["rollout_policy"]
         if window == "auto":
             window = defaults["window"]
-        self.window = self.max_steps if window is None else min(check_int_kwarg("window", window, 0), self.max_steps)
         self.n_candidates = check_int_kwarg("n_candidates", n_candidates, 0)
-        self.n_samples = check_int_kwarg("n_samples", n_samples, 1)
-        self.confidence = check_kwarg("confidence", confidence, 0.0, None)
-        self.min_advantage = check_kwarg("min_advantage", min_advantage, 0.0, None)
+        self.n_samples, self.window, self.confidence, self.min_advantage = check_search_settings(
+            n_samples, window, confidence, min_advantage, self.max_steps)
         self.base = _Driven(env, _build(env, base, base_settings, "base"))
         if rollout_policy is None:
             if rollout_settings:
@@ -711,13 +719,11 @@ class PortfolioPlanner:
                 raise ValueError(f"base must be one of the candidates {names}, got {base!r}")
             base_index = names.index(base)
         self.candidates, self.names, self.base_index = cands, names, int(base_index)
-        self.n_samples = check_int_kwarg("n_samples", defaults["n_samples"] if n_samples == "auto" else n_samples, 1)
         self.stride = check_int_kwarg("stride", defaults["stride"] if stride == "auto" else stride, 1)
-        window = defaults["window"] if window == "auto" else window
-        self.window = self.max_steps if window is None else min(check_int_kwarg("window", window, 0), self.max_steps)
-        confidence = defaults["confidence"] if confidence == "auto" else confidence
-        self.confidence = check_kwarg("confidence", confidence, 0.0, None)
-        self.min_advantage = check_kwarg("min_advantage", min_advantage, 0.0, None)
+        self.n_samples, self.window, self.confidence, self.min_advantage = check_search_settings(
+            defaults["n_samples"] if n_samples == "auto" else n_samples,
+            defaults["window"] if window == "auto" else window,
+            defaults["confidence"] if confidence == "auto" else confidence, min_advantage, self.max_steps)
         self.name = "planner"
 
     def __repr__(self) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 from .base import WithoutSleep
 from ..core import Array, check_range, pytree_dataclass
 from .exposure import (common_params, draw_grade, elapsed_since, get, prior_exposure, put,
-                       validate_common)
+                       validate_common, with_common_fields)
 
 N_WINDOWS = 5
 
@@ -57,8 +57,10 @@ def recall_probability(strength: Array, delay_coef: Array, decay_exponent: Array
 
 
 @pytree_dataclass
+@with_common_fields
 class DASHParams:
-    """Traits of a GPL/DASH learner population."""
+    """Traits of a GPL/DASH learner population; then the fields every count-based learner has
+    (:data:`.exposure.COMMON_FIELDS`: grade probabilities, prior exposure)."""
 
     ability: Array  # () a: the learner's ability (mean over learners)
     ability_sd: Array  # () its SD across learners (0 = as the paper)
@@ -72,11 +74,6 @@ class DASHParams:
     weights_correct: Array  # (W,) θc_w on log(1 + correct in window w)
     weights_attempts: Array  # (W,) θn_w on log(1 + attempts in window w)
     window_days: Array  # () length of each window (the last is open-ended)
-    success_grade_probs: Array  # (3,) P(Hard, Good, Easy | recalled)
-    first_grade_probs: Array  # (4,) P(Again .. Easy) at an item's first study
-    prior_exposure: Array  # () probability an item was studied once before the course
-    prior_lag_log_mean: Array  # () log of the days from that study to the course's start (mean)
-    prior_lag_log_sd: Array  # () its SD
 
 
 @pytree_dataclass

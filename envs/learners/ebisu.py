@@ -35,7 +35,7 @@ from jax.scipy.special import betaln
 from .base import WithoutSleep
 from ..core import Array, check_range, pytree_dataclass
 from .exposure import (common_params, draw_grade, elapsed_since, get, prior_exposure, put,
-                       validate_common)
+                       validate_common, with_common_fields)
 
 #: Ebisu's ``defaultModel`` alpha (= beta) and a one-day initial half-life.
 DEFAULT_ALPHA = 3.0
@@ -99,18 +99,15 @@ def update_recall(alpha: Array, beta: Array, t: Array, success: Array, elapsed: 
 
 
 @pytree_dataclass
+@with_common_fields
 class EbisuParams:
-    """Traits of an Ebisu learner population."""
+    """Traits of an Ebisu learner population; then the fields every count-based learner has
+    (:data:`.exposure.COMMON_FIELDS`: grade probabilities, prior exposure)."""
 
     alpha: Array  # () α = β of a new item's Beta prior at its initial half-life
     half_life: Array  # () a new item's half-life guess t0 (days; the population median)
     half_life_log_sd: Array  # () SD of log t0 across items
     learner_sd: Array  # () SD of a per-learner offset on every item's log t0
-    success_grade_probs: Array  # (3,) P(Hard, Good, Easy | recalled)
-    first_grade_probs: Array  # (4,) P(Again .. Easy) at an item's first study
-    prior_exposure: Array  # () probability an item was studied once before the course
-    prior_lag_log_mean: Array  # () log of the days from that study to the course's start (mean)
-    prior_lag_log_sd: Array  # () its SD
 
 
 @pytree_dataclass

@@ -24,7 +24,7 @@ import numpy as np
 from .base import WithoutSleep
 from ..core import Array, check_range, pytree_dataclass
 from .exposure import (common_params, draw_grade, elapsed_since, get, prior_exposure, put,
-                       validate_common)
+                       validate_common, with_common_fields)
 
 #: Reddy et al. 2017: log θ ~ N(log 0.077, 1) per item.
 RATE_LOG_MEAN = float(np.log(0.077))
@@ -37,17 +37,14 @@ def recall_probability(rate: Array, elapsed_days: Array, exposures: Array) -> Ar
 
 
 @pytree_dataclass
+@with_common_fields
 class EFCParams:
-    """Traits of an EFC learner population."""
+    """Traits of an EFC learner population; then the fields every count-based learner has
+    (:data:`.exposure.COMMON_FIELDS`: grade probabilities, prior exposure)."""
 
     rate_log_mean: Array  # () mean of log θ (θ: forgetting rate per day at one exposure)
     rate_log_sd: Array  # () SD of log θ across items
     learner_sd: Array  # () SD of a per-learner log multiplier on every item's θ (0 = as the paper)
-    success_grade_probs: Array  # (3,) P(Hard, Good, Easy | recalled)
-    first_grade_probs: Array  # (4,) P(Again .. Easy) at an item's first study
-    prior_exposure: Array  # () probability an item was studied once before the course
-    prior_lag_log_mean: Array  # () log of the days from that study to the course's start (mean)
-    prior_lag_log_sd: Array  # () its SD
 
 
 @pytree_dataclass

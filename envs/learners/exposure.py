@@ -20,7 +20,31 @@ import jax.numpy as jnp
 from ..core import Array, categorical_draw, check_range
 from .fsrs import FIRST_GRADE_PROBS, SUCCESS_GRADE_PROBS, check_probs
 
-#: Defaults of the fields every count-based learner's params carry (see the module docstring).
+#: The fields every count-based learner's params carry (see the module docstring), in this order
+#: after the learner's own fields (:func:`with_common_fields`), with their shapes.
+COMMON_FIELDS = {
+    "success_grade_probs": "(3,) P(Hard, Good, Easy | recalled)",
+    "first_grade_probs": "(4,) P(Again .. Easy) at an item's first study",
+    "prior_exposure": "() probability an item was studied once before the course",
+    "prior_lag_log_mean": "() log of the days from that study to the course's start (mean)",
+    "prior_lag_log_sd": "() its SD",
+}
+
+
+def with_common_fields(cls):
+    """Class decorator, under ``@pytree_dataclass``: append the :data:`COMMON_FIELDS` (as ``Array``
+    fields) to a learner's params class, after its own fields. One declaration for every count-based
+    learner; the fields keep the order (and so the pytree leaves) they had when each class listed them.
+    A dataclass base class would put them first instead."""
+    own = dict(cls.__dict__.get("__annotations__", {}))
+    clash = sorted(set(own) & set(COMMON_FIELDS))
+    if clash:
+        raise TypeError(f"{cls.__name__} declares common field(s) {clash} itself")
+    cls.__annotations__ = {**own, **{name: "Array" for name in COMMON_FIELDS}}
+    return cls
+
+
+#: Defaults of the :data:`COMMON_FIELDS`.
 COMMON_DEFAULTS = {
     "success_grade_probs": SUCCESS_GRADE_PROBS,
     "first_grade_probs": FIRST_GRADE_PROBS,

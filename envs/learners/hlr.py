@@ -30,7 +30,7 @@ import numpy as np
 from .base import WithoutSleep
 from ..core import Array, check_range, pytree_dataclass
 from .exposure import (common_params, draw_grade, elapsed_since, get, prior_exposure, put,
-                       validate_common)
+                       validate_common, with_common_fields)
 
 FEATURES = ("sqrt_correct", "sqrt_wrong", "bias", "correct", "wrong")
 #: Settles-style default weights (days): h = 3.6 d after one success, 8 d after 3, 32 d after 8.
@@ -57,19 +57,16 @@ def recall_probability(elapsed_days: Array, log2_h: Array) -> Array:
 
 
 @pytree_dataclass
+@with_common_fields
 class HLRParams:
-    """Traits of an HLR learner population."""
+    """Traits of an HLR learner population; then the fields every count-based learner has
+    (:data:`.exposure.COMMON_FIELDS`: grade probabilities, prior exposure)."""
 
     weights: Array  # (5,) θ over FEATURES (log2 days)
     item_sd: Array  # () SD of the per-item offset z_i on log2 h
     learner_sd: Array  # () SD of a per-learner offset on log2 h
     half_life_min: Array  # () days
     half_life_max: Array  # () days
-    success_grade_probs: Array  # (3,) P(Hard, Good, Easy | recalled)
-    first_grade_probs: Array  # (4,) P(Again .. Easy) at an item's first study
-    prior_exposure: Array  # () probability an item was studied once before the course
-    prior_lag_log_mean: Array  # () log of the days from that study to the course's start (mean)
-    prior_lag_log_sd: Array  # () its SD
 
 
 @pytree_dataclass
