@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="results", help="results root")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-steps", type=int, default=400_000, help="PPO env steps (0: skip training)")
+    parser.add_argument("--reuse-agent", action="store_true",
+                        help="evaluate the PPO run already saved in OUT/demo/ppo instead of training one "
+                             "(re-runs only the classic suite; --train-steps is ignored)")
     parser.add_argument("--force", action="store_true",
                         help="overwrite OUT/demo/ppo and OUT/classic (make demo passes it)")
 
@@ -43,7 +46,14 @@ def run(args: argparse.Namespace) -> int:
     check_seed("--seed", args.seed)
     check_suite_writable("classic", args.out, force)
     extra = {}
-    if args.train_steps > 0:
+    reuse = bool(getattr(args, "reuse_agent", False))
+    if reuse:
+        run_dir = Path(args.out) / "demo" / "ppo"
+        if not (run_dir / "config.json").exists():
+            raise ValueError(f"--reuse-agent: no saved PPO run in {run_dir} (run `studygym demo` once without it)")
+        extra["Review-v0"] = [load_ppo(run_dir)]
+        print(f"evaluating the saved PPO run {run_dir} (no training)", flush=True)
+    elif args.train_steps > 0:
         check_writable(Path(args.out) / "demo" / "ppo", force, SAVED_FILES)
 
         print(f"training JAX PPO on Review-v0 {REVIEW_SUITE_OVERRIDES} for {args.train_steps:,} steps ...", flush=True)

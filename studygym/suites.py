@@ -83,13 +83,15 @@ def check_suite_writable(name: str, out_root: str | Path = "results", force: boo
 
 def run_suite(name: str, out_root: str | Path = "results", *, learners: int | None = None, seed: int = 0,
               force: bool = False, progress: bool = True, extra_policies: dict | None = None,
-              tuning_dir: str | Path | None = None) -> dict[str, str]:
+              tuning_dir: str | Path | None = None, env_ids: list[str] | None = None) -> dict[str, str]:
     """Run a suite; returns ``{env_id: leaderboard markdown}`` and writes ``out_root/name/``.
 
     Every env is evaluated with its baselines at their published defaults and tuned
     (``<name>_tuned``, from :func:`suite_tuning`), ranked by the env's objective.
     ``extra_policies`` (``{env_id: [policy, ...]}``) are evaluated beside the suite's own, on the
-    same learners (e.g. the demo's freshly trained PPO agent).
+    same learners (e.g. the demo's freshly trained PPO agent). ``env_ids``: evaluate only these of the
+    suite's envs (the others' files are kept; the suite's ``leaderboard.md`` is rebuilt from every
+    env's file that exists).
     """
     if name not in SUITES:
         raise ValueError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
@@ -98,9 +100,15 @@ def run_suite(name: str, out_root: str | Path = "results", *, learners: int | No
     check_seed("seed", seed)
     out = Path(out_root) / name
     entries = [e for e in SUITES[name] if e.env_id in registered_ids()]
+    if env_ids is not None:
+        unknown = sorted(set(env_ids) - {e.env_id for e in entries})
+        if unknown:
+            raise ValueError(f"suite {name!r} has no env {unknown}; its envs: {', '.join(e.env_id for e in entries)}")
     check_suite_writable(name, out_root, force)
     boards = {}
     for entry in entries:
+        if env_ids is not None and entry.env_id not in env_ids:
+            continue
         start = time.perf_counter()
         env, _ = make(entry.env_id, **entry.overrides)
         record = suite_tuning(entry.env_id, entry.overrides, tuning_dir, force=force)
@@ -114,7 +122,9 @@ def run_suite(name: str, out_root: str | Path = "results", *, learners: int | No
               f"in {time.perf_counter() - start:.1f}s", flush=True)
     parts = [f"# Suite `{name}`\n"]
     for entry in entries:
-        parts.append((out / entry.env_id.lower() / "leaderboard.md").read_text())
+        board_file = out / entry.env_id.lower() / "leaderboard.md"
+        if board_file.exists():
+            parts.append(board_file.read_text())
     (out / "leaderboard.md").write_text("\n".join(parts))
     return boards
 

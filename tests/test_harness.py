@@ -108,3 +108,33 @@ def test_bad_arguments():
         evaluate([RandomItem()], "Reviw-v0")
     with pytest.raises(ValueError, match="unique"):
         evaluate([RoundRobin(6), RoundRobin(6)], "Review-v0", **SMALL)
+
+
+def _episodes(means: dict, privileged=("planner",), n=40, seed=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    learner = rng.normal(0, 0.05, n)  # shared per-learner effect: the pairing matters
+    rows = [{"policy": p, "learner": j, "episode_return": mu + learner[j] + rng.normal(0, 0.005),
+             "privileged": p in privileged, "failed": False, "failure": "", "invalid_actions": 0}
+            for p, mu in means.items() for j in range(n)]
+    return pd.DataFrame(rows)
+
+
+def test_planner_margin_is_paired_against_the_best_other_policy():
+    """The leaderboard's upper-reference line: planner minus the best other policy (privileged and
+    learned ones included), with a paired CI, and a plain verdict when the planner is below."""
+    from studygym.report import planner_margin, planner_margin_markdown
+
+    df = _episodes({"fsrs": 0.80, "hlr_tuned": 0.84, "oracle_greedy": 0.83, "planner": 0.85})
+    margin = planner_margin(df, summarize(df, metrics=("episode_return",)))
+    assert margin["best"] == "hlr_tuned"
+    assert margin["margin"] == pytest.approx(0.01, abs=0.003)
+    assert 0 < margin["lo"] < margin["margin"] < margin["hi"] < 0.02  # paired: the learner effect cancels
+    assert "at least as good as" in planner_margin_markdown(margin)
+    below = _episodes({"ppo": 0.86, "planner": 0.85}, privileged=("planner",))
+    low = planner_margin(below, summarize(below, metrics=("episode_return",)))
+    assert low["best"] == "ppo" and low["hi"] < 0 and "below" in planner_margin_markdown(low)
+    no_planner = _episodes({"fsrs": 0.8}, privileged=())
+    assert planner_margin(no_planner, summarize(no_planner, metrics=("episode_return",))) is None
+    assert planner_margin_markdown(None) == ""

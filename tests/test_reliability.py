@@ -71,6 +71,18 @@ def test_demo_refuses_to_overwrite_without_force(tmp_path, capsys):
     assert (tmp_path / "classic" / "leaderboard.md").read_text() == "mine"
 
 
+def test_demo_reuse_agent_needs_a_saved_run_and_suite_envs_are_checked(tmp_path, capsys):
+    """``studygym demo --reuse-agent`` re-runs only the classic suite with the saved PPO run: without
+    one it is a clear error before any work; ``run_suite(env_ids=...)`` names the suite's envs."""
+    from studygym.suites import run_suite
+
+    assert main(["demo", "--out", str(tmp_path), "--reuse-agent"]) == 2
+    assert "--reuse-agent: no saved PPO run" in one_error_line(capsys)
+    assert not (tmp_path / "classic").exists()
+    with pytest.raises(ValueError, match="has no env.*Review-v0"):
+        run_suite("classic", tmp_path, learners=1, env_ids=["Nope-v0"])
+
+
 def test_make_demo_passes_force_for_its_committed_results():
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     demo_rule = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]

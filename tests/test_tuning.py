@@ -7,8 +7,8 @@ import pytest
 
 import studygym
 from studygym.harness import evaluate
-from studygym.tuning import (TUNED_SUFFIX, TUNING_SEED, load_tuning, save_tuning, tune, tuned_policies,
-                             tuning_markdown)
+from studygym.tuning import (TUNED_SUFFIX, TUNING_SEED, load_tuning, merge_tuning, save_tuning, tune,
+                             tuned_policies, tuning_markdown)
 
 ENV = "Review-v0"
 SMALL = {"n_items": 8, "n_days": 4}
@@ -53,6 +53,23 @@ def test_saved_tuning_round_trips_and_is_not_overwritten(record, tmp_path):
     with pytest.raises(ValueError, match="expected"):
         load_tuning(tmp_path, ENV, SMALL)
     assert "| hlr | threshold |" in tuning_markdown(record)
+
+
+def test_merge_adds_a_baseline_and_keeps_the_others(record):
+    """tune_baselines --merge: a newly tuned baseline joins an existing record; the others, and the
+    record's own learners, stay as they were; the new entry says on how many learners it was tuned."""
+    fsrs_only = {**record, "n_learners": 4, "seconds": 1.0,
+                 "policies": {"fsrs": {**record["policies"]["fsrs"], "chosen": {"desired_retention": 0.7}}}}
+    old = {**record, "policies": {"hlr": record["policies"]["hlr"]}}
+    merged = merge_tuning(old, fsrs_only)
+    assert list(merged["policies"]) == ["hlr", "fsrs"] and merged["n_learners"] == record["n_learners"]
+    assert merged["policies"]["hlr"] == record["policies"]["hlr"]
+    assert merged["policies"]["fsrs"]["chosen"] == {"desired_retention": 0.7}
+    assert merged["policies"]["fsrs"]["n_learners"] == 4
+    assert "| fsrs (4 learners) |" in tuning_markdown(merged)
+    assert merge_tuning(None, fsrs_only) is fsrs_only
+    with pytest.raises(ValueError, match="overrides"):
+        merge_tuning(old, {**fsrs_only, "overrides": {"n_items": 9}})
 
 
 def test_tuned_rows_sit_beside_the_published_defaults(record):

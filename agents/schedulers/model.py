@@ -284,9 +284,19 @@ class EbisuScheduler(ItemScheduler):
     starting at ``defaultModel(half_life, alpha)`` after the first study and updated after every
     review (recalled = grade > 1); review the item with the lowest predicted recall once it is at
     or below ``threshold``, else introduce the next new item, else rest. Ebisu itself has no
-    threshold (an app reviews the lowest whenever it has time); it is the knob an app tunes
-    (``studygym.tuning.TUNABLE``). Defaults: threshold 0.5 (review at the predicted half-life),
-    ``alpha`` 3 (``defaultModel``'s default), one-day ``half_life`` (studygym's choice)."""
+    threshold (its README: an app "can ensure that only the facts most in danger of being forgotten
+    are reviewed" in the time it has); it is the knob an app tunes (``studygym.tuning.TUNABLE``).
+
+    Defaults, from the README's "Choice of initial model parameters" (fasiha/ebisu, Ebisu 2.x):
+    "Set t equal to your best guess of the fact's half-life. In Memrise, the first quiz occurs four
+    hours after first learning a fact; in Anki, it's a day after. To mimic these, set t to four hours
+    or a day" (the author's own apps use a quarter-hour), so ``half_life`` is one day, as Anki;
+    "a good default is α = β = 3", so ``alpha`` is 3 (also ``defaultModel``'s). ``threshold`` 0.5
+    (review at the predicted half-life) is studygym's choice. Ebisu 2.x's half-life grows slowly
+    with each recall at the half-life (``ebisu.updateRecall((3, 3, 1), 1, 1, 1.0)``, ebisu 2.2, gives a
+    half-life of 1.27; the author acknowledges in fasiha/ebisu issue #43 that Ebisu assumes half-lives
+    do not change after reviews), so when the study budget binds, reviews at 0.5
+    crowd out new items and the tuned threshold is much lower (``results/tuning``)."""
 
     name = "ebisu"
 
