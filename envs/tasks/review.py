@@ -11,6 +11,7 @@ import numpy as np
 from ..core import (Array, Box, Discrete, Environment, check_positive_int, check_range, cond_any, item_obs,
                     item_obs_high, pytree_dataclass, static_dataclass, time_days)
 from ..learners import delayed_recall, get_learner
+from ..learners.base import WithoutSleep
 
 #: Seconds per review by (phase, grade): rows learning (first exposure), review, relearning (after a
 #: lapse); columns Again, Hard, Good, Easy. fsrs-optimizer's simulator defaults.
@@ -121,6 +122,13 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         self.config = ReviewConfig() if config is None else config
         self.config.validate()
         self.learner = get_learner(self.config.learner)
+
+    @property
+    def learner_sleeps(self) -> bool:
+        """Whether nights change the learner's state. A ``WithoutSleep`` learner's ``elapse`` and
+        ``sleep`` leave it as it is, so its steps skip the night branch (and its ``any`` over the
+        batch) altogether: ~20% off a jitted 8-env step measured on a loaded 2-core CPU (issue 21)."""
+        return not isinstance(self.learner, WithoutSleep)
 
     # -- params ------------------------------------------------------------------------------
     @property
@@ -267,7 +275,8 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         new_day = next_step % cfg.slots_per_day == 0
         # Nights and the delayed test are rare: cond_any runs them only on steps that need them,
         # also under vmap (where lax.cond would evaluate them on every step).
-        learner_state = cond_any(new_day, self._night, self._no_night, learner_state, t_next, params)
+        if self.learner_sleeps:
+            learner_state = cond_any(new_day, self._night, self._no_night, learner_state, t_next, params)
         learner_state = learner.elapse(learner_state, t_next, params.learner)
         knowledge = jnp.mean(learner.recall_prob(learner_state, t_next, params.learner))
         reward = knowledge - state.knowledge - params.cost_per_minute * seconds / 60.0
