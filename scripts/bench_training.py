@@ -12,8 +12,9 @@ Both train PPO on Review-v0 with the same rollout shape (64 learners x 64 steps 
 same 4 epochs of 4 minibatches, and a network of the same widths:
 
 - **SB3 PPO**: ``stable_baselines3.PPO("MlpPolicy")`` (two 64-unit layers for actor and critic, torch
-  on CPU) on ``studygym.envs.gym.StudySB3VecEnv("Review-v0", n_envs=64)``, whose 64 sub-envs step in
-  one jitted call, so SB3 is not slowed by the env.
+  on CPU with 1 thread, as ``train_sb3`` runs it) on
+  ``studygym.envs.gym.StudySB3VecEnv("Review-v0", n_envs=64)``, whose 64 sub-envs step in one jitted
+  call, so SB3 is not slowed by the env.
 - **JAX PPO, MLP**: the same MLP shapes and the same batch: the like-for-like ratio.
 - **JAX PPO, item scorer**: the permutation-equivariant network studygym trains with, at its
   default settings (hidden 32, 128 learners, 8 minibatches). It runs a small MLP on each of the 30
@@ -96,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    torch.set_num_threads(1)  # as train_sb3 (studygym's SB3 path) runs it: more threads contend with JAX
     load_start = os.getloadavg()[0]
     platform_name = jax.devices()[0].platform
     setup = (f"{ENV_ID} (defaults: 30 items, 10 slots/day, 30 days); rollout {N_ENVS} x {N_STEPS}, {EPOCHS} epochs x "
