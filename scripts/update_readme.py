@@ -61,6 +61,7 @@ SECTIONS = {
     "papers-sspmmc": lambda: include("results/papers/ssp-mmc/sspmmc.md", "run `scripts/run_papers_sspmmc.py`"),
     "throughput-gpu": lambda: include("results/bench/throughput_gpu.md", "run `scripts/bench_throughput.py` on a GPU"),
     "training-gpu": lambda: include("results/bench/training_gpu.md", "run `scripts/bench_training.py` on a GPU"),
+    "training": lambda: include("results/bench/training.md", "run `scripts/bench_training.py`"),
     "sb3-throughput": lambda: include("results/sb3/throughput.md", "run `scripts/bench_sb3.py`"),
     "sb3-learning-curve": lambda: include("results/sb3/review-v0-ppo/comparison.md",
                                           "run `scripts/sb3_learning_curve.py`"),
