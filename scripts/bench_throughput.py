@@ -462,6 +462,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "throughput.md"),
                         help="markdown file to write (default: results/bench/throughput.md)")
     parser.add_argument("--json", help="also write the rows as JSON to this file (for medians over runs)")
+    parser.add_argument("--targets-only", action="store_true",
+                        help="only the rows with a target (B = 1024 and 8192 against NumPy, the brain learner, "
+                             "SB3 PPO against CartPole): a shorter run for repeating the ratios")
     parser.add_argument("--child", choices=sorted([*CHILD_MODES, "sb3"]),
                         help=argparse.SUPPRESS)  # internal: the child process of child_rows
     args = parser.parse_args(argv)
@@ -484,7 +487,7 @@ def main(argv=None) -> int:
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     repeats = 3
-    batches = (1, 64) if args.quick else (1, 64, 1024, 8192)
+    batches = (1, 64) if args.quick else (1024, 8192) if args.targets_only else (1, 64, 1024, 8192)
     rows, notes = [], []
 
     # Steps per timed call: whole 300-step episodes (the batch reset runs inside), sized so each
@@ -513,7 +516,7 @@ def main(argv=None) -> int:
         rows += adapter_rows(args.quick, repeats, notes)
         rows += sb3_rows(args.quick)
     else:
-        for mode in [*CHILD_MODES, "sb3"]:
+        for mode in ["sb3"] if args.targets_only else [*CHILD_MODES, "sb3"]:
             rows += child_rows(mode, notes)
 
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -522,7 +525,8 @@ def main(argv=None) -> int:
               f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} CPU cores ({platform.machine()}, "
               f"Python {platform.python_version()}, jax {jax.__version__}, "
               f"numpy {np.__version__}); load average {load:.1f} at start, {load_end:.1f} at end"
-              f"{'; `--quick` run (short, noisy)' if args.quick else ''}. "
+              f"{'; `--quick` run (short, noisy)' if args.quick else ''}"
+              f"{'; `--targets-only` run' if args.targets_only else ''}. "
               f"Regenerate: `.venv/bin/python scripts/bench_throughput.py`._")
     body = "\n".join([header, "", "Ratios against the same-run peers:", "", summary(rows), "", table(rows)]
                      + (["", *[f"- {note}" for note in notes]] if notes else []))
