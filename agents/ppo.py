@@ -590,23 +590,116 @@ CURVE_FIELDS = ("episode_return", "knowledge_final", "retention_delayed", "episo
                 "policy_loss", "entropy", "approx_kl", "learning_rate")
 
 
+def learning_rate_at(hyper: dict, total_updates: int, update: jax.Array) -> jax.Array:
+    """The learning rate at ``update``: constant, or annealed linearly to 0 over ``total_updates``."""
+    if not hyper["anneal_lr"]:
+        return jnp.float32(hyper["learning_rate"])
+    return hyper["learning_rate"] * (1.0 - update.astype(jnp.float32) / total_updates)
+
+
+def update_reward_norm(norm: RewardNorm, reward: jax.Array, done: jax.Array, gamma: float,
+                       n_envs: int) -> RewardNorm:
+    """The running statistics of the discounted return after one step of the batch (the parallel
+    variance update); rewards are divided by its std (not centred)."""
+    discounted = norm.discounted * gamma + reward
+    batch_mean, batch_var = discounted.mean(), discounted.var()
+    count = norm.count + n_envs
+    delta = batch_mean - norm.mean
+    mean = norm.mean + delta * n_envs / count
+    var = (norm.var * norm.count + batch_var * n_envs + delta**2 * norm.count * n_envs / count) / count
+    return RewardNorm(jnp.where(done, 0.0, discounted), count, mean, var)
+
+
+def reset_finished_history(spec: NetSpec, history: History, done: jax.Array) -> History:
+    """The batch resets together: a finished episode starts the next with an empty history."""
+    fresh = history_init(spec)
+    return jax.tree.map(lambda h, f: jnp.where(done.reshape((-1,) + (1,) * f.ndim), f, h), history, fresh)
+
+
+def finished_episodes(done: jax.Array, episode_return: jax.Array, info: dict, n_envs: int) -> dict:
+    """Per learner, the metrics of an episode that ended this step (0 where none did)."""
+    return {
+        "episode_return": jnp.where(done, episode_return, 0.0),
+        "knowledge_final": jnp.where(done, info.get("knowledge_final", jnp.zeros(n_envs)), 0.0),
+        "retention_delayed": jnp.where(done, info.get("retention_delayed", jnp.zeros(n_envs)), 0.0),
+        "episodes": done.astype(jnp.float32),
+    }
+
+
+def gae(traj: Transition, last_value: jax.Array, gamma: float, lam: float) -> tuple[jax.Array, jax.Array]:
+    """(advantages, value targets): generalised advantage estimation, a reverse scan over the rollout."""
+    def backward(carry, t: Transition):
+        gae, next_value = carry
+        not_done = 1.0 - t.done.astype(jnp.float32)
+        delta = t.reward + gamma * next_value * not_done - t.value
+        gae = delta + gamma * lam * not_done * gae
+        return (gae, t.value), gae
+
+    _, adv = jax.lax.scan(backward, (jnp.zeros_like(last_value), last_value), traj, reverse=True)
+    return adv, adv + traj.value
+
+
+def ppo_loss(spec: NetSpec, hyper: dict, params: dict, t: Transition, adv: jax.Array, target: jax.Array):
+    """(total loss, (value loss, policy loss, entropy, approx. KL)) of one minibatch: the clipped
+    surrogate on normalised advantages, a clipped value loss and an entropy bonus."""
+    head, log_std, value = jax.vmap(lambda p, x: apply_network(spec, p, x), in_axes=(None, 0))(params, t.net_in)
+    logp = jax.vmap(lambda h, s, a: log_prob(spec, h, s, a))(head, log_std, t.action)
+    ratio = jnp.exp(logp - t.log_prob)
+    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    policy_loss = -jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - hyper["clip_eps"], 1 + hyper["clip_eps"]) * adv)
+    value_clipped = t.value + jnp.clip(value - t.value, -hyper["clip_eps"], hyper["clip_eps"])
+    value_loss = 0.5 * jnp.maximum((value - target) ** 2, (value_clipped - target) ** 2)
+    ent = jax.vmap(lambda h, s: entropy(spec, h, s))(head, log_std)
+    total = policy_loss.mean() + hyper["vf_coef"] * value_loss.mean() - hyper["ent_coef"] * ent.mean()
+    approx_kl = jnp.mean((ratio - 1) - (logp - t.log_prob))
+    return total, (value_loss.mean(), policy_loss.mean(), ent.mean(), approx_kl)
+
+
+def shuffled_minibatches(key: jax.Array, data: Any, batch: int, n_minibatches: int, mesh=None) -> Any:
+    """``data`` (leaves ``(n_steps, n_envs, ...)``) flattened to ``batch`` samples, shuffled and split
+    into ``n_minibatches`` (leaves ``(n_minibatches, batch // n_minibatches, ...)``); with a ``mesh``,
+    each minibatch is split over its devices."""
+    order = jax.random.permutation(key, batch)
+    flat = jax.tree.map(lambda x: x.reshape((batch,) + x.shape[2:])[order], data)
+    shards = jax.tree.map(lambda x: x.reshape((n_minibatches, batch // n_minibatches) + x.shape[1:]), flat)
+    return constrain_batch(shards, mesh, axis=1)
+
+
+def update_curve(ended: dict, aux: tuple, learning_rate: jax.Array) -> dict:
+    """One update's row of the learning curve (:data:`CURVE_FIELDS`): means over the episodes that
+    ended in its rollout (NaN if none did) and over its minibatches."""
+    value_loss, policy_loss, ent, approx_kl = (a.mean() for a in aux)
+    episodes = ended["episodes"].sum()
+    per_episode = lambda x: jnp.where(episodes > 0, x.sum() / jnp.maximum(episodes, 1.0), jnp.nan)  # noqa: E731
+    return {
+        "episode_return": per_episode(ended["episode_return"]),
+        "knowledge_final": per_episode(ended["knowledge_final"]),
+        "retention_delayed": per_episode(ended["retention_delayed"]),
+        "episodes": episodes,
+        "value_loss": value_loss, "policy_loss": policy_loss, "entropy": ent, "approx_kl": approx_kl,
+        "learning_rate": learning_rate,
+    }
+
+
 def make_train(env, env_params, spec: NetSpec, hyper: dict, total_updates: int, mesh=None):
     """``(init(key) -> Runner, run(runner, n_updates) -> (Runner, curve))``; both pure and jittable.
 
-    ``total_updates`` sets the learning-rate schedule, so running the updates in chunks gives the
-    same schedule as one call. With a ``mesh`` (:func:`studygym.sharding.batch_mesh`) the learner
-    axis of the rollout and of each minibatch is split over its devices (data parallelism: XLA
-    all-reduces the gradients); results equal the one-device run up to float rounding.
+    PureJaxRL's shape: one update is (1) a rollout of ``n_steps`` of the whole batch, (2) GAE
+    advantages (:func:`gae`), (3) ``update_epochs`` passes of shuffled minibatches, each an Adam step
+    on :func:`ppo_loss`. ``total_updates`` sets the learning-rate schedule, so running the updates in
+    chunks gives the same schedule as one call. With a ``mesh`` (:func:`studygym.sharding.batch_mesh`)
+    the learner axis of the rollout and of each minibatch is split over its devices (data
+    parallelism: XLA all-reduces the gradients); results equal the one-device run up to float rounding.
     """
     wrapper = AutoReset(env)
     n_envs, n_steps = hyper["n_learners"], hyper["n_steps"]
     batch = n_envs * n_steps
-    minibatch = batch // hyper["n_minibatches"]
     gamma, lam = hyper["gamma"], hyper["gae_lambda"]
     apply = jax.vmap(lambda p, x: apply_network(spec, p, x), in_axes=(None, 0))
     update_history = jax.vmap(lambda h, o: history_update(spec, h, o))
     to_input = jax.vmap(lambda h, o: network_input(spec, h, o))
     batched_log_prob = jax.vmap(lambda h, s, a: log_prob(spec, h, s, a))
+    grad_fn = jax.value_and_grad(lambda *args: ppo_loss(spec, hyper, *args), has_aux=True)
 
     def init(key) -> Runner:
         key, key_net, key_env = jax.random.split(key, 3)
@@ -618,12 +711,7 @@ def make_train(env, env_params, spec: NetSpec, hyper: dict, total_updates: int, 
         norm = RewardNorm(zeros, jnp.float32(1e-4), jnp.float32(0.0), jnp.float32(1.0))
         return Runner(params, adam_init(params), env_state, obs, history, zeros, norm, jnp.int32(0), key)
 
-    def learning_rate(update):
-        if not hyper["anneal_lr"]:
-            return jnp.float32(hyper["learning_rate"])
-        return hyper["learning_rate"] * (1.0 - update.astype(jnp.float32) / total_updates)
-
-    # -- 1. rollout: n_steps of the whole batch ----------------------------------------------------
+    # -- 1. rollout: one step of the whole batch (scanned n_steps times) ---------------------------
     def env_step(runner: Runner, _):
         key, key_act, key_env = jax.random.split(runner.key, 3)
         history = update_history(runner.history, runner.obs)
@@ -635,99 +723,39 @@ def make_train(env, env_params, spec: NetSpec, hyper: dict, total_updates: int, 
         obs, env_state, reward, terminated, truncated, info = wrapper.step_batch(
             jax.random.split(key_env, n_envs), runner.env_state, env_action(spec, action), env_params)
         done = terminated | truncated
-        # Running std of the discounted return; rewards are divided by it (not centred).
-        norm = runner.reward_norm
-        discounted = norm.discounted * gamma + reward
-        batch_mean, batch_var = discounted.mean(), discounted.var()
-        count = norm.count + n_envs
-        delta = batch_mean - norm.mean
-        mean = norm.mean + delta * n_envs / count
-        var = (norm.var * norm.count + batch_var * n_envs + delta**2 * norm.count * n_envs / count) / count
-        norm = RewardNorm(jnp.where(done, 0.0, discounted), count, mean, var)
-        scaled = reward / jnp.sqrt(var + 1e-8) if hyper["normalize_reward"] else reward
-        # The batch resets together: a finished episode starts the next with an empty history.
-        fresh = history_init(spec)
-        history = jax.tree.map(lambda h, f: jnp.where(done.reshape((-1,) + (1,) * f.ndim), f, h), history, fresh)
+        norm = update_reward_norm(runner.reward_norm, reward, done, gamma, n_envs)
+        scaled = reward / jnp.sqrt(norm.var + 1e-8) if hyper["normalize_reward"] else reward
+        history = reset_finished_history(spec, history, done)
         episode_return = runner.episode_return + reward
-        ended = {
-            "episode_return": jnp.where(done, episode_return, 0.0),
-            "knowledge_final": jnp.where(done, info.get("knowledge_final", jnp.zeros(n_envs)), 0.0),
-            "retention_delayed": jnp.where(done, info.get("retention_delayed", jnp.zeros(n_envs)), 0.0),
-            "episodes": done.astype(jnp.float32),
-        }
+        ended = finished_episodes(done, episode_return, info, n_envs)
         env_state, obs, history = constrain_batch((env_state, obs, history), mesh)
         runner = runner._replace(env_state=env_state, obs=obs, history=history,
                                  episode_return=jnp.where(done, 0.0, episode_return), reward_norm=norm, key=key)
         return runner, (Transition(net_in, action, logp, value, scaled, done), ended)
-
-    # -- 2. advantages: GAE, a reverse scan ------------------------------------------------------
-    def advantages(traj: Transition, last_value):
-        def backward(carry, t: Transition):
-            gae, next_value = carry
-            not_done = 1.0 - t.done.astype(jnp.float32)
-            delta = t.reward + gamma * next_value * not_done - t.value
-            gae = delta + gamma * lam * not_done * gae
-            return (gae, t.value), gae
-
-        _, adv = jax.lax.scan(backward, (jnp.zeros_like(last_value), last_value), traj, reverse=True)
-        return adv, adv + traj.value
-
-    # -- 3. the PPO loss --------------------------------------------------------------------------
-    def loss_fn(params, t: Transition, adv, target):
-        head, log_std, value = apply(params, t.net_in)
-        logp = batched_log_prob(head, log_std, t.action)
-        ratio = jnp.exp(logp - t.log_prob)
-        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        policy_loss = -jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - hyper["clip_eps"], 1 + hyper["clip_eps"]) * adv)
-        value_clipped = t.value + jnp.clip(value - t.value, -hyper["clip_eps"], hyper["clip_eps"])
-        value_loss = 0.5 * jnp.maximum((value - target) ** 2, (value_clipped - target) ** 2)
-        ent = jax.vmap(lambda h, s: entropy(spec, h, s))(head, log_std)
-        total = policy_loss.mean() + hyper["vf_coef"] * value_loss.mean() - hyper["ent_coef"] * ent.mean()
-        approx_kl = jnp.mean((ratio - 1) - (logp - t.log_prob))
-        return total, (value_loss.mean(), policy_loss.mean(), ent.mean(), approx_kl)
-
-    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
     # -- one update: rollout, advantages, epochs of minibatches -----------------------------------
     def update(runner: Runner, _):
         runner, (traj, ended) = jax.lax.scan(env_step, runner, None, n_steps)
         history = update_history(runner.history, runner.obs)
         _, _, last_value = apply(runner.params, to_input(history, runner.obs))
-        adv, target = advantages(traj, last_value)
-        lr = learning_rate(runner.update)
+        adv, target = gae(traj, last_value, gamma, lam)  # -- 2. advantages
+        lr = learning_rate_at(hyper, total_updates, runner.update)
 
-        def epoch(carry, key):
-            params, opt = carry
-            order = jax.random.permutation(key, batch)
-            flat = jax.tree.map(lambda x: x.reshape((batch,) + x.shape[2:])[order], (traj, adv, target))
-            shards = jax.tree.map(lambda x: x.reshape((hyper["n_minibatches"], minibatch) + x.shape[1:]), flat)
-            shards = constrain_batch(shards, mesh, axis=1)  # each minibatch split over the devices
-
+        def epoch(carry, key):  # -- 3. a pass of shuffled minibatches, an Adam step each
             def minibatch_step(carry, shard):
                 params, opt = carry
                 (_, aux), grads = grad_fn(params, *shard)
                 params, opt = adam_step(params, grads, opt, lr, hyper["max_grad_norm"])
                 return (params, opt), aux
 
-            (params, opt), aux = jax.lax.scan(minibatch_step, (params, opt), shards)
-            return (params, opt), aux
+            shards = shuffled_minibatches(key, (traj, adv, target), batch, hyper["n_minibatches"], mesh)
+            return jax.lax.scan(minibatch_step, carry, shards)
 
         key, key_epochs = jax.random.split(runner.key)
         (params, opt), aux = jax.lax.scan(epoch, (runner.params, runner.opt),
                                           jax.random.split(key_epochs, hyper["update_epochs"]))
-        value_loss, policy_loss, ent, approx_kl = (a.mean() for a in aux)
-        episodes = ended["episodes"].sum()
-        per_episode = lambda x: jnp.where(episodes > 0, x.sum() / jnp.maximum(episodes, 1.0), jnp.nan)  # noqa: E731
-        curve = {
-            "episode_return": per_episode(ended["episode_return"]),
-            "knowledge_final": per_episode(ended["knowledge_final"]),
-            "retention_delayed": per_episode(ended["retention_delayed"]),
-            "episodes": episodes,
-            "value_loss": value_loss, "policy_loss": policy_loss, "entropy": ent, "approx_kl": approx_kl,
-            "learning_rate": lr,
-        }
-        runner = runner._replace(params=params, opt=opt, update=runner.update + 1, key=key)
-        return runner, curve
+        curve = update_curve(ended, aux, lr)
+        return runner._replace(params=params, opt=opt, update=runner.update + 1, key=key), curve
 
     def run(runner: Runner, n_updates: int):
         return jax.lax.scan(update, runner, None, n_updates)

@@ -455,22 +455,30 @@ class AutoReset:
             add(key), jax.tree.map(add, state), add(jnp.asarray(action)), params)
         return jax.tree.map(lambda x: x[0], (obs, state, reward, terminated, truncated, info))
 
+    def _step_all(self, keys, states, actions, params, params_axis):
+        """Step every env of the batch: (the vmapped step's outputs, done, ``reset_all()`` -> every
+        env's reset). Step and reset keys are folded out of each env's key (data 0 and 1): one hash
+        per env per step (a split costs two), and the reset keys are derived only when a reset runs."""
+        params = self.env.default_params if params is None else params
+        fold = jax.vmap(jax.random.fold_in, in_axes=(0, None))
+        step = jax.vmap(self.env.step, in_axes=(0, 0, 0, params_axis))
+        out = step(fold(keys, 0), states, actions, params)
+        done = jnp.logical_or(out[3], out[4])  # terminated | truncated
+        reset = jax.vmap(self.env.reset, in_axes=(0, params_axis))
+        return out, done, lambda: reset(fold(keys, 1), params)
+
     def step_some(self, keys, states, actions, params=None, *, params_axis=None):
         """Batched step (vmapped over the leading axis) that resets exactly the envs whose episode
         ended, for batches whose episodes do not end together. The reset is computed (for the
         whole batch, then selected per env) inside one ``lax.cond`` on "some env ended", so steps
         where none did cost nothing extra.
         """
-        params = self.env.default_params if params is None else params
-        fold = jax.vmap(jax.random.fold_in, in_axes=(0, None))
-        step = jax.vmap(self.env.step, in_axes=(0, 0, 0, params_axis))
-        obs, states, reward, terminated, truncated, info = step(fold(keys, 0), states, actions, params)
-        done = jnp.logical_or(terminated, truncated)
-        reset = jax.vmap(self.env.reset, in_axes=(0, params_axis))
+        (obs, states, reward, terminated, truncated, info), done, reset_all = self._step_all(
+            keys, states, actions, params, params_axis)
 
         def reset_done(carry):
             obs, states = carry
-            new_obs, new_states = reset(fold(keys, 1), params)
+            new_obs, new_states = reset_all()
 
             def pick(new, old):
                 return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), new, old)
@@ -487,17 +495,11 @@ class AutoReset:
         Valid when all episodes in the batch end on the same step (every studygym task has a fixed
         horizon and the batch is started together); asserts nothing at run time.
         """
-        params = self.env.default_params if params is None else params
-        # Step and reset keys are folded out of each env's key (data 0 and 1): one hash per env per
-        # step (a split costs two), and the reset keys are derived only when the batch resets.
-        fold = jax.vmap(jax.random.fold_in, in_axes=(0, None))
-        step = jax.vmap(self.env.step, in_axes=(0, 0, 0, params_axis))
-        obs, states, reward, terminated, truncated, info = step(fold(keys, 0), states, actions, params)
-        done = jnp.logical_or(terminated, truncated)
-        reset = jax.vmap(self.env.reset, in_axes=(0, params_axis))
+        (obs, states, reward, terminated, truncated, info), done, reset_all = self._step_all(
+            keys, states, actions, params, params_axis)
 
         def do_reset(_):
-            return reset(fold(keys, 1), params)
+            return reset_all()
 
         def keep(_):
             return obs, states

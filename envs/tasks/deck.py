@@ -9,7 +9,7 @@ into intervals. The semantics follow fsrs-optimizer's workload simulator (``fsrs
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -237,6 +237,47 @@ def _short_term_steps(bits: Array, grade: Array, needed: Array, active: Array, i
                                 consecutive)
         grade = jnp.where(active, answer, grade)
     return memories, seconds
+
+
+class _Cards(NamedTuple):
+    """A day's batch of cards: the first ``review_buffer`` due cards, then ``new_per_day`` new ones."""
+
+    review: Array  # (n_review,) due cards in deck order (clamped to the deck)
+    new: Array  # (n_new,) the next new cards of the deck (clamped)
+    is_review: Array  # (n_review + n_new,) bool: the first n_review
+    exists: Array  # (n_review + n_new,) bool: a due card / a card left in the deck
+
+
+class _Reviews(NamedTuple):
+    """The day's reviews (shape (n_review,)), before any same-day step."""
+
+    elapsed: Array  # days since the last review
+    recall: Array  # the learner's recall probability R
+    recalled: Array  # bool
+    grade: Array  # 1..4
+    true_s: Array  # the learner's stability and difficulty after the review
+    true_d: Array
+    app_s: Array  # the app's estimate of them
+    app_d: Array
+
+
+class _Done(NamedTuple):
+    """Which cards of the batch are studied today (the time limit): all of them, the reviews, the new."""
+
+    all: Array  # (n_review + n_new,) bool
+    review: Array  # (n_review,)
+    new: Array  # (n_new,)
+
+
+class _Answers(NamedTuple):
+    """Every card of the batch after its same-day steps (shape (n_review + n_new,))."""
+
+    answer: Array  # the first answer of the day (a review's grade, a new card's first grade)
+    true_s: Array
+    true_d: Array
+    app_s: Array
+    app_d: Array
+    card_seconds: Array  # the first answer plus the steps; 0 for a card that does not exist
 
 
 def anki_sm2_interval(scheduled: Array, elapsed: Array, ease: Array, grade: Array,
@@ -467,29 +508,46 @@ class DeckEnv(Environment[DeckState, DeckParams]):
         return jax.lax.while_loop(more, body, (jnp.int32(0), jnp.float32(0.0)))[1]
 
     def step_env(self, key: Array, state: DeckState, action: Any, params: DeckParams):
+        """One day, in the phases of "A day" above: today's cards, (1) reviews, (2) new cards, their
+        same-day steps, (3) the time limit, scheduling, and the write-back of every studied card."""
+        cfg = self.config
+        retention, invalid = self.desired_retention(action)
+        now = state.day.astype(jnp.float32)
+        bits = jax.random.bits(key, (cfg.review_buffer + cfg.new_per_day,), jnp.uint32)
+        review_bits = bits[:cfg.review_buffer]
+        # Memorized before today's study: the sum of the learner's recall probabilities.
+        memorized_before = self.memorized_now(state.learner, now, state.n_learned, params.learner.w)
+        cards = self._todays_cards(state)
+        reviews = self._reviews(state, params, cards, now, review_bits)
+        answers = self._same_day_steps(params, cards, reviews, self._new_cards(state, params, cards), bits)
+        done, seconds = self._time_limit(params, cards, answers)
+        card = jnp.concatenate([cards.review, cards.new])  # the batch's card indices
+        interval, ease = self._schedule(state, params, cards, card, reviews, answers, retention)
+        new_state, reward = self._write_back(state, params, cards, card, reviews, answers, done, seconds, interval,
+                                             ease, memorized_before, retention, now)
+        terminated = new_state.day >= cfg.n_days
+        info = self._day_info(new_state, invalid, terminated)
+        return self.get_obs(new_state, params), new_state, reward, terminated, jnp.bool_(False), info
+
+    def _todays_cards(self, state: DeckState) -> _Cards:
+        """Today's cards, as one batch of n_review + n_new: (1) the first n_review due cards in deck
+        order, (2) the next n_new new cards of the deck (cards are introduced in deck order)."""
         cfg = self.config
         n, n_review, n_new = cfg.deck_size, cfg.review_buffer, cfg.new_per_day
-        w_true, w_app = params.learner.w, params.scheduler_w
-        retention, invalid = self.desired_retention(action)
-        memory: FSRSState = state.learner
-        today = state.day
-        now = today.astype(jnp.float32)
-        bits = jax.random.bits(key, (n_review + n_new,), jnp.uint32)
-        review_bits = bits[:n_review]
-
-        # Memorized before today's study: the sum of the learner's recall probabilities.
-        memorized_before = self.memorized_now(memory, now, state.n_learned, w_true)
-
-        # Today's cards, as one batch of n_review + n_new: (1) the first n_review due cards in deck
-        # order, (2) the next n_new new cards of the deck (cards are introduced in deck order).
-        review_idx, has_review = first_true(state.due <= today, n_review)
+        review_idx, has_review = first_true(state.due <= state.day, n_review)
         new_idx = state.n_learned + jnp.arange(n_new, dtype=jnp.int32)
         has_new = new_idx < n
         review_card, new_card = jnp.minimum(review_idx, n - 1), jnp.minimum(new_idx, n - 1)
         is_review = jnp.arange(n_review + n_new) < n_review
-        exists = jnp.concatenate([has_review, has_new])
+        return _Cards(review_card, new_card, is_review, jnp.concatenate([has_review, has_new]))
 
-        # (1) Reviews: recalled with the learner's recall probability R.
+    def _reviews(self, state: DeckState, params: DeckParams, cards: _Cards, now: Array,
+                 review_bits: Array) -> _Reviews:
+        """(1) Reviews: recalled with the learner's recall probability R; both memories (the learner's
+        and the app's estimate) updated from the same answers."""
+        memory: FSRSState = state.learner
+        w_true, w_app = params.learner.w, params.scheduler_w
+        review_card = cards.review
         elapsed = now - memory.last_review[review_card]
         recall = fsrs.retrievability(w_true, elapsed * memory.forget_mult, memory.stability[review_card])
         app_recall = fsrs.retrievability(w_app, elapsed, state.app_stability[review_card])
@@ -498,26 +556,36 @@ class DeckEnv(Environment[DeckState, DeckParams]):
         # Given recall (u < R), u / R is uniform: it draws the success grade without a second number.
         success_grade = 2 + categorical_draw(u_recall / jnp.maximum(recall, 1e-12), params.learner.success_grade_probs)
         grade = jnp.where(recalled, success_grade, 1).astype(jnp.int32)
-        # Both memories are updated from the same answers: the learner's and the app's estimate.
         true_s, true_d = self.long_term_review(w_true, memory.stability[review_card], memory.difficulty[review_card],
                                                recall, grade)
         app_s, app_d = self.long_term_review(w_app, state.app_stability[review_card],
                                              state.app_difficulty[review_card], app_recall, grade)
+        return _Reviews(elapsed, recall, recalled, grade, true_s, true_d, app_s, app_d)
 
-        # (2) New cards: a first answer, then the initial memory (plus the card's own difficulty).
-        first_grade = state.first_grade[new_card]
-        first_true_d = jnp.clip(fsrs.initial_difficulty(w_true, first_grade) + memory.item_offset[new_card],
+    def _new_cards(self, state: DeckState, params: DeckParams, cards: _Cards) -> tuple[Array, Array]:
+        """(2) New cards: (first grade, the learner's initial difficulty plus the card's own offset)."""
+        memory: FSRSState = state.learner
+        first_grade = state.first_grade[cards.new]
+        first_true_d = jnp.clip(fsrs.initial_difficulty(params.learner.w, first_grade) + memory.item_offset[cards.new],
                                 fsrs.DIFFICULTY_MIN, fsrs.DIFFICULTY_MAX)
+        return first_grade, first_true_d
 
-        # Same-day steps: relearning after a lapse, learning after a first exposure. The batch is
-        # materialised first (the barrier): fused into the FSRS maths, the concatenations keep XLA
-        # from vectorising it (several times slower on CPU).
+    def _same_day_steps(self, params: DeckParams, cards: _Cards, reviews: _Reviews, new_cards: tuple[Array, Array],
+                        bits: Array) -> _Answers:
+        """Same-day steps: relearning after a lapse, learning after a first exposure; the memories after
+        them and each card's seconds (first answer plus steps)."""
+        cfg = self.config
+        w_true, w_app = params.learner.w, params.scheduler_w
+        first_grade, first_true_d = new_cards
+        is_review, exists = cards.is_review, cards.exists
+        # The batch is materialised first (the barrier): fused into the FSRS maths, the concatenations
+        # keep XLA from vectorising it (several times slower on CPU).
         answer, true_s, true_d, app_s, app_d = jax.lax.optimization_barrier((
-            jnp.concatenate([grade, first_grade]),
-            jnp.concatenate([true_s, fsrs.initial_stability(w_true, first_grade)]),
-            jnp.concatenate([true_d, first_true_d]),
-            jnp.concatenate([app_s, fsrs.initial_stability(w_app, first_grade)]),
-            jnp.concatenate([app_d, fsrs.initial_difficulty(w_app, first_grade)])))
+            jnp.concatenate([reviews.grade, first_grade]),
+            jnp.concatenate([reviews.true_s, fsrs.initial_stability(w_true, first_grade)]),
+            jnp.concatenate([reviews.true_d, first_true_d]),
+            jnp.concatenate([reviews.app_s, fsrs.initial_stability(w_app, first_grade)]),
+            jnp.concatenate([reviews.app_d, fsrs.initial_difficulty(w_app, first_grade)])))
         needed = jnp.where(is_review, cfg.relearning_steps, cfg.learning_steps - (answer >= 3)).astype(jnp.int32)
         stepped, steps_seconds = _short_term_steps(
             bits, answer, needed, exists & (~is_review | (answer == 1)), is_review, params,
@@ -530,42 +598,58 @@ class DeckEnv(Environment[DeckState, DeckParams]):
             app_s, app_d = jnp.where(is_review, app_s, app_s2), jnp.where(is_review, app_d, app_d2)
         first_seconds = params.rating_seconds[jnp.where(is_review, 1, 0), answer - 1]
         card_seconds = jnp.where(exists, first_seconds + steps_seconds, 0.0)
+        return _Answers(answer, true_s, true_d, app_s, app_d, card_seconds)
 
-        # (3) The time limit: answers in order (reviews, then new cards) while the day's total fits.
-        done = exists & (jnp.cumsum(card_seconds) <= params.max_minutes_per_day * 60.0)
-        done_review, done_new = done[:n_review], done[n_review:]
-        seconds = jnp.sum(jnp.where(done, card_seconds, 0.0))
+    def _time_limit(self, params: DeckParams, cards: _Cards, answers: _Answers) -> tuple[_Done, Array]:
+        """(3) The time limit: (which cards are studied, the day's seconds); answers in order (reviews,
+        then new cards) while the day's total fits."""
+        n_review = self.config.review_buffer
+        done = cards.exists & (jnp.cumsum(answers.card_seconds) <= params.max_minutes_per_day * 60.0)
+        done = _Done(done, done[:n_review], done[n_review:])
+        return done, jnp.sum(jnp.where(done.all, answers.card_seconds, 0.0))
 
-        # Scheduling of every studied card.
-        card = jnp.concatenate([review_card, new_card])
+    def _schedule(self, state: DeckState, params: DeckParams, cards: _Cards, card: Array, reviews: _Reviews,
+                  answers: _Answers, retention: Array) -> tuple[Array, Array | None]:
+        """Scheduling of every card of the batch (``card``: its indices): (interval in days, the SM-2
+        ease; ``None`` unless ``scheduler="anki_sm2"``)."""
+        cfg = self.config
         if cfg.scheduler == "fsrs":
-            interval = fsrs.next_interval(w_app, app_s, retention, cfg.max_interval).astype(jnp.int32)
-        elif cfg.scheduler == "anki_sm2":
-            zeros = jnp.zeros(n_new, jnp.int32)
-            interval, ease = anki_sm2_interval(
-                jnp.concatenate([state.interval[review_card], zeros]),
-                jnp.concatenate([elapsed, zeros.astype(jnp.float32)]),
-                jnp.where(is_review, state.ease[card], 0.0), answer, cfg.max_interval)
-        else:
-            interval = jnp.full(n_review + n_new, cfg.fixed_interval, jnp.int32)
+            interval = fsrs.next_interval(params.scheduler_w, answers.app_s, retention, cfg.max_interval)
+            return interval.astype(jnp.int32), None
+        if cfg.scheduler == "anki_sm2":
+            zeros = jnp.zeros(cfg.new_per_day, jnp.int32)
+            return anki_sm2_interval(
+                jnp.concatenate([state.interval[cards.review], zeros]),
+                jnp.concatenate([reviews.elapsed, zeros.astype(jnp.float32)]),
+                jnp.where(cards.is_review, state.ease[card], 0.0), answers.answer, cfg.max_interval)
+        return jnp.full(cfg.review_buffer + cfg.new_per_day, cfg.fixed_interval, jnp.int32), None
 
-        # Write back, one scatter per array; cards not studied go out of bounds and are dropped.
-        target = jnp.where(done, card, n)
+    def _write_back(self, state: DeckState, params: DeckParams, cards: _Cards, card: Array, reviews: _Reviews,
+                    answers: _Answers, done: _Done, seconds: Array, interval: Array, ease: Array | None,
+                    memorized_before: Array, retention: Array, now: Array) -> tuple[DeckState, Array]:
+        """Write back, one scatter per array (cards not studied go out of bounds and are dropped), and
+        the day's totals: (the next state, the reward)."""
+        cfg = self.config
+        n, n_review = cfg.deck_size, cfg.review_buffer
+        memory: FSRSState = state.learner
+        today = state.day
+        target = jnp.where(done.all, card, n)
 
         def put(array, values):
             return array.at[target].set(values.astype(array.dtype), mode="drop")
 
         learner_state = memory.replace(
-            stability=put(memory.stability, true_s),
-            difficulty=put(memory.difficulty, true_d),
-            last_review=put(memory.last_review, jnp.full(n_review + n_new, now)),
-            seen=put(memory.seen, jnp.ones(n_review + n_new, bool)),
+            stability=put(memory.stability, answers.true_s),
+            difficulty=put(memory.difficulty, answers.true_d),
+            last_review=put(memory.last_review, jnp.full(n_review + cfg.new_per_day, now)),
+            seen=put(memory.seen, jnp.ones(n_review + cfg.new_per_day, bool)),
         )
+        done_review, done_new = done.review, done.new
         reviews_today = jnp.sum(done_review.astype(jnp.int32))
         new_today = jnp.sum(done_new.astype(jnp.int32))
-        successes_today = jnp.sum((done_review & recalled).astype(jnp.int32))
+        successes_today = jnp.sum((done_review & reviews.recalled).astype(jnp.int32))
         # End of the day: studied cards are at R = 1 (just answered); the rest as they were.
-        memorized = (memorized_before - jnp.sum(jnp.where(done_review, recall, 0.0))
+        memorized = (memorized_before - jnp.sum(jnp.where(done_review, reviews.recall, 0.0))
                      + (reviews_today + new_today).astype(jnp.float32))
         minutes = seconds / 60.0
         reward = (memorized - state.memorized) / n - params.cost_per_minute * minutes
@@ -573,16 +657,15 @@ class DeckEnv(Environment[DeckState, DeckParams]):
         # The due calendar (for the observation, without a pass over the deck): studied cards move
         # from their old due day to the new one.
         last_bin = cfg.n_days
-        old_bin = jnp.where(done_review, jnp.minimum(state.due[review_card], last_bin), last_bin + 1)
-        new_bin = jnp.where(done, jnp.minimum(today + interval, last_bin), last_bin + 1)
+        old_bin = jnp.where(done_review, jnp.minimum(state.due[cards.review], last_bin), last_bin + 1)
+        new_bin = jnp.where(done.all, jnp.minimum(today + interval, last_bin), last_bin + 1)
         due_calendar = state.due_calendar.at[old_bin].add(-1, mode="drop").at[new_bin].add(1, mode="drop")
 
-        next_day = today + 1
         new_state = DeckState(
             learner=learner_state,
-            day=next_day,
-            app_stability=put(state.app_stability, app_s),
-            app_difficulty=put(state.app_difficulty, app_d),
+            day=today + 1,
+            app_stability=put(state.app_stability, answers.app_s),
+            app_difficulty=put(state.app_difficulty, answers.app_d),
             first_grade=state.first_grade,
             due=put(state.due, today + interval),
             due_calendar=due_calendar,
@@ -601,25 +684,28 @@ class DeckEnv(Environment[DeckState, DeckParams]):
             study_seconds=state.study_seconds + seconds,
             successes=state.successes + successes_today,
         )
-        terminated = next_day >= cfg.n_days
-        knowledge = memorized / n
-        info = {
-            "memorized": memorized,
+        return new_state, reward
+
+    def _day_info(self, state: DeckState, invalid: Array, terminated: Array) -> dict:
+        """The step's info (see the class docstring), from the state after the day."""
+        n = self.config.deck_size
+        knowledge = state.memorized / n
+        return {
+            "memorized": state.memorized,
             "knowledge": knowledge,
-            "reviews_today": reviews_today,
-            "new_cards_today": new_today,
-            "minutes_today": minutes,
-            "desired_retention": retention,
+            "reviews_today": state.last_reviews,
+            "new_cards_today": state.last_new_cards,
+            "minutes_today": state.last_minutes,
+            "desired_retention": state.last_desired_retention,
             "invalid_action": invalid,
-            "reviews": new_state.reviews,
-            "new_cards": new_state.new_cards,
-            "study_minutes": new_state.study_seconds / 60.0,
-            "retrievals": new_state.reviews,
-            "successes": new_state.successes,
+            "reviews": state.reviews,
+            "new_cards": state.new_cards,
+            "study_minutes": state.study_seconds / 60.0,
+            "retrievals": state.reviews,
+            "successes": state.successes,
             "knowledge_final": jnp.where(terminated, knowledge, 0.0),
-            "knowledge_auc": jnp.where(terminated, new_state.memorized_sum / (n * cfg.n_days), 0.0),
+            "knowledge_auc": jnp.where(terminated, state.memorized_sum / (n * self.config.n_days), 0.0),
         }
-        return self.get_obs(new_state, params), new_state, reward, terminated, jnp.bool_(False), info
 
     @property
     def retention_sample(self) -> slice:
