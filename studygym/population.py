@@ -50,11 +50,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
 
 from studygym.envs.learners import fsrs as fsrs_maths
-from studygym.fit import (FSRS_PRIOR_SD, FitResult, as_review_log, get_model, padded, review_histories,
-                          time_split, train_mask)
+from studygym.fit import (FitResult, as_review_log, get_model, padded, review_histories, time_split,
+                          train_mask)
+from studygym.fit_fsrs import FSRS_PRIOR_SD
 
 #: Offsets on the initial difficulty at which every card is replayed (difficulty units).
 DIFFICULTY_GRID = np.linspace(-9.0, 9.0, 145)
@@ -124,6 +124,16 @@ def _fisher(w, inputs, weight):
     jacobian = jax.jacfwd(predictions)(theta)  # (C, L, 22)
     scale = weight / (recall * (1.0 - recall))
     return jnp.einsum("clp,cl,clq->pq", jacobian, scale, jacobian)
+
+
+def logsumexp(values: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """``log(sum(exp(values)))`` along ``axis`` (all entries for None), without overflow."""
+    values = np.asarray(values, np.float64)
+    top = np.max(values, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(values - top), axis=axis, keepdims=True)) + top
+    return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
 
 
 def random_effect_sd(log_likelihood: np.ndarray, grid: np.ndarray, sds: np.ndarray = SD_GRID) -> tuple[float, list[float]]:
