@@ -39,6 +39,10 @@ McNaughton & O'Reilly 1995):
   behavioural tagging, Wang, Redondo & Morris 2010; three-factor rules, Fremaux & Gerstner 2016).
   Captured salience only acts at the next sleep: reward helps delayed, not immediate, recall
   (Murayama & Kuhbandner 2011).
+- **Acquisition and fast forgetting** (both off in ``lab_novice``, fitted in ``calibrated``): an item
+  is encoded in expectation, ``A <- A + c (1 - A)`` per exposure and recall is ``A x R`` (all-or-none
+  learning, Bower 1961), so one presentation need not put recall at ceiling; a share ``w_F`` of the
+  labile trace decays over ``labile_fast_tau_hours`` (forgetting over minutes to hours).
 - **Schema**: ``sigma = 1 - e^(-S_parent / S_ref)`` for an item whose prerequisite has been
   learnt (Tse et al. 2007).
 - **Modulators** (per learner, multiplicative): encoding
@@ -116,6 +120,14 @@ class BrainParams:
     #   repetitions still add a little [D]
     labile_tau_days: Array  # () tau_L [days] time constant of labile decay; 0.5 d: the fast trace is mostly
     #   gone after a day awake (Payne et al. 2012: unrelated pairs deteriorate across wake) [D]
+    acquisition_rate: Array  # () c [1] share of a not-yet-encoded item encoded by one exposure (all-or-none
+    #   learning in expectation, Bower 1961: recall is A x R with A <- A + c (1 - A) per exposure, so one
+    #   presentation need not put recall at ceiling); 1 in lab_novice (encoded at once), fitted in the
+    #   calibrated preset [D]
+    labile_fast_share: Array  # () w_F [1] share of the labile trace that decays fast, over labile_fast_tau_hours
+    #   (forgetting over minutes to hours, Ebbinghaus 1885's first hour); 0 in lab_novice (one time constant),
+    #   fitted in the calibrated preset (studygym replicate) [D]
+    labile_fast_tau_hours: Array  # () tau_F [h] time constant of the fast share of the labile trace; 1 h [D]
     labile_rate_test: Array  # () [1] labile learning rate after a successful retrieval (small error); 0.5 [D]
     labile_rate_study: Array  # () [1] labile learning rate after a study or a failure with feedback (full
     #   error); 1.0 [D]
@@ -188,6 +200,8 @@ class BrainState:
     #   exposure, moved back at each sleep so that sleep conserves recall
     seen: Array  # (N,) bool
     labile: Array  # (N,) labile trace L at last_review (decays as exp(-dt / tau_L))
+    acquired: Array  # (N,) A, the share of the item encoded (recall is A x R; 1 after one exposure when
+    #   acquisition_rate = 1)
     tag: Array  # (N,) synaptic tag E at last_review (decays as exp(-dt / tau_E))
     captured: Array  # (N,) salience v captured since the last sleep (tag x dopamine)
     retrieval_tag: Array  # (N,) u, retrieval tag for replay since the last sleep
@@ -209,13 +223,20 @@ class BrainState:
 _LAB_DECAY = 0.5
 
 
-def _base_fields() -> dict:
+def _lab_weights(w10: float = FSRS6_DEFAULT_WEIGHTS[10]) -> list:
+    """FSRS-6's default weights with the lab decay d = 0.5 (and, optionally, another w[10])."""
     w = list(FSRS6_DEFAULT_WEIGHTS)
-    w[20] = _LAB_DECAY
+    w[10], w[20] = w10, _LAB_DECAY
+    return w
+
+
+def _base_fields() -> dict:
     return dict(
-        w=w, success_grade_probs=SUCCESS_GRADE_PROBS, first_grade_probs=FIRST_GRADE_PROBS,
+        w=_lab_weights(), success_grade_probs=SUCCESS_GRADE_PROBS, first_grade_probs=FIRST_GRADE_PROBS,
         initial_consolidated_fraction=0.087, restudy_gain_fraction=0.3,
-        encoding_strength=0.9, labile_tau_days=0.5, labile_rate_test=0.5, labile_rate_study=1.0,
+        encoding_strength=0.9, acquisition_rate=1.0, labile_tau_days=0.5, labile_fast_share=0.0,
+        labile_fast_tau_hours=1.0,
+        labile_rate_test=0.5, labile_rate_study=1.0,
         sleep_transfer=1.0, sleep_retention=0.3, sleep_capacity=120.0, sleep_quality=1.0,
         sleep_duration_hours=8.0,
         pressure_onset_hours=16.0, pressure_slope=0.03, pressure_floor=0.4, hours_awake_at_start=1.0,
@@ -242,6 +263,13 @@ PRESETS: dict[str, dict] = {
     # A chronically sleep-restricted learner: 5-h nights of lower quality (Crowley et al. 2024)
     # and drowsy attention at encoding (Newbury et al. 2021) [D].
     "sleep_deprived": dict(sleep_duration_hours=5.0, sleep_quality=0.8, attention=0.8),
+    # lab_novice fitted jointly to classic experiments (`studygym replicate`; scripts/calibrate_brain.py:
+    # derivative-free Nelder-Mead over these fields on every item-learner experiment except
+    # studygym.replicate.HELD_OUT; fit record in results/science/calibration.json). Its own FSRS w[10]
+    # (the growth of a success's stability gain as recall falls: the spacing ridge) [fitted].
+    "calibrated": dict(encoding_strength=0.350, acquisition_rate=0.922, initial_consolidated_fraction=0.0383,
+                       labile_fast_share=0.625, labile_fast_tau_hours=0.541, labile_tau_days=0.537,
+                       sleep_transfer=0.169, sleep_retention=0.464, forget_sd=3.0, w=_lab_weights(w10=0.246)),
 }
 
 
@@ -250,7 +278,8 @@ def _params_from(fields: dict) -> BrainParams:
 
 
 def brain_preset(name: str, **overrides) -> BrainParams:
-    """Params of a named preset (``lab_novice``, ``anki_like``, ``older_adult``, ``sleep_deprived``)."""
+    """Params of a named preset (``lab_novice``, ``anki_like``, ``older_adult``, ``sleep_deprived``,
+    ``calibrated``)."""
     if name not in PRESETS:
         hint = did_you_mean(name, PRESETS, cutoff=0.3)
         raise ValueError(f"unknown brain preset {name!r}{hint} (known: {', '.join(PRESETS)})")
@@ -265,6 +294,8 @@ def brain_preset(name: str, **overrides) -> BrainParams:
 _RANGES = (
     ("initial_consolidated_fraction", 0.0, 10.0, True), ("restudy_gain_fraction", 0.0, 1.0, False),
     ("encoding_strength", 0.0, 1.0, True), ("labile_tau_days", 0.0, 365.0, True),
+    ("acquisition_rate", 0.0, 1.0, True),
+    ("labile_fast_share", 0.0, 1.0, False), ("labile_fast_tau_hours", 0.0, 1e4, True),
     ("labile_rate_test", 0.0, 1.0, False), ("labile_rate_study", 0.0, 1.0, False),
     ("sleep_transfer", 0.0, 100.0, False), ("sleep_retention", 0.0, 1.0, False),
     ("sleep_capacity", 0.0, None, True), ("sleep_quality", 0.0, 1.0, False),
@@ -300,10 +331,17 @@ def labile_tau(params: BrainParams) -> Array:
     return params.labile_tau_days * (1.0 - AGE_LABILE_TAU_LOSS * params.age_factor)
 
 
+def labile_decay(dt: Array, params: BrainParams) -> Array:
+    """Share of a labile trace left ``dt`` days after its last exposure: a fast share decaying over
+    ``labile_fast_tau_hours``, the rest over ``labile_tau_days``."""
+    dt = jnp.maximum(dt, 0.0)
+    return ((1.0 - params.labile_fast_share) * jnp.exp(-dt / labile_tau(params))
+            + params.labile_fast_share * jnp.exp(-dt * 24.0 / params.labile_fast_tau_hours))
+
+
 def labile_now(state: BrainState, now: Array, params: BrainParams) -> Array:
     """Labile trace per item at ``now`` (decayed from each item's last exposure)."""
-    dt = jnp.maximum(now - state.last_review, 0.0)
-    return state.labile * jnp.exp(-dt / labile_tau(params))
+    return state.labile * labile_decay(now - state.last_review, params)
 
 
 def tag_now(state: BrainState, now: Array, params: BrainParams) -> Array:
@@ -356,11 +394,11 @@ def consolidated_recall(state: BrainState, now: Array, params: BrainParams, stab
 
 
 def item_recall(state: BrainState, now: Array, params: BrainParams, stability: Array, consolidated_since: Array,
-                last_review: Array, labile: Array) -> Array:
-    """Recall probability (before the stress penalty): either trace can support it."""
+                last_review: Array, labile: Array, acquired: Array) -> Array:
+    """Recall probability (before the stress penalty): the encoded share A times what either trace supports."""
     consolidated = consolidated_recall(state, now, params, stability, consolidated_since)
-    labile_left = labile * jnp.exp(-jnp.maximum(now - last_review, 0.0) / labile_tau(params))
-    return 1.0 - (1.0 - consolidated) * (1.0 - labile_left)
+    labile_left = labile * labile_decay(now - last_review, params)
+    return acquired * (1.0 - (1.0 - consolidated) * (1.0 - labile_left))
 
 
 def elapsed_for_recall(w: Array, recall: Array, stability: Array) -> Array:
@@ -374,7 +412,7 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
             retrieval_tag: Array) -> BrainState:
     """Shared bookkeeping of any exposure: labile delta rule, tag, capture, interference."""
     since_last = jnp.maximum(now - state.last_review[item], 0.0)
-    old_labile = state.labile[item] * jnp.exp(-since_last / labile_tau(params))
+    old_labile = state.labile[item] * labile_decay(since_last, params)
     new_labile = old_labile + labile_rate * enc * (1.0 - old_labile)
     tags = tag_now(state, now, params)
     new_tag = jnp.maximum(tags[item], enc)
@@ -396,6 +434,7 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
         consolidated_since=state.consolidated_since.at[item].set(now),
         seen=state.seen.at[item].set(True),
         labile=(state.labile * keep).at[item].set(new_labile),
+        acquired=state.acquired.at[item].add(params.acquisition_rate * (1.0 - state.acquired[item])),
         tag=state.tag.at[item].set(new_tag),
         captured=captured.at[item].set(captured_item),
         retrieval_tag=state.retrieval_tag.at[item].set(retrieval_tag),
@@ -491,6 +530,7 @@ class BrainLearner(LearnerBase):
             consolidated_since=zeros,
             seen=jnp.zeros(n_items, bool),
             labile=zeros,
+            acquired=zeros,
             tag=zeros,
             captured=zeros,
             retrieval_tag=zeros,
@@ -507,7 +547,7 @@ class BrainLearner(LearnerBase):
 
     def recall_prob(self, state: BrainState, now: Array, params: BrainParams) -> Array:
         recall = item_recall(state, now, params, state.stability, state.consolidated_since, state.last_review,
-                             state.labile)
+                             state.labile, state.acquired)
         return jnp.where(state.seen, stressed_recall(recall, params), 0.0)
 
     def practice(self, key: Array, state: BrainState, item: Array, now: Array,
@@ -517,7 +557,8 @@ class BrainLearner(LearnerBase):
         seen = state.seen[item]
         stability = state.stability[item]
         recall = stressed_recall(item_recall(state, now, params, stability, state.consolidated_since[item],
-                                             state.last_review[item], state.labile[item]), params)
+                                             state.last_review[item], state.labile[item],
+                                             state.acquired[item]), params)
         recalled = seen & (jax.random.uniform(key_recall) < recall)
         success_grade = 2 + jax.random.choice(key_grade, 3, p=params.success_grade_probs)
         first_grade = 1 + jax.random.choice(key_grade, 4, p=params.first_grade_probs)
@@ -548,7 +589,8 @@ class BrainLearner(LearnerBase):
         seen = state.seen[item]
         stability, difficulty = state.stability[item], state.difficulty[item]
         recall = stressed_recall(item_recall(state, now, params, stability, state.consolidated_since[item],
-                                             state.last_review[item], state.labile[item]), params)
+                                             state.last_review[item], state.labile[item],
+                                             state.acquired[item]), params)
         enc = encoding(state, now, params)
         first_s, first_d = first_exposure(state, item, params, 3, enc)
         s_fsrs, _ = consolidated_review(state, item, now, params, recall, 3)
