@@ -84,6 +84,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--minutes", type=float, default=20.0, help="wall-clock budget of the fit")
     parser.add_argument("--out", default=str(ROOT / "results" / "science"))
+    parser.add_argument("--start", default=None,
+                        help="JSON object of start values (default: FIELDS); with --minutes 0 they are only evaluated")
+    parser.add_argument("--provenance", default="", help="a note stored in calibration.json (e.g. the fit run)")
     args = parser.parse_args(argv)
     fitted = [e for e in EXPERIMENTS if e.learner == "item" and e.name not in HELD_OUT]
     held = [e for e in EXPERIMENTS if e.learner == "item" and e.name in HELD_OUT]
@@ -92,7 +95,7 @@ def main(argv=None) -> int:
     start, evals = time.time(), [0]
 
     def objective(theta):
-        if time.time() - start > 60 * args.minutes:
+        if args.minutes > 0 and time.time() - start > 60 * args.minutes:
             raise Budget
         values = decode(theta)
         ctx = Context(BRAIN, params_for(values), skill, args.learners, args.seed)
@@ -104,11 +107,16 @@ def main(argv=None) -> int:
                   + ", ".join(f"{k}={v:.4g}" for k, v in values.items()), flush=True)
         return value
 
-    x0 = encode({name: value for name, _, value in FIELDS})
+    start_values = {name: value for name, _, value in FIELDS}
+    start_values.update(json.loads(args.start) if args.start else {})
+    x0 = encode(start_values)
     simplex = np.vstack([x0] + [x0 + SIMPLEX_STEP * np.eye(len(x0))[i] for i in range(len(x0))])
+    if args.minutes <= 0:
+        objective(x0)
     try:
-        minimize(objective, x0, method="Nelder-Mead",
-                 options=dict(maxfev=100000, xatol=1e-3, fatol=1e-3, initial_simplex=simplex))
+        if args.minutes > 0:
+            minimize(objective, x0, method="Nelder-Mead",
+                     options=dict(maxfev=100000, xatol=1e-3, fatol=1e-3, initial_simplex=simplex))
     except Budget:
         print(f"budget of {args.minutes} min reached after {evals[0]} evaluations")
     ctx = Context(BRAIN, params_for(best["values"]), skill, args.learners, args.seed)
@@ -120,6 +128,8 @@ def main(argv=None) -> int:
         values=best["values"], fitted_experiments=[e.name for e in fitted], held_out=[e.name for e in held],
         fitted_rows=run_experiments(fitted, ctx).drop(columns="citation").to_dict("records"),
         held_out_rows=run_experiments(held, ctx).drop(columns="citation").to_dict("records"))
+    result["provenance"] = args.provenance
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     write_json(Path(args.out) / "calibration.json", result, indent=1)
     print(json.dumps(result["values"], indent=1))
     return 0
