@@ -7,7 +7,8 @@ writes ``OUT/params.npz`` + ``OUT/config.json`` (the policy: arrays and JSON, no
 ``OUT/curve.csv`` and ``OUT/learning_curve.png``. Evaluate it with the harness, e.g.
 ``studygym.harness.evaluate([load_ppo("runs/ppo"), "fsrs"], "Review-v0")``.
 
-``--agent sb3-ppo|sb3-a2c|sb3-dqn`` trains Stable-Baselines3 instead (studygym.agents.sb3), which also
+``--agent sb3-ppo|sb3-a2c|sb3-dqn|sb3-ppo_mask`` trains Stable-Baselines3 instead (studygym.agents.sb3;
+``sb3-ppo_mask`` is sb3-contrib's MaskablePPO with the env's action masks), which also
 writes ``OUT/tb/`` (TensorBoard), ``OUT/checkpoints/`` and ``OUT/model.zip``; evaluate it with
 ``studygym evaluate --policies fsrs,sb3:OUT``.
 """
@@ -27,7 +28,7 @@ from studygym.envs.core import check_positive_int, check_seed
 from studygym.files import check_writable
 from studygym.runs import plot_learning_curve
 
-AGENTS = ("ppo", "sb3-ppo", "sb3-a2c", "sb3-dqn")
+AGENTS = ("ppo", "sb3-ppo", "sb3-a2c", "sb3-dqn", "sb3-ppo_mask")
 #: Files ``train`` writes into ``--out`` (refused if present, unless ``--force``).
 OUTPUT_FILES = ("params.npz", "config.json", "curve.csv", "learning_curve.png")
 
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_sb3(args: argparse.Namespace) -> int:
-    """``--agent sb3-ppo|sb3-a2c|sb3-dqn``: Stable-Baselines3 on the batched VecEnv (studygym.agents.sb3).
+    """``--agent sb3-ppo|sb3-a2c|sb3-dqn|sb3-ppo_mask``: Stable-Baselines3 on the batched VecEnv (studygym.agents.sb3).
 
     ``--hyper`` takes SB3 constructor arguments (``learning_rate=3e-4``, ``net_arch=[64,64]``) and
     ``n_envs`` (sub-envs stepped together, default 8); writes ``tb/`` and ``checkpoints/`` too.

@@ -403,3 +403,14 @@ def test_every_shipped_yaml_trains_a_few_hundred_steps_on_its_env(algo, tmp_path
     assert run.config["hyper"]["learning_rate"] == entry["hyper"]["learning_rate"]
     policy = sb3.load_sb3(tmp_path, env=studygym.make("Review-v0", **entry["overrides"])[0])
     assert (policy.mask is not None) == (algo == "ppo_mask")
+
+
+def test_cli_trains_maskable_ppo(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["--agent", "sb3-ppo_mask", "--env", "Review-v0", "--steps", "200", "--out", str(out),
+            "--set", "n_items=5", "--set", "slots_per_day=3", "--set", "n_days=3",
+            "--hyper", "n_envs=4", "--hyper", "n_steps=16", "--hyper", "batch_size=32"]
+    assert run_train_cli(argv) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["agent"] == "sb3-ppo_mask" and config["network"]["action_mask"]["n_items"] == 5
+    assert sb3.load_sb3(out).mask is not None
