@@ -80,6 +80,7 @@ SECTIONS = {
                                                  "run `scripts/run_replications.py` with two presets"),
     "replications-figure": lambda: figure("results/science/replications.png", "model vs paper per experiment"),
     "fit-table": lambda: include("results/fit/model_table.md", "run `scripts/fit_models.py` to generate"),
+    "personal-schedule": lambda: include("results/personal/personal.md", "run `scripts/personal_schedule.py`"),
     "throughput": lambda: include("results/bench/throughput.md", "run `scripts/bench_throughput.py`"),
 }
 
