@@ -54,6 +54,8 @@ SECTIONS = {
     "sleep-objective": lambda: include("results/sleep/objective.md", "run `scripts/run_brain_tasks.py`"),
     "tagging-objective": lambda: include("results/tagging/objective.md", "run `scripts/run_brain_tasks.py`"),
     "curriculum": lambda: include("results/curriculum/order_gaps.md", "run `scripts/run_curriculum.py`"),
+    "curriculum-leaderboard": lambda: include("results/curriculum/all/leaderboard.md",
+                                              "run `scripts/run_curriculum.py --all-only`"),
     "practice-leaderboard": lambda: include("results/practice/leaderboard.md", "run `scripts/run_practice.py`"),
     "practice-facts": lambda: include("results/practice/facts.md", "run `scripts/run_practice.py`"),
     "practice-figure": lambda: figure("results/practice/practice_facts.png", "skill practice facts"),
