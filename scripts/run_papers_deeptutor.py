@@ -9,7 +9,9 @@ score, the mean recall over the 200 steps (``knowledge_auc``), as "% better than
 paper (which tuned Threshold's threshold), each tutor with a knob runs twice: at its published
 default and tuned (``<name>_tuned``), its knob chosen on training students by
 ``scripts/tune_baselines.py`` (``results/tuning/deeptutor-*.json``, read through
-``studygym.suites.suite_tuning``; tuned now and saved when missing). The tuned objective is the env's
+``studygym.suites.suite_tuning``; tuned now, on TUNABLE's full grids, and saved when missing: run
+``scripts/tune_baselines.py --only deeptutor-efc,deeptutor-hlr,deeptutor-gpl`` first for its smaller
+grids). The tuned objective is the env's
 episode return, the sum of the rewards, so it ranks as the mean recall does. ``oracle_greedy``
 (privileged: it reads the true student) uses the one-step horizon, the reward-greedy choice for this
 reward; the planner (privileged, ``agents/schedulers/planner.py``) is the upper reference, and each
