@@ -6,7 +6,9 @@ random examples on each run to hunt for new defects; a failure found there becom
 example or a fix.
 """
 
+import importlib.util
 import os
+from pathlib import Path
 
 from hypothesis import settings
 
@@ -27,6 +29,15 @@ def assert_classic_schedulers_run_unchanged(env_id: str, n_learners: int = 2, **
     assert not invalid, f"invalid actions on {env_id}: {invalid}"
     idle = [name for name, part in by if (part["reviews"] <= 0).any()]
     assert not idle, f"schedulers that never reviewed on {env_id}: {idle}"
+
+
+def load_script(name: str):
+    """Import ``scripts/<name>.py`` (the scripts folder is not a package) as a module."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 settings.register_profile("ci", derandomize=True, print_blob=True)

@@ -3,23 +3,11 @@ shortcuts (per-item recall rates, unseen items counted instead of masked) give t
 knowledge, its rewards telescope to the final knowledge, and its learners end a random-action
 course knowing what Review-v0's FSRS learners know."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import load_script
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_throughput", ROOT / "scripts" / "bench_throughput.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = load_bench()
+BENCH = load_script("bench_throughput")
 
 
 def direct_knowledge(y) -> np.ndarray:

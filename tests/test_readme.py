@@ -1,18 +1,11 @@
 """The README's generated sections are current and it shows the two commands at the top."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_updater():
-    spec = importlib.util.spec_from_file_location("update_readme", ROOT / "scripts" / "update_readme.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_two_commands_at_the_top():
@@ -21,7 +14,7 @@ def test_two_commands_at_the_top():
 
 
 README = (ROOT / "README.md").read_text()
-UPDATER = load_updater()
+UPDATER = load_script("update_readme")
 
 
 def test_every_generator_has_its_section_in_the_readme():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import studygym
+from conftest import load_script
 from studygym.harness import evaluate
 from studygym.tuning import (TUNED_SUFFIX, TUNING_SEED, load_tuning, merge_tuning, save_tuning, tune,
                              tuned_policies, tuning_markdown)
@@ -87,13 +88,7 @@ def test_unknown_knob_is_a_clear_error():
 
 def test_tuning_script_writes_the_grid_and_the_table(tmp_path):
     """scripts/tune_baselines.py on a small grid, as CI runs it."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "tune_baselines.py"
-    spec = importlib.util.spec_from_file_location("tune_baselines", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("tune_baselines")
     args = ["--env", ENV, "--overrides", json.dumps(SMALL), "--learners", "4", "--policies", "hlr",
             "--grids", json.dumps({"hlr": [0.1, 0.9]}), "--out", str(tmp_path)]
     assert script.main(args) == 0
