@@ -18,7 +18,9 @@ import pandas as pd
 
 from studygym.envs.learners.brain import BRAIN, PRESETS, brain_preset
 from studygym.envs.learners.skill import skill_params
-from studygym.replicate import EXPERIMENTS, HELD_OUT, Context, header, run_experiments, write_results
+from studygym.markdown import table_lines
+from studygym.replicate import (EXPERIMENTS, HELD_OUT, Context, header, paper_cell, run_experiments, write_results,
+                               yes_no)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,17 +34,13 @@ def before_after(results: dict[str, pd.DataFrame]) -> str:
                  f"`{p}` {int(df.within.sum())}/{len(df)} ({df.within.mean():.0%})" for p, df in results.items())
              + "; held-out rows only: " + ", ".join(
                  f"`{p}` {int(df[df.experiment.isin(HELD_OUT)].within.sum())}/"
-                 f"{int(df.experiment.isin(HELD_OUT).sum())}" for p, df in results.items()) + ".", "",
-             "| experiment | condition | paper [interval] | " + " | ".join(f"`{p}`" for p in presets) + " |",
-             "|---|---|---|" + "---|" * len(presets)]
+                 f"{int(df.experiment.isin(HELD_OUT).sum())}" for p, df in results.items()) + ".", ""]
+    rows = []
     for i, r in enumerate(first.itertuples()):
         name = r.experiment + (" (**held out**)" if r.experiment in HELD_OUT else "")
-        cells = []
-        for p in presets:
-            row = results[p].iloc[i]
-            cells.append(f"{row.model:.3g} {'yes' if row.within else 'no'}")
-        lines.append(f"| {name} | {r.condition} | {r.paper:.3g} [{r.paper_low:.3g}, {r.paper_high:.3g}] | "
-                     + " | ".join(cells) + " |")
+        models = [results[p].iloc[i] for p in presets]
+        rows.append([name, r.condition, paper_cell(r)] + [f"{m.model:.3g} {yes_no(m.within)}" for m in models])
+    lines += table_lines(["experiment", "condition", "paper [interval]"] + [f"`{p}`" for p in presets], rows)
     return "\n".join(lines) + "\n"
 
 

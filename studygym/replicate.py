@@ -39,6 +39,7 @@ import pandas as pd
 
 from studygym.errors import did_you_mean
 from studygym.files import check_writable
+from studygym.markdown import table_lines
 
 from .envs.learners.base import sleep_nights
 from .envs.learners.skill import SKILL, practice_session
@@ -723,15 +724,23 @@ def header(learner_name: str, preset: str | None, n_learners: int, seed: int) ->
             "proportions).")
 
 
+def paper_cell(row) -> str:
+    """A result row's published value and interval, as the scorecards show it: ``0.58 [0.53, 0.63]``."""
+    return f"{row.paper:.3g} [{row.paper_low:.3g}, {row.paper_high:.3g}]"
+
+
+def yes_no(within) -> str:
+    return "yes" if within else "no"
+
+
 def scorecard(df: pd.DataFrame, header: str) -> str:
     """The markdown scorecard: one row per (experiment, condition) and the share within."""
     lines = [header, "",
              f"**{int(df.within.sum())} of {len(df)} rows within the paper's interval "
-             f"({df.within.mean():.0%}); {df.experiment.nunique()} experiments.**", "",
-             "| experiment | condition | measure | paper [interval] | model | within |", "|---|---|---|---|---|---|"]
-    for r in df.itertuples():
-        lines.append(f"| {r.experiment} | {r.condition} | {r.measure} | {r.paper:.3g} [{r.paper_low:.3g}, "
-                     f"{r.paper_high:.3g}] | {r.model:.3g} | {'yes' if r.within else 'no'} |")
+             f"({df.within.mean():.0%}); {df.experiment.nunique()} experiments.**", ""]
+    lines += table_lines(["experiment", "condition", "measure", "paper [interval]", "model", "within"],
+                         ([r.experiment, r.condition, r.measure, paper_cell(r), f"{r.model:.3g}", yes_no(r.within)]
+                          for r in df.itertuples()))
     lines += ["", "Sources (numbers verified against the paper, its abstract or the named report):", ""]
     for name, citation in df.groupby("experiment", sort=False).citation.first().items():
         lines.append(f"- `{name}`: {citation}")
@@ -780,4 +789,4 @@ def write_results(df: pd.DataFrame, out_dir: str | Path, header: str, force: boo
 
 
 __all__ = ["EXPERIMENTS", "Experiment", "Target", "Context", "Cohort", "bounds", "select", "run_experiments",
-           "scorecard", "header", "write_results", "experiment_names", "hedges_g", "optimal_gap", "UNVERIFIED", "HELD_OUT"]
+           "scorecard", "paper_cell", "yes_no", "header", "write_results", "experiment_names", "hedges_g", "optimal_gap", "UNVERIFIED", "HELD_OUT"]
