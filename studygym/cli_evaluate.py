@@ -16,7 +16,7 @@ import ast
 from pathlib import Path
 
 from studygym.data import load_log
-from studygym.envs.core import check_positive_int, check_seed
+from studygym.envs.core import check_nonnegative_int, check_positive_int, check_seed
 from studygym.errors import did_you_mean
 from studygym.files import write_json
 from studygym.fit import FitResult, fit
@@ -24,7 +24,7 @@ from studygym.harness import evaluate, resolve_policies
 from studygym.population import with_population
 from studygym.registry import make
 from studygym.report import check_writable, write_results
-from studygym.tuning import TUNABLE, base_scheduler, tune, tuned_policies
+from studygym.tuning import tunable_names, tune, tuned_policies
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -105,8 +105,7 @@ def population_line(result: FitResult) -> str:
 def run_personal(args: argparse.Namespace, overrides: dict) -> int:
     """``--learner-from``: fit, population, tuning on training learners, ranking on held-out ones."""
     check_positive_int("--fit-steps", args.fit_steps)
-    if isinstance(args.tune_learners, bool) or not isinstance(args.tune_learners, int) or args.tune_learners < 0:
-        raise ValueError(f"--tune-learners must be an integer >= 0, got {args.tune_learners!r}")
+    check_nonnegative_int("--tune-learners", args.tune_learners)
     if "learner" in overrides:
         raise ValueError("--learner-from sets the learner; drop --set learner=...")
     env_probe, _ = make(args.env, **overrides)
@@ -118,7 +117,7 @@ def run_personal(args: argparse.Namespace, overrides: dict) -> int:
     overrides = {**result.overrides(), **overrides}
     env, _ = make(args.env, **overrides)
     policies = resolve_policies(args.policies, env)
-    tunable = [p.name for p in policies if base_scheduler(p.name) in TUNABLE and not getattr(p, "privileged", False)]
+    tunable = tunable_names(policies)
     if args.tune_learners and tunable:
         record = tune(args.env, overrides, n_learners=args.tune_learners, policies=tunable)
         policies = policies + tuned_policies(env, record)

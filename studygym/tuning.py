@@ -131,8 +131,12 @@ def tunable_policies(env) -> list[str]:
     """Names of the env's non-privileged baselines whose scheduler has a knob in :data:`TUNABLE`."""
     if is_deck(env):
         return ["fsrs_dr"]
-    names = [p.name for p in all_policies(env) if not getattr(p, "privileged", False)]
-    return [n for n in names if base_scheduler(n) in TUNABLE]
+    return tunable_names(all_policies(env))
+
+
+def tunable_names(policies) -> list[str]:
+    """Names of the non-privileged ``policies`` whose scheduler has a knob in :data:`TUNABLE`."""
+    return [p.name for p in policies if not getattr(p, "privileged", False) and base_scheduler(p.name) in TUNABLE]
 
 
 def tune(env_id: str, overrides: dict | None = None, *, objective: str | None = None, n_learners: int = 256,
@@ -264,4 +268,4 @@ def tuning_markdown(record: dict) -> str:
 
 
 __all__ = ["TUNABLE", "TUNING_SEED", "TUNED_SUFFIX", "Knob", "tune", "save_tuning", "load_tuning",
-           "tuned_policies", "tuning_markdown", "merge_tuning", "tuning_path", "tunable_policies", "base_scheduler"]
+           "tuned_policies", "tuning_markdown", "merge_tuning", "tuning_path", "tunable_policies", "tunable_names", "base_scheduler"]
