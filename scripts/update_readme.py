@@ -1,6 +1,7 @@
 """Regenerate the generated sections of README.md from the code and from results/.
 
-    .venv/bin/python scripts/update_readme.py
+    .venv/bin/python scripts/update_readme.py                       # every section
+    .venv/bin/python scripts/update_readme.py --only agents,papers-deeptutor   # only these
 
 Each generated section sits between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers; text
 outside the markers is left alone. Sections whose source file does not exist yet say so.
@@ -8,6 +9,7 @@ outside the markers is left alone. Sections whose source file does not exist yet
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -102,25 +104,36 @@ def current_body(text: str, name: str) -> str | None:
     return None if match is None else match.group(2).removesuffix("\n")
 
 
-def render(text: str) -> str:
-    """``text`` with every marked section regenerated; a marker without a generator is an error."""
+def render(text: str, only: list[str] | None = None) -> str:
+    """``text`` with every marked section (or only the sections named in ``only``) regenerated; a
+    marker without a generator is an error, and so is a name in ``only`` that the README does not mark."""
     unknown = sorted(set(marked_sections(text)) - set(SECTIONS))
     if unknown:
         raise ValueError(f"README.md marks sections with no generator in scripts/update_readme.py: {unknown}")
+    unmarked = sorted(set(only or ()) - set(marked_sections(text)))
+    if unmarked:
+        raise ValueError(f"README.md has no markers for {unmarked}; marked: {', '.join(marked_sections(text))}")
     for name in marked_sections(text):
+        if only is not None and name not in only:
+            continue
         body = SECTIONS[name]()
         text = section_pattern(name).sub(lambda m: m.group(1) + body + "\n" + m.group(3), text)
     return text
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=None,
+                        help=f"comma-separated sections to regenerate (default every one: {', '.join(SECTIONS)})")
+    args = parser.parse_args(argv)
+    only = None if args.only is None else args.only.split(",")
     readme = ROOT / "README.md"
     text = readme.read_text()
     missing = [name for name in SECTIONS if name not in marked_sections(text)]
     if missing:
         print(f"note: README.md has no markers for {missing}; those sections are not shown", file=sys.stderr)
-    readme.write_text(render(text))
-    print(f"updated {readme}")
+    readme.write_text(render(text, only))
+    print(f"updated {readme}" + ("" if only is None else f" (only {', '.join(only)})"))
     return 0
 
 

@@ -34,3 +34,14 @@ def test_generated_section_is_current(name):
 def test_render_rejects_a_section_without_a_generator():
     with pytest.raises(ValueError, match="no-such-section"):
         UPDATER.render("<!-- BEGIN no-such-section -->\nx\n<!-- END no-such-section -->\n")
+
+
+def test_render_only_regenerates_the_named_sections(monkeypatch):
+    monkeypatch.setitem(UPDATER.SECTIONS, "agents", lambda: "new agents")
+    monkeypatch.setitem(UPDATER.SECTIONS, "throughput", lambda: "new throughput")
+    text = ("<!-- BEGIN agents -->\nold agents\n<!-- END agents -->\n"
+            "<!-- BEGIN throughput -->\nold throughput\n<!-- END throughput -->\n")
+    out = UPDATER.render(text, only=["agents"])
+    assert "new agents" in out and "old throughput" in out and "old agents" not in out
+    with pytest.raises(ValueError, match="papers-sspmmc"):
+        UPDATER.render(text, only=["papers-sspmmc"])
