@@ -50,7 +50,7 @@ Example::
     >>> trained = train("Review-v0", total_steps=20_000, seed=0, n_learners=64,
     ...                 overrides={"n_items": 10, "slots_per_day": 5, "n_days": 10})  # doctest: +SKIP
     >>> trained.save("runs/ppo")  # doctest: +SKIP
-    >>> policy = load_ppo("runs/ppo")  # a Policy: studygym.harness.evaluate([policy, "fsrs"], ...)  # doctest: +SKIP
+    >>> policy = load_ppo("runs/ppo")  # a Policy: studygym.evaluation.harness.evaluate([policy, "fsrs"], ...)  # doctest: +SKIP
 """
 
 from __future__ import annotations

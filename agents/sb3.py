@@ -29,7 +29,7 @@ Example::
     >>> from studygym.agents.sb3 import train_sb3, load_sb3
     >>> trained = train_sb3("ppo", "Review-v0", 20_000, seed=0, out="runs/sb3_ppo",
     ...                     overrides={"n_items": 10}, n_envs=8)  # doctest: +SKIP
-    >>> policy = load_sb3("runs/sb3_ppo")  # studygym.harness.evaluate([policy, "fsrs"], ...)  # doctest: +SKIP
+    >>> policy = load_sb3("runs/sb3_ppo")  # studygym.evaluation.harness.evaluate([policy, "fsrs"], ...)  # doctest: +SKIP
 
 or ``studygym train --agent sb3-ppo --env Review-v0 --steps 200000 --out runs/sb3_ppo`` and
 ``studygym evaluate --policies fsrs,sb3:runs/sb3_ppo --env Review-v0 --out results/x``.

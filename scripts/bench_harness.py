@@ -31,9 +31,9 @@ def best_of(fn, repeats: int) -> float:
 
 
 def bench_evaluate(n_learners: int, repeats: int) -> list[tuple[str, float]]:
-    from studygym.harness import evaluate, make_episode_fn, learner_keys
+    from studygym.evaluation.harness import evaluate, make_episode_fn, learner_keys
     from studygym.registry import make
-    from studygym.suites import policy_by_name
+    from studygym.evaluation.suites import policy_by_name
 
     rows = []
     env, params = make("Review-v0")
@@ -54,7 +54,7 @@ def bench_evaluate(n_learners: int, repeats: int) -> list[tuple[str, float]]:
 def bench_deck(deck_size: int, n_days: int, n_learners: int, repeats: int) -> tuple[float, float]:
     from fsrs_optimizer import simulate
 
-    from studygym.harness import learner_keys, make_episode_fn
+    from studygym.evaluation.harness import learner_keys, make_episode_fn
     from studygym.agents.policy import Constant
     from studygym.registry import make
 

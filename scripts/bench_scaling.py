@@ -47,10 +47,10 @@ def episode_seconds(n_learners: int, overrides: dict, repeats: int) -> tuple[flo
     import jax
     import numpy as np
 
-    from studygym.harness import learner_keys, make_episode_fn
+    from studygym.evaluation.harness import learner_keys, make_episode_fn
     from studygym.registry import make
     from studygym.sharding import batch_mesh, pad_to_devices, shard_batch
-    from studygym.suites import policy_by_name
+    from studygym.evaluation.suites import policy_by_name
 
     env, params = make("Review-v0", **overrides)
     run = jax.jit(jax.vmap(make_episode_fn(env, params, policy_by_name(POLICY, env))))
@@ -102,7 +102,7 @@ def bench_sweep(workers_list: list[int], learners: int) -> dict[int, float]:
     """Wall seconds of one small sweep (2 policies x 4 seeds) on a local Ray with each worker count."""
     import ray
 
-    from studygym.sweep import config_from_dict, run_sweep
+    from studygym.evaluation.sweep import config_from_dict, run_sweep
 
     config = config_from_dict({"envs": ["Review-v0"], "policies": ["fsrs", "sm2"], "seeds": [0, 1, 2, 3],
                                "learners": learners, "overrides": BASE})
@@ -111,7 +111,7 @@ def bench_sweep(workers_list: list[int], learners: int) -> dict[int, float]:
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         try:
             # Warm the worker processes (Ray start-up and imports are not the sweep's cost).
-            warm = ray.remote(num_cpus=1)(lambda: __import__("studygym.harness") and 0)
+            warm = ray.remote(num_cpus=1)(lambda: __import__("studygym.evaluation.harness") and 0)
             ray.get([warm.remote() for _ in range(workers)])
             wall[workers] = run_sweep(config, backend="ray").attrs["wall_seconds"]
         finally:

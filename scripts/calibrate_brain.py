@@ -3,7 +3,7 @@
     .venv/bin/python scripts/calibrate_brain.py [--learners 32] [--minutes 20] [--out results/science]
 
 Fits, jointly, the parameters below (starting from ``lab_novice``) to every item-learner experiment of
-``studygym.replicate.EXPERIMENTS`` except those in ``HELD_OUT`` (and the skill-learner ones, which
+``studygym.evaluation.replicate.EXPERIMENTS`` except those in ``HELD_OUT`` (and the skill-learner ones, which
 this preset does not touch). The protocols are not differentiable (learning to criterion counts
 passes; effect sizes come from sampled tests), so the optimiser is derivative-free: SciPy's
 Nelder-Mead on transformed parameters (logit for shares, log for positive values), with common
@@ -29,7 +29,7 @@ from scipy.optimize import minimize
 from studygym.envs.learners.brain import BRAIN, brain_preset
 from studygym.envs.learners.skill import skill_params
 from studygym.files import write_json
-from studygym.replicate import EXPERIMENTS, HELD_OUT, Context, run_experiments
+from studygym.evaluation.replicate import EXPERIMENTS, HELD_OUT, Context, run_experiments
 
 ROOT = Path(__file__).resolve().parents[1]
 

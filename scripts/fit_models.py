@@ -5,7 +5,7 @@
 Writes ``model_table.md`` / ``model_table.csv`` (one row per model: parameters, train/test reviews,
 held-out log loss, RMSE(bins), AUC), ``calibration.png`` (predicted vs observed recall on held-out
 reviews) and ``params_<row>.json`` per fitted row. Rows: every model registered in
-``studygym.fit.MODELS`` fitted by studygym's projected Adam; FSRS-6 with its default weights,
+``studygym.fitting.core.MODELS`` fitted by studygym's projected Adam; FSRS-6 with its default weights,
 ACT-R and DHP with their published parameters (no fit); and FSRS-6 fitted by py-fsrs's own optimizer (``fsrs[optimizer]``, torch) on the same
 training reviews, scored by the same code, and by fsrs-rs (``fsrs-rs-python``, the Rust optimiser
 Anki uses). Takes about ten minutes on two CPU cores (most of it py-fsrs's optimizer and ACT-R).
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from studygym.data import builtin_log
-from studygym.fit import (MODELS, FitResult, evaluate_params, fit, fit_fsrs_rs, fit_pyfsrs_optimizer, get_model,
+from studygym.fitting.data import builtin_log
+from studygym.fitting.core import (MODELS, FitResult, evaluate_params, fit, fit_fsrs_rs, fit_pyfsrs_optimizer, get_model,
                           plot_calibration)
 from studygym.markdown import markdown_table
 

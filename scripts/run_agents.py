@@ -10,12 +10,12 @@ learners, ``results/tuning/``, see scripts/tune_baselines.py), the env's own bas
 privileged references (oracle_greedy, and the planner, the upper reference) on held-out learners:
 the harness draws learner ``j`` from ``fold_in(key(eval_seed), j)``, a key stream neither training
 nor tuning uses (training keys come from ``key(train_seed)`` split per update; tuning uses
-``studygym.tuning.TUNING_SEED``). Ranking is by the env's own objective, the episode return (what
+``studygym.evaluation.tuning.TUNING_SEED``). Ranking is by the env's own objective, the episode return (what
 PPO is trained to maximise). Reported per setting: PPO minus the best tuned classic and the
 planner minus it (learner by learner, 95% bootstrap CI), and the share of the headroom PPO
 captures, (PPO - best) / (planner - best), with a paired bootstrap CI.
 ``results/agents/summary.md`` collects one line per setting; each setting's folder holds
-episodes.csv, summary.csv, leaderboard.md and figures (studygym.report).
+episodes.csv, summary.csv, leaderboard.md and figures (studygym.evaluation.report).
 
 The training budget is an argument: on a GPU the defaults take minutes; on this 2-core CPU use
 ``--steps`` to shorten (the summary records the steps used).
@@ -43,7 +43,7 @@ METRIC = "episode_return"
 
 def paired_line(setting: str, env_id: str, overrides: dict, steps: int, df, summary, train_seconds: float) -> dict:
     """PPO against the best tuned classic (paired by learner) and the planner, with the headroom share."""
-    from studygym.report import PLANNER, best_classic, headroom_lines, is_learned
+    from studygym.evaluation.report import PLANNER, best_classic, headroom_lines, is_learned
 
     ok = summary[~summary["failed"]]
     best_name = best_classic(summary, METRIC)
@@ -73,10 +73,10 @@ def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_s
                 hyper: dict, *, train_only: bool = False, eval_only: bool = False) -> dict | None:
     from studygym import make
     from studygym.agents.ppo import load_ppo, train
-    from studygym.harness import evaluate, summarize
-    from studygym.report import best_classic, write_results
-    from studygym.suites import all_policies, suite_tuning
-    from studygym.tuning import tuned_policies
+    from studygym.evaluation.harness import evaluate, summarize
+    from studygym.evaluation.report import best_classic, write_results
+    from studygym.evaluation.suites import all_policies, suite_tuning
+    from studygym.evaluation.tuning import tuned_policies
 
     env_id, overrides, _, default_hyper = SETTINGS[setting]
     folder = out_root / setting

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/run_brain_tasks.py [--learners 256] [--seed 0] [--all] [--force]
 
 Each folder gets the harness's episodes.csv, summary.csv, leaderboard.md and figures
-(studygym.report.write_results), plus ``objective.md``: for Sleep-v0 the exam score, the week-later
+(studygym.evaluation.report.write_results), plus ``objective.md``: for Sleep-v0 the exam score, the week-later
 retention and the combined reward (the episode return: exam + retention - cost x study minutes at
 the default weights), for Tagging-v0 delayed retention and knowledge, each with the paired
 difference against a reference policy (spaced+sleep; fsrs+reward_never). Every policy meets the same
@@ -23,9 +23,9 @@ import pandas as pd
 import studygym
 from studygym.agents.schedulers import CLASSIC
 from studygym.agents.schedulers.tutoring import tutoring_baselines
-from studygym.harness import bootstrap_ci, evaluate, resolve_policies
+from studygym.evaluation.harness import bootstrap_ci, evaluate, resolve_policies
 from studygym.markdown import markdown_table
-from studygym.report import write_results
+from studygym.evaluation.report import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 

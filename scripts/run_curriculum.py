@@ -9,8 +9,8 @@ orders on delayed retention, paired, with 95% bootstrap CIs and paired t) and ``
     .venv/bin/python scripts/run_curriculum.py --learners 32 --out /tmp/curriculum
     .venv/bin/python scripts/run_curriculum.py --all-only --force   # only the every-policy leaderboard
 
-It also writes ``all/`` (``studygym.report.write_results``): every Curriculum-v0 policy at the
-default order (``studygym.suites.all_policies``: the classic schedulers at their published
+It also writes ``all/`` (``studygym.evaluation.report.write_results``): every Curriculum-v0 policy at the
+default order (``studygym.evaluation.suites.all_policies``: the classic schedulers at their published
 settings, the tuned rows ``<name>_tuned`` from ``results/tuning`` and the privileged references
 oracle_greedy and the planner) on ``--all-learners`` learners, ranked by the env's objective
 (``episode_return``), with the headroom the best tuned classic leaves below the planner.
@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from studygym.harness import bootstrap_ci, evaluate, leaderboard_markdown, summarize
+from studygym.evaluation.harness import bootstrap_ci, evaluate, leaderboard_markdown, summarize
 from studygym.registry import make
-from studygym.report import write_results
-from studygym.suites import all_policies, suite_tuning
-from studygym.tuning import tuned_policies
+from studygym.evaluation.report import write_results
+from studygym.evaluation.suites import all_policies, suite_tuning
+from studygym.evaluation.tuning import tuned_policies
 
 ENV_ID = "Curriculum-v0"
 

@@ -9,7 +9,7 @@ score, the mean recall over the 200 steps (``knowledge_auc``), as "% better than
 paper (which tuned Threshold's threshold), each tutor with a knob runs twice: at its published
 default and tuned (``<name>_tuned``), its knob chosen on training students by
 ``scripts/tune_baselines.py`` (``results/tuning/deeptutor-*.json``, read through
-``studygym.suites.suite_tuning``; tuned now, on TUNABLE's full grids, and saved when missing: run
+``studygym.evaluation.suites.suite_tuning``; tuned now, on TUNABLE's full grids, and saved when missing: run
 ``scripts/tune_baselines.py --only deeptutor-efc,deeptutor-hlr,deeptutor-gpl`` first for its smaller
 grids). The tuned objective is the env's
 episode return, the sum of the rewards, so it ranks as the mean recall does. ``oracle_greedy``
@@ -32,10 +32,10 @@ import pandas as pd
 
 import studygym
 from studygym.agents.schedulers import make_policy
-from studygym.harness import bootstrap_ci, evaluate, summarize
-from studygym.report import planner_margin
-from studygym.suites import suite_tuning
-from studygym.tuning import tuned_policies
+from studygym.evaluation.harness import bootstrap_ci, evaluate, summarize
+from studygym.evaluation.report import planner_margin
+from studygym.evaluation.suites import suite_tuning
+from studygym.evaluation.tuning import tuned_policies
 
 ENV_IDS = ("DeepTutor-EFC-v0", "DeepTutor-HLR-v0", "DeepTutor-GPL-v0")
 POLICIES = ("random", "round_robin", "leitner", "sm2", "fsrs", "hlr", "memorize", "threshold", "ebisu")

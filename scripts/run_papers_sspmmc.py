@@ -27,10 +27,10 @@ from studygym.agents.schedulers.sspmmc import solved_chain, sspmmc_policies
 from studygym.envs.learners.dhp import DIFFICULTY_PROBS as DIFFICULTY_WEIGHTS
 from studygym.agents.schedulers import make_policy
 from studygym.envs.tasks.sspmmc import SSPMMCConfig
-from studygym.harness import bootstrap_ci, evaluate
+from studygym.evaluation.harness import bootstrap_ci, evaluate
 from studygym.markdown import markdown_table
-from studygym.suites import suite_tuning
-from studygym.tuning import tuned_policies
+from studygym.evaluation.suites import suite_tuning
+from studygym.evaluation.tuning import tuned_policies
 
 PAPER = """\
 ## What the paper reports

@@ -5,10 +5,10 @@
 Writes into ``--out``:
 
 - ``episodes.csv``, ``summary.csv``, ``leaderboard.md``, ``knowledge_over_time.png``,
-  ``reviews_vs_retention.png``: ``studygym.harness.evaluate`` of all Practice-v0 baselines at
+  ``reviews_vs_retention.png``: ``studygym.evaluation.harness.evaluate`` of all Practice-v0 baselines at
   their published settings and tuned (``<name>_tuned``, knobs from ``results/tuning``), and the
-  privileged references (``oracle_85``, the ``planner``) (``studygym.suites.all_policies``) via
-  ``studygym.report.write_results``, ranked by the env's objective (``episode_return``) and paired
+  privileged references (``oracle_85``, the ``planner``) (``studygym.evaluation.suites.all_policies``) via
+  ``studygym.evaluation.report.write_results``, ranked by the env's objective (``episode_return``) and paired
   against ``fixed_level_2``;
 - ``facts.md`` and ``practice_facts.png``: the stylized facts of the skill learner measured on
   simulated learners with the protocol of ``tests/science/test_facts_skill.py``
@@ -32,11 +32,11 @@ from scipy.stats import norm
 
 from studygym.envs.learners.skill import SKILL, practice_session, skill_params
 from studygym.files import check_writable
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 from studygym.registry import make
-from studygym.report import RESULT_FILES, write_results
-from studygym.suites import all_policies, suite_tuning
-from studygym.tuning import tuned_policies
+from studygym.evaluation.report import RESULT_FILES, write_results
+from studygym.evaluation.suites import all_policies, suite_tuning
+from studygym.evaluation.tuning import tuned_policies
 
 ENV_ID = "Practice-v0"
 REFERENCE = "fixed_level_2"

@@ -2,11 +2,11 @@
 
     .venv/bin/python scripts/run_replications.py [--learners 256] [--seed 0] [--presets lab_novice,calibrated]
 
-Runs every experiment of ``studygym.replicate.EXPERIMENTS`` (``studygym replicate``) for each brain
+Runs every experiment of ``studygym.evaluation.replicate.EXPERIMENTS`` (``studygym replicate``) for each brain
 preset named (those that exist). The last preset's results are written as
 ``replications.csv`` / ``replications.md`` (scorecard) / ``replications.png``; with more than one preset,
 ``replications_before_after.md`` puts every preset's model value side by side, marking the experiments
-held out of the calibration fit (``studygym.replicate.HELD_OUT``).
+held out of the calibration fit (``studygym.evaluation.replicate.HELD_OUT``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from studygym.envs.learners.brain import BRAIN, PRESETS, brain_preset
 from studygym.envs.learners.skill import skill_params
 from studygym.markdown import table_lines
-from studygym.replicate import (EXPERIMENTS, HELD_OUT, Context, header, paper_cell, run_experiments, write_results,
+from studygym.evaluation.replicate import (EXPERIMENTS, HELD_OUT, Context, header, paper_cell, run_experiments, write_results,
                                yes_no)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     import studygym
     from studygym.agents.sb3 import load_hyperparams, load_sb3, train_sb3
     from studygym.files import check_writable
-    from studygym.harness import bootstrap_ci, evaluate
-    from studygym.suites import policy_by_name
-    from studygym.tuning import TUNED_SUFFIX, load_tuning, tuned_policies
+    from studygym.evaluation.harness import bootstrap_ci, evaluate
+    from studygym.evaluation.suites import policy_by_name
+    from studygym.evaluation.tuning import TUNED_SUFFIX, load_tuning, tuned_policies
 
     algo, title = args.algo, TITLES[args.algo]
     out = Path(args.out) if args.out else OUT / f"review-v0-{algo}"

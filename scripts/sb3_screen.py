@@ -46,9 +46,9 @@ def main(argv: list[str]) -> int:
     torch.set_num_threads(1)
     import studygym
     from studygym.agents.sb3 import load_hyperparams, load_sb3, train_sb3
-    from studygym.harness import bootstrap_ci, evaluate
-    from studygym.suites import policy_by_name
-    from studygym.tuning import load_tuning, tuned_policies
+    from studygym.evaluation.harness import bootstrap_ci, evaluate
+    from studygym.evaluation.suites import policy_by_name
+    from studygym.evaluation.tuning import load_tuning, tuned_policies
 
     algo, steps, extra, run_dir = argv[0], int(float(argv[1])), json.loads(argv[2]), argv[3]
     entry = load_hyperparams(algo, "studygym/Review-v0")

@@ -5,9 +5,9 @@
     .venv/bin/python scripts/tune_baselines.py --only review-fsrs --policies ebisu --merge  # one more baseline
 
 For each env configuration that a suite or ``scripts/run_agents.py`` ranks, each baseline with a
-knob (studygym.tuning.TUNABLE: FSRS desired retention, HLR / THRESHOLD thresholds, MEMORIZE q,
+knob (studygym.evaluation.tuning.TUNABLE: FSRS desired retention, HLR / THRESHOLD thresholds, MEMORIZE q,
 the fixed interval, Leitner's base) is evaluated over its grid on training learners (seed
-``studygym.tuning.TUNING_SEED``, never used for evaluation), for the objective the leaderboards
+``studygym.evaluation.tuning.TUNING_SEED``, never used for evaluation), for the objective the leaderboards
 rank (the episode return), and the best grid value is saved with the whole grid as
 ``results/tuning/<env>_<overrides>.json``; ``results/tuning/tuning.md`` collects the tables.
 """
@@ -59,7 +59,7 @@ REDUCED = {"curriculum": _CURRICULUM,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from studygym.tuning import load_tuning, merge_tuning, save_tuning, tune, tuning_markdown
+    from studygym.evaluation.tuning import load_tuning, merge_tuning, save_tuning, tune, tuning_markdown
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=None, help=f"comma-separated settings (default all: {', '.join(SETTINGS)})")

@@ -34,10 +34,10 @@ from studygym.envs.tasks.review import ReviewConfig, ReviewEnv
 from studygym.envs.tasks.sleep import SleepConfig, SleepEnv
 from studygym.envs.tasks.sspmmc import SSPMMCConfig, SSPMMCEnv
 from studygym.envs.tasks.tagging import TaggingConfig, TaggingEnv
-from studygym.fit_actr_dhp import ACTR_MODEL, DHP_MODEL
-from studygym.fit_ebisu import EBISU_MODEL
-from studygym.fit_fsrs import CONSTANT_MODEL, FSRS_MODEL
-from studygym.fit_reddy import DASH_MODEL, EFC_MODEL, HLR_MODEL
+from studygym.fitting.actr_dhp import ACTR_MODEL, DHP_MODEL
+from studygym.fitting.ebisu import EBISU_MODEL
+from studygym.fitting.fsrs import CONSTANT_MODEL, FSRS_MODEL
+from studygym.fitting.reddy import DASH_MODEL, EFC_MODEL, HLR_MODEL
 from studygym.policies import deck_policies, deck_policy, review_policies, review_policy
 from studygym.registry import (Baselines, register, register_baselines, register_fit_model, register_learner,
                                register_saved_agent, register_scheduler)

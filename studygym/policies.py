@@ -77,7 +77,7 @@ def all_policies(env) -> list:
 def policy_by_name(name: str, env, **settings):
     """A policy by name: one of ``env``'s family's baselines, ``constant:<action>``, the planner, or a
     saved run (``ppo:DIR``, ``sb3:DIR``). ``settings`` go to a classic scheduler (or to the scheduler
-    inside a Sleep-v0 / Tagging-v0 wrapper), e.g. the tuned knob of :mod:`studygym.tuning`."""
+    inside a Sleep-v0 / Tagging-v0 wrapper), e.g. the tuned knob of :mod:`studygym.evaluation.tuning`."""
     prefix = name.split(":", 1)[0]
     family = get_baselines(env.family)
     if settings and (prefix in (*SAVED_AGENTS, "constant") or not family.takes_settings):

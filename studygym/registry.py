@@ -94,7 +94,7 @@ def make(env_id: str, **overrides) -> tuple[Environment, Any]:
 
     Overrides name a static config field (``n_items=50``, ``learner="fsrs"``), an env param
     (``cost_per_minute=0.01``) or a learner param (``forget_sd=0.5``, ``w=[...]``). ``learner`` may
-    also be a fit result (``studygym.fit.FitResult``): a population around the fitted params.
+    also be a fit result (``studygym.fitting.core.FitResult``): a population around the fitted params.
     ``preset`` names a brain-learner preset (``lab_novice``, ``anki_like``, ``older_adult``,
     ``sleep_deprived``; ``studygym.envs.learners.brain.PRESETS``) as the base of the learner params,
     for any env whose learner is ``brain``: ``make("Review-v0", learner="brain", preset="older_adult")``;
@@ -231,10 +231,10 @@ def register_saved_agent(prefix: str, loader: Callable[..., Any]) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Fit models (studygym.fit)
+# Fit models (studygym.fitting.core)
 # ----------------------------------------------------------------------------------------------
 
-#: name -> ``studygym.fit_model.FitModel``, in display order.
+#: name -> ``studygym.fitting.model.FitModel``, in display order.
 FIT_MODELS: dict[str, Any] = {}
 
 

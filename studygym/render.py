@@ -6,8 +6,8 @@
   canvas. The figure and its bars are built once and updated in place, so a frame costs a few
   tens of milliseconds (fast enough for video capture).
 - :func:`ansi_table`: the same snapshot as a readable text table (``render_mode="ansi"``).
-- :func:`write_gif`: save frames as a GIF. ``studygym.cli_render`` records a policy's episode with
-  them (``studygym render Review-v0 --policy fsrs --out run.gif``; :func:`~studygym.cli_render.record_episode`).
+- :func:`write_gif`: save frames as a GIF. ``studygym.cli.render`` records a policy's episode with
+  them (``studygym render Review-v0 --policy fsrs --out run.gif``; :func:`~studygym.cli.render.record_episode`).
 
 "Due" is where the learner's stability says recall falls to 90%: ``last review + S`` (FSRS's
 definition of stability S, also the brain learner's); learners without a stability (EFC, HLR,

@@ -8,7 +8,7 @@ computation needs (PPO's gradient mean over a sharded minibatch becomes an all-r
 (network weights, optimiser state, env params) are replicated.
 
 **Results do not depend on the device count.** A learner's random stream is a function of
-``(seed, learner index)`` only (:func:`studygym.harness.learner_keys`), and JAX's threefry keys are
+``(seed, learner index)`` only (:func:`studygym.evaluation.harness.learner_keys`), and JAX's threefry keys are
 partitionable (``jax_threefry_partitionable``, on by default since JAX 0.5), so a learner draws the
 same numbers on any device. Per-learner results (``evaluate``) are therefore equal exactly; what
 reduces *over* learners (PPO's losses, advantage normalisation, gradient means) may sum in a

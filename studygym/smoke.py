@@ -13,8 +13,6 @@ One line per env; exit status 1 if any env fails.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from dataclasses import dataclass
 
@@ -128,30 +126,6 @@ def smoke(env_ids: list[str] | None = None, seed: int = 0, **overrides) -> list[
             continue
         results.append(smoke_env(env, params, seed))
     return results
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("env_ids", nargs="*", help="env ids to check (default: all registered)")
-    parser.add_argument("--seed", type=int, default=0)
-
-
-def run(args: argparse.Namespace) -> int:
-    env_ids = args.env_ids or registered_ids()
-    for env_id in env_ids:
-        try:
-            spec(env_id)
-        except ValueError as error:
-            print(f"studygym: error: {error}", file=sys.stderr)
-            return 2
-    start = time.perf_counter()
-    failed = 0
-    for env_id in env_ids:
-        (result,) = smoke([env_id], seed=args.seed)
-        print(result.line(), flush=True)
-        failed += not result.ok
-    print(f"{'FAILED' if failed else 'passed'}: {failed} of {len(env_ids)} envs failed "
-          f"in {time.perf_counter() - start:.1f}s")
-    return 1 if failed else 0
 
 
 __all__ = ["smoke", "smoke_env", "SmokeResult"]

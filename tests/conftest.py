@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import settings
 
 from studygym.agents.schedulers import CLASSIC
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 
 
 def assert_classic_schedulers_run_unchanged(env_id: str, n_learners: int = 2, **overrides) -> None:

@@ -21,8 +21,8 @@ anki_collection = pytest.importorskip(
 from anki.import_export_pb2 import ExportAnkiPackageOptions  # noqa: E402
 from anki.scheduler.v3 import CardAnswer  # noqa: E402
 
-from studygym.anki_formats import PLACEHOLDER_TEXT, extract_collection  # noqa: E402
-from studygym.data import load_anki, load_log  # noqa: E402
+from studygym.fitting.anki_formats import PLACEHOLDER_TEXT, extract_collection  # noqa: E402
+from studygym.fitting.data import load_anki, load_log  # noqa: E402
 
 RATINGS = {1: CardAnswer.AGAIN, 2: CardAnswer.HARD, 3: CardAnswer.GOOD, 4: CardAnswer.EASY}
 
@@ -88,7 +88,7 @@ def anki_files(tmp_path_factory):
 
 
 def expected_reviews(revlog) -> pd.DataFrame:
-    """The reviews studygym must return, by the mapping documented in studygym.data: answered
+    """The reviews studygym must return, by the mapping documented in studygym.fitting.data: answered
     learning/review/relearning/filtered rows (ease > 0), not previews (type 3 with factor 0), not
     manual/rescheduled (type 4/5), and only those after a card's last reset (type 4, factor 0)."""
     last_reset = {}

@@ -25,7 +25,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 # Modules that are command-line front ends: library modules must not import them.
-CLI_MODULES = re.compile(r"^studygym\.(cli(_\w+)?|demo)$")
+CLI_MODULES = re.compile(r"^studygym\.cli(\.\w+)?$")
 
 # Third-party packages a function may import locally, to keep ``import studygym`` (and every CLI start)
 # fast and working without them:
@@ -160,7 +160,7 @@ def find_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 def test_graph_covers_the_package():
     mods = package_modules()
-    for name in ("studygym", "studygym.harness", "studygym.envs.core", "studygym.envs.learners.fsrs",
+    for name in ("studygym", "studygym.evaluation.harness", "studygym.envs.core", "studygym.envs.learners.fsrs",
                  "studygym.agents.ppo", "studygym.agents.schedulers.interval", "studygym.cli"):
         assert name in mods, name
     edges, _ = import_graph()
@@ -208,12 +208,13 @@ def test_no_library_module_imports_a_cli_module():
 #: (importer, what it must never import, why). The layers, bottom to top: foundation (errors, files,
 #: markdown, runs, sharding, envs.core) < the registry (every table of names) < envs (learners, tasks,
 #: the Gymnasium/gymnax adapters) < agents (schedulers, PPO, SB3) < policies < evaluation (harness,
-#: report, tuning, suites, sweep, smoke) and fitting (fit_model < fit_<family> < fit) < the catalog
-#: (registers what ships; only the package root imports it) < CLI. See ARCHITECTURE.md.
-EVALUATION = r"studygym\.(harness|report|tuning|suites|sweep|smoke)$"
-FITTING = r"studygym\.fit(_\w+)?$"
+#: report, tuning, suites, sweep, replicate: studygym/evaluation/; and smoke) and fitting (studygym/fitting/:
+#: model < one module per family < core < population) < the catalog (registers what ships; only the
+#: package root imports it) < CLI (studygym/cli/, one module per command). See ARCHITECTURE.md.
+EVALUATION = r"studygym\.(evaluation(\..+)?|smoke)$"
+FITTING = r"studygym\.fitting(\..+)?$"
 LAYER_RULES = [
-    (r"studygym\.(errors|files|markdown|runs|sharding|fit_model)$|studygym\.envs\.core$", r"studygym\..+",
+    (r"studygym\.(errors|files|markdown|runs|sharding|fitting\.model)$|studygym\.envs\.core$", r"studygym\..+",
      "the foundation imports nothing of the package (envs.core: nothing but itself)"),
     (r"studygym\.registry$", r"studygym\.(?!(errors|envs\.core)$).+",
      "the registry (every table of names) sits on the foundation, so every layer can look names up"),
@@ -242,6 +243,22 @@ def _module_level_calls(tree: ast.Module):
 def _called_name(call: ast.Call) -> str:
     func = call.func
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def test_the_layout_groups_evaluation_fitting_and_the_cli():
+    """Every CLI command is a module of ``studygym.cli``; evaluation and fitting are sub-packages, and
+    none of their modules is left at the package's top level."""
+    from studygym.cli import COMMANDS
+
+    assert all(module.startswith("studygym.cli.") for module, _ in COMMANDS.values()), COMMANDS
+    mods = set(package_modules())
+    for group, members in {"evaluation": {"harness", "report", "tuning", "suites", "sweep", "replicate"},
+                           "fitting": {"core", "model", "fsrs", "reddy", "actr_dhp", "ebisu", "population", "data"},
+                           "cli": {"evaluate", "train", "fit", "bench", "smoke", "demo", "replicate"}}.items():
+        assert {f"studygym.{group}.{m}" for m in members} <= mods, group
+    stray = [m for m in mods if re.match(r"studygym\.(cli_\w+|demo|fit(_\w+)?|harness|report|tuning|suites|sweep"
+                                         r"|replicate|population|data|anki_formats)$", m)]
+    assert not stray, stray
 
 
 def test_registration_is_never_a_side_effect_of_importing_a_module():
@@ -313,8 +330,8 @@ def test_the_probe_pattern_catches_probing():
 
 
 def test_agents_harness_and_tasks_read_declared_capabilities():
-    paths = sorted((ROOT / "agents").rglob("*.py")) + [ROOT / "studygym" / "harness.py", ROOT / "studygym" /
-                                                       "policies.py"] + sorted((ROOT / "envs" / "tasks").glob("*.py"))
+    paths = sorted((ROOT / "agents").rglob("*.py")) + [ROOT / "studygym" / "evaluation" / "harness.py",
+                                                       ROOT / "studygym" / "policies.py"] + sorted((ROOT / "envs" / "tasks").glob("*.py"))
     hits = _probes(paths)
     assert not hits, "capability probing (declare it on Environment / LearnerBase instead):\n" + "\n".join(hits)
 

@@ -9,7 +9,7 @@ import pytest
 import studygym
 from studygym.envs.core import split_item_obs
 from studygym.envs.tasks.curriculum import ORDERS
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 from conftest import assert_classic_schedulers_run_unchanged
 
 SMALL = dict(n_items=12, n_clusters=3, slots_per_day=4, n_days=3)

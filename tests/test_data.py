@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from studygym.data import CSV_COLUMNS, REVIEW_COLUMNS, builtin_log, load_anki, load_csv, load_log
+from studygym.fitting.data import CSV_COLUMNS, REVIEW_COLUMNS, builtin_log, load_anki, load_csv, load_log
 
 HEADER = ",".join(CSV_COLUMNS)
 

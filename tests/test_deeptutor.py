@@ -10,7 +10,7 @@ import pytest
 import studygym
 from studygym.envs.core import split_item_obs
 from studygym.envs.tasks.deeptutor import DeepTutorConfig, DeepTutorEnv
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 from studygym.smoke import smoke
 
 IDS = ("DeepTutor-EFC-v0", "DeepTutor-HLR-v0", "DeepTutor-GPL-v0")

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 import studygym
-from studygym import fit as F
+from studygym.fitting import core as F
 from studygym.agents.schedulers import make_policy
 from studygym.agents.schedulers.base import ReviewEvent
 from studygym.envs.learners import ebisu as E
 from studygym.envs.learners import get_learner
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 
 ebisu = pytest.importorskip("ebisu", reason="the ebisu package (pip install studygym[test]) is the reference")
 
@@ -76,7 +76,7 @@ def test_learner_in_review_env():
 
 @pytest.fixture(scope="module")
 def small_log():
-    from studygym.data import builtin_log
+    from studygym.fitting.data import builtin_log
     log = builtin_log()
     codes = pd.factorize(log["card_id"])[0]
     return log[codes % 7 == 0]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from studygym.agents.policy import Constant
-from studygym.harness import bootstrap_ci, evaluate, leaderboard_markdown, summarize
+from studygym.evaluation.harness import bootstrap_ci, evaluate, leaderboard_markdown, summarize
 
 SMALL = dict(n_items=6, slots_per_day=4, n_days=6)
 
@@ -124,7 +124,7 @@ def _episodes(means: dict, privileged=("planner",), n=40, seed=0):
 def test_planner_margin_is_paired_against_the_best_other_policy():
     """The leaderboard's upper-reference line: planner minus the best other policy (privileged and
     learned ones included), with a paired CI, and a plain verdict when the planner is below."""
-    from studygym.report import planner_margin, planner_margin_markdown
+    from studygym.evaluation.report import planner_margin, planner_margin_markdown
 
     df = _episodes({"fsrs": 0.80, "hlr_tuned": 0.84, "oracle_greedy": 0.83, "planner": 0.85})
     margin = planner_margin(df, summarize(df, metrics=("episode_return",)))

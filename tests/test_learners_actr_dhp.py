@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import studygym
-from studygym.data import builtin_log
+from studygym.fitting.data import builtin_log
 from studygym.envs.learners import actr, dhp, get_learner
-from studygym.fit import evaluate_params, fit, get_model
-from studygym.harness import evaluate
+from studygym.fitting.core import evaluate_params, fit, get_model
+from studygym.evaluation.harness import evaluate
 
 # ----------------------------------------------------------------------------------------------
 # Oracles: the papers' formulas written out directly in NumPy (float64) on a hand history

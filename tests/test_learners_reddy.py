@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import studygym
-from studygym import fit as F
-from studygym.data import builtin_log
+from studygym.fitting import core as F
+from studygym.fitting.data import builtin_log
 from studygym.envs.learners import get_learner
 from studygym.envs.learners import dash as dash_module
 from studygym.envs.learners import efc as efc_module

@@ -7,8 +7,8 @@ learner-by-learner difference and its bootstrap CI, not on two noisy means.
 
 import pytest
 
-from studygym.harness import evaluate, summarize
-from studygym.suites import REVIEW_SUITE_OVERRIDES
+from studygym.evaluation.harness import evaluate, summarize
+from studygym.evaluation.suites import REVIEW_SUITE_OVERRIDES
 
 LEARNERS = 1000
 

@@ -8,9 +8,9 @@ import pytest
 
 from studygym import datasets
 from studygym.cli import main
-from studygym.cli_evaluate import personal_fit
-from studygym.data import BUILTIN_LOG
-from studygym.fit import FitResult
+from studygym.cli.evaluate import personal_fit
+from studygym.fitting.data import BUILTIN_LOG
+from studygym.fitting.core import FitResult
 
 SHIPPED = Path(datasets.__file__).parent / BUILTIN_LOG
 TINY = ["--set", "n_items=5", "--set", "n_days=3", "--policies", "random,leitner", "--learners", "4",

@@ -10,8 +10,8 @@ import studygym
 from studygym.agents.schedulers import make_policy
 from studygym.agents.schedulers.planner import ClusteredOracle, PortfolioPlanner, TrueDHPScheduler
 from studygym.agents.schedulers.practice import OracleTarget
-from studygym.harness import evaluate
-from studygym.suites import all_policies
+from studygym.evaluation.harness import evaluate
+from studygym.evaluation.suites import all_policies
 
 SMALL = {
     "Deck-v0": {"deck_size": 200, "n_days": 90},

@@ -5,7 +5,7 @@ import pytest
 
 import studygym
 from studygym.agents.schedulers import make_policy
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 
 SMALL = {"n_items": 6, "n_days": 3}
 

@@ -1,6 +1,6 @@
 """Populations from data: the spreads of ``make(..., learner=fit_result)`` come from the log.
 
-Logs are generated from known FSRS-6 populations (``studygym.population.simulate_log``: the
+Logs are generated from known FSRS-6 populations (``studygym.fitting.population.simulate_log``: the
 simulated learner itself, scheduled by an app that sees only the grades) and the spreads are
 estimated back with the generating weights as the "fit" (``evaluate_params``: no fitting, fast).
 """
@@ -12,8 +12,8 @@ import pytest
 
 import studygym
 from studygym.envs.learners import fsrs
-from studygym.fit import FitResult, evaluate_params
-from studygym.population import estimate_population, random_effect_sd, simulate_log, with_population
+from studygym.fitting.core import FitResult, evaluate_params
+from studygym.fitting.population import estimate_population, random_effect_sd, simulate_log, with_population
 
 #: Weights under which a card's difficulty shows in its recalls: a steeper forgetting curve
 #: (w20 0.5) and difficulty that moves little per grade (w6 0.5). Under the FSRS-6 defaults

@@ -12,7 +12,7 @@ import studygym
 from studygym.agents import ppo
 from studygym.agents.policy import Policy
 from studygym.envs.core import item_obs, item_obs_index, split_item_obs
-from studygym.harness import evaluate, summarize
+from studygym.evaluation.harness import evaluate, summarize
 
 SMALL = {"n_items": 10, "slots_per_day": 5, "n_days": 10}
 TINY = {"n_items": 5, "slots_per_day": 2, "n_days": 3}
@@ -267,7 +267,7 @@ def test_harness_evaluates_a_loaded_policy(tmp_path, untrained_tiny):
 def run_cli(argv):
     import argparse
 
-    from studygym import cli_train
+    from studygym.cli import train as cli_train
 
     parser = argparse.ArgumentParser()
     cli_train.add_arguments(parser)

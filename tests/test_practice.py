@@ -12,7 +12,7 @@ from studygym.agents.schedulers.practice import (Adaptive, PRACTICE_POLICIES, St
                                                  practice_policies)
 from studygym.cli import main
 from studygym.envs.learners.skill import SKILL, learning_factor, skill_params
-from studygym.suites import all_policies, policy_by_name
+from studygym.evaluation.suites import all_policies, policy_by_name
 
 SMALL = dict(n_skills=2, n_levels=5, trials_per_day=6, n_days=2, delay_days=2)
 

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import studygym
-from studygym.cli_evaluate import parse_override
-from studygym.data import CSV_COLUMNS, load_csv
+from studygym.cli.evaluate import parse_override
+from studygym.fitting.data import CSV_COLUMNS, load_csv
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TINY = {"n_items": 5, "n_days": 2, "slots_per_day": 3}
@@ -231,7 +231,7 @@ def test_revlog_import_names_the_row_or_gives_a_tidy_log(review_id, card_id, eas
     import sqlite3
     import zipfile
 
-    from studygym.data import load_log
+    from studygym.fitting.data import load_log
 
     with tempfile.TemporaryDirectory() as tmp:
         collection = Path(tmp) / "collection.anki21"

@@ -20,7 +20,7 @@ import pytest
 
 import studygym
 from studygym.cli import main
-from studygym.data import CSV_COLUMNS, load_csv
+from studygym.fitting.data import CSV_COLUMNS, load_csv
 
 TINY = {"n_items": 5, "n_days": 2, "slots_per_day": 3}
 HEADER = ",".join(CSV_COLUMNS)
@@ -74,7 +74,7 @@ def test_demo_refuses_to_overwrite_without_force(tmp_path, capsys):
 def test_demo_reuse_agent_needs_a_saved_run_and_suite_envs_are_checked(tmp_path, capsys):
     """``studygym demo --reuse-agent`` re-runs only the classic suite with the saved PPO run: without
     one it is a clear error before any work; ``run_suite(env_ids=...)`` names the suite's envs."""
-    from studygym.suites import run_suite
+    from studygym.evaluation.suites import run_suite
 
     assert main(["demo", "--out", str(tmp_path), "--reuse-agent"]) == 2
     assert "--reuse-agent: no saved PPO run" in one_error_line(capsys)
@@ -90,7 +90,7 @@ def test_make_demo_passes_force_for_its_committed_results():
 
 
 def test_sweep_presets_sanitising_to_one_folder_are_rejected():
-    from studygym.sweep import config_from_dict
+    from studygym.evaluation.sweep import config_from_dict
 
     with pytest.raises(ValueError, match="would both write the folder"):
         config_from_dict({"envs": ["Review-v0"], "policies": ["random"], "learners": 1,
@@ -108,7 +108,7 @@ n_days = 2
 
 
 def test_sweep_with_an_old_group_folder_refuses_before_any_cell(tmp_path, capsys):
-    from studygym.sweep import check_sweep_writable, group_folder, load_config
+    from studygym.evaluation.sweep import check_sweep_writable, group_folder, load_config
 
     config_path = tmp_path / "sweep.toml"
     config_path.write_text(SWEEP_TOML)
@@ -283,7 +283,7 @@ def test_functional_env_rejects_bool_and_non_int32_actions_eagerly_and_jitted():
 def test_functional_env_action_rule_holds_inside_evaluate():
     """A policy emitting NaN is flagged as invalid in evaluate exactly as eagerly."""
     from studygym.agents.policy import Constant
-    from studygym.harness import evaluate
+    from studygym.evaluation.harness import evaluate
 
     df = evaluate([Constant(float("nan"), name="nan_action")], "Review-v0", n_learners=2, **TINY)
     assert df["failed"].all() and "invalid" in df["failure"].iloc[0]
@@ -311,7 +311,7 @@ def test_card_ids_01_and_1_are_two_cards(tmp_path):
 
 
 def test_fitted_weights_follow_key_names_not_order(tmp_path):
-    from studygym.fit import FitResult, get_model
+    from studygym.fitting.core import FitResult, get_model
 
     names = get_model("fsrs").param_names
     values = np.linspace(0.1, 2.1, len(names))
@@ -335,7 +335,7 @@ def test_vector_env_reset_needs_one_seed_per_sub_env():
 
 
 def test_learners_zero_is_an_error_not_the_default(tmp_path, capsys):
-    from studygym.suites import run_suite
+    from studygym.evaluation.suites import run_suite
 
     with pytest.raises(ValueError, match="learners must be a positive integer, got 0"):
         run_suite("classic", tmp_path, learners=0)
@@ -352,7 +352,7 @@ def strict_json(text: str):
 
 def test_params_and_metrics_json_are_strict_json_with_null_for_nan(tmp_path):
     from studygym.files import dumps_json
-    from studygym.fit import FitResult
+    from studygym.fitting.core import FitResult
 
     result = FitResult("hlr", {"logit_recall": 1.0}, {"test": {"auc": float("nan"), "log_loss": float("inf")}},
                        {"cutoff": "x"}, "test")
@@ -454,7 +454,7 @@ def test_csv_extremes_name_the_file_and_line(tmp_path, row, match):
 
 def test_fit_on_huge_card_ids_runs(tmp_path, capsys):
     """Card ids of 30+ digits (an OverflowError in fit before ids stayed text) fit like any others."""
-    from studygym.data import builtin_log
+    from studygym.fitting.data import builtin_log
 
     log = builtin_log()
     part = log[log["card_id"].isin(log["card_id"].drop_duplicates().iloc[:40])]
@@ -491,7 +491,7 @@ def revlog_export(tmp_path: Path, rows) -> Path:
     ((1_700_000_000_000, 2**62, 3, 1000, 1), None),  # a huge card id is a card id
 ])
 def test_revlog_extremes_name_the_row(tmp_path, row, match):
-    from studygym.data import load_log
+    from studygym.fitting.data import load_log
 
     export = revlog_export(tmp_path, [row])
     if match is None:
@@ -523,7 +523,7 @@ def test_gymnasium_step_inf_and_huge_actions_are_clear_errors():
 
 
 def test_huge_seed_is_an_error_naming_it(tmp_path, capsys):
-    from studygym.harness import evaluate
+    from studygym.evaluation.harness import evaluate
 
     with pytest.raises(ValueError, match=r"^seed must be an integer in \[0, 2\*\*63 - 1\]"):
         evaluate("random", "Review-v0", n_learners=1, seed=2**64, **TINY)

@@ -9,7 +9,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from PIL import Image
 
-from studygym import cli_render, render
+from studygym import render
+from studygym.cli import render as cli_render
 from studygym.envs.gym import StudyGymEnv
 
 TINY = {"n_items": 5, "slots_per_day": 3, "n_days": 2}

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studygym import replicate as R
+from studygym.evaluation import replicate as R
 from studygym.cli import main
 from studygym.envs.learners.brain import BRAIN, brain_preset
 from studygym.envs.learners.skill import skill_params

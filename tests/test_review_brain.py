@@ -8,7 +8,7 @@ import pytest
 
 import studygym
 from studygym.agents.schedulers import make_policy
-from studygym.harness import evaluate, learner_keys, make_episode_fn
+from studygym.evaluation.harness import evaluate, learner_keys, make_episode_fn
 
 SMALL = dict(learner="brain", n_items=12, slots_per_day=4, n_days=8)
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import studygym
-from studygym import cli_evaluate, cli_train
+from studygym.cli import evaluate as cli_evaluate, train as cli_train
 from studygym.agents import sb3
 from studygym.agents.policy import Policy
-from studygym.harness import evaluate, summarize
+from studygym.evaluation.harness import evaluate, summarize
 
 TINY = {"n_items": 5, "slots_per_day": 3, "n_days": 3}  # 9-step episodes
 N_ENVS = 8

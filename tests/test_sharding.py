@@ -24,9 +24,9 @@ from studygym.sharding import (batch_mesh, constrain_batch, device_count, pad_to
 SCRIPT = r"""
 import json, sys
 import jax, numpy as np
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 from studygym.sharding import batch_mesh, shard_batch, device_count
-from studygym.harness import learner_keys
+from studygym.evaluation.harness import learner_keys
 
 out, mode = sys.argv[1], sys.argv[2]
 mesh = batch_mesh()

@@ -12,7 +12,7 @@ import studygym
 from studygym.agents.schedulers import CLASSIC
 from studygym.agents.schedulers.tutoring import cram, spaced_sleep, tutoring_baseline
 from studygym.envs.core import scripted_rollout
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 from conftest import assert_classic_schedulers_run_unchanged
 
 ENV, PARAMS = studygym.make("Sleep-v0")
@@ -122,7 +122,7 @@ def test_a_classic_scheduler_runs_unchanged():
 def test_baselines_by_name():
     assert tutoring_baseline("threshold+bed22", ENV).name == "threshold+bed22"
     assert tutoring_baseline("cram", ENV).name == "cram" and tutoring_baseline("fsrs", ENV) is None
-    from studygym.suites import all_policies, policy_by_name
+    from studygym.evaluation.suites import all_policies, policy_by_name
 
     names = [p.name for p in all_policies(ENV)]
     assert {"cram", "spaced+sleep", "fsrs+bed23", "round_robin+bed23", "threshold+bed23"} <= set(names)

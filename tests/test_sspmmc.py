@@ -13,7 +13,7 @@ from studygym.agents.schedulers.sspmmc import (AnkiIntervalScheduler, HalfLifeSc
 from studygym.envs.core import split_item_obs
 from studygym.envs.gym import StudyGymEnv
 from studygym.envs.learners import dhp
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 from studygym.smoke import smoke_env
 
 SMALL = dict(deck_size=300, n_days=12, review_limit=40, new_per_day=21)

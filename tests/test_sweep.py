@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from studygym.cli import main
-from studygym.harness import COLUMNS, evaluate
-from studygym.sweep import GRID_COLUMNS, config_from_dict, grid, run_sweep
+from studygym.evaluation.harness import COLUMNS, evaluate
+from studygym.evaluation.sweep import GRID_COLUMNS, config_from_dict, grid, run_sweep
 
 TINY = {"envs": ["Review-v0"], "policies": ["fsrs", "random"], "seeds": [0, 1], "learners": 4,
         "overrides": {"n_items": 5, "n_days": 3}, "reference": "random"}

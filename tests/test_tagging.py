@@ -11,7 +11,7 @@ import pytest
 import studygym
 from studygym.agents.schedulers.tutoring import RewardRule, tutoring_baseline
 from studygym.envs.core import scripted_rollout
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 from conftest import assert_classic_schedulers_run_unchanged
 
 # Two days of ten 30-minute slots; items 0..9 are studied on day 0 and retrieved on day 1.
@@ -106,7 +106,7 @@ def test_every_classic_scheduler_runs_unchanged():
 
 def test_baselines_by_name_and_bad_rules():
     from studygym.agents.schedulers import make_policy
-    from studygym.suites import all_policies
+    from studygym.evaluation.suites import all_policies
 
     names = {p.name for p in all_policies(ENV)}
     assert {f"{s}+reward_{r}" for s in ("fsrs", "threshold") for r in ("never", "every_success", "surprise")} <= names

@@ -1,4 +1,4 @@
-"""Tuned baselines (studygym.tuning): a small grid on a small env, run as CI runs it."""
+"""Tuned baselines (studygym.evaluation.tuning): a small grid on a small env, run as CI runs it."""
 
 import json
 
@@ -7,8 +7,8 @@ import pytest
 
 import studygym
 from conftest import load_script
-from studygym.harness import evaluate
-from studygym.tuning import (TUNED_SUFFIX, TUNING_SEED, load_tuning, merge_tuning, save_tuning, tune,
+from studygym.evaluation.harness import evaluate
+from studygym.evaluation.tuning import (TUNED_SUFFIX, TUNING_SEED, load_tuning, merge_tuning, save_tuning, tune,
                              tuned_policies, tuning_markdown)
 
 ENV = "Review-v0"
@@ -74,7 +74,7 @@ def test_merge_adds_a_baseline_and_keeps_the_others(record):
 
 
 def test_tuned_rows_sit_beside_the_published_defaults(record):
-    from studygym.harness import resolve_policies
+    from studygym.evaluation.harness import resolve_policies
 
     env, _ = studygym.make(ENV, **SMALL)
     names = [p.name for p in resolve_policies("hlr,fsrs", env) + tuned_policies(env, record)]

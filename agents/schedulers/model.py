@@ -285,7 +285,7 @@ class EbisuScheduler(ItemScheduler):
     review (recalled = grade > 1); review the item with the lowest predicted recall once it is at
     or below ``threshold``, else introduce the next new item, else rest. Ebisu itself has no
     threshold (its README: an app "can ensure that only the facts most in danger of being forgotten
-    are reviewed" in the time it has); it is the knob an app tunes (``studygym.tuning.TUNABLE``).
+    are reviewed" in the time it has); it is the knob an app tunes (``studygym.evaluation.tuning.TUNABLE``).
 
     Defaults, from the README's "Choice of initial model parameters" (fasiha/ebisu, Ebisu 2.x):
     "Set t equal to your best guess of the fact's half-life. In Memrise, the first quiz occurs four

@@ -24,7 +24,7 @@ Rollouts to the end cost ``candidates x n_samples x steps left`` env steps, so t
 only the last ``window`` steps of an episode (where a step's effect on the objective is largest
 and rollouts shortest) and follows its base policy before; steps where the learner is asleep
 (Sleep-v0) are not planned. Defaults per env (:func:`default_settings`) were chosen on training
-learners (``studygym.tuning.TUNING_SEED``) so that 1000 learners take at most about 5 minutes on a
+learners (``studygym.evaluation.tuning.TUNING_SEED``) so that 1000 learners take at most about 5 minutes on a
 2-core CPU.
 
 On Deck-v0, Practice-v0 and SSPMMC-DHP-v0 the action is not an item (a desired retention; a
@@ -239,7 +239,7 @@ def default_settings(env: Any) -> dict:
     """The planner's defaults for ``env``: its base policy (followed before the window and always a
     candidate), rollout policy (``None``: the base) and planning window (steps from the end).
 
-    Chosen on training learners (``studygym.tuning.TUNING_SEED``) for each env's objective (the
+    Chosen on training learners (``studygym.evaluation.tuning.TUNING_SEED``) for each env's objective (the
     episode return), among the env's baselines and :class:`RecallRule` thresholds, within about 5
     minutes per 1000 learners on a 2-core CPU:
 
@@ -636,7 +636,7 @@ def portfolio_defaults(env: Any) -> dict:
     """:class:`PortfolioPlanner`'s defaults per env: ``n_samples`` futures per candidate, replanning
     every ``stride`` steps over the last ``window`` steps (``None``: the whole episode).
 
-    Measured on training learners (``studygym.tuning.TUNING_SEED``) on the 2-core CPU, shared with
+    Measured on training learners (``studygym.evaluation.tuning.TUNING_SEED``) on the 2-core CPU, shared with
     other jobs (load ~8), when these defaults were set:
 
     - Deck-v0 (1,000 cards): 5 retentions 0.85-0.97, 2 futures, a decision every 73 days: 0.9239

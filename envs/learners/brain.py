@@ -265,7 +265,7 @@ PRESETS: dict[str, dict] = {
     "sleep_deprived": dict(sleep_duration_hours=5.0, sleep_quality=0.8, attention=0.8),
     # lab_novice fitted jointly to classic experiments (`studygym replicate`; scripts/calibrate_brain.py:
     # derivative-free Nelder-Mead over these fields on every item-learner experiment except
-    # studygym.replicate.HELD_OUT; fit record in results/science/calibration.json). Its own FSRS w[10]
+    # studygym.evaluation.replicate.HELD_OUT; fit record in results/science/calibration.json). Its own FSRS w[10]
     # (the growth of a success's stability gain as recall falls: the spacing ridge) [fitted].
     "calibrated": dict(encoding_strength=0.350, acquisition_rate=0.922, initial_consolidated_fraction=0.0383,
                        labile_fast_share=0.625, labile_fast_tau_hours=0.541, labile_tau_days=0.537,

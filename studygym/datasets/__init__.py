@@ -1,4 +1,4 @@
 """Real review logs shipped with studygym (package data; see NOTICE for their licences).
 
-Load them with :func:`studygym.data.builtin_log`.
+Load them with :func:`studygym.fitting.data.builtin_log`.
 """

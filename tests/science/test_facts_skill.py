@@ -14,7 +14,7 @@ from scipy.stats import norm
 
 import studygym
 from studygym.envs.learners.skill import SKILL, practice_session, skill_params
-from studygym.harness import evaluate
+from studygym.evaluation.harness import evaluate
 
 N_LEARNERS = 256
 N_SKILLS = 2

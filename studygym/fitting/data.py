@@ -24,7 +24,7 @@ Sources:
   ``collection.anki2``) and legacy ("Support older Anki versions": ``collection.anki21``; Anki 2.0:
   ``collection.anki2``), and bare ``.anki2``/``.anki21``/``.anki21b`` collection files. The newest
   member is used and the placeholder is recognised by its content and skipped
-  (:mod:`studygym.anki_formats`). The collection's ``revlog`` table has one row per answer: ``id``
+  (:mod:`studygym.fitting.anki_formats`). The collection's ``revlog`` table has one row per answer: ``id``
   (ms timestamp), ``cid`` (card), ``ease`` (the button, 1-4; 0 = none), ``time`` (ms spent),
   ``factor`` and ``type`` (Anki's ``RevlogReviewKind``, ``rslib/src/revlog/mod.rs``: 0 learning,
   1 review, 2 relearning, 3 filtered (cram), 4 manual, 5 rescheduled). The mapping is the one
@@ -55,7 +55,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from studygym.anki_formats import COLLECTION_MEMBERS, extract_collection
+from studygym.fitting.anki_formats import COLLECTION_MEMBERS, extract_collection
 
 #: Columns of the tidy review table returned by every loader.
 REVIEW_COLUMNS = ("card_id", "review_time", "rating", "duration_ms")
@@ -63,7 +63,7 @@ REVIEW_COLUMNS = ("card_id", "review_time", "rating", "duration_ms")
 CSV_COLUMNS = ("card_id", "review_rating", "review_time", "review_duration")
 #: The real log shipped with the package (py-fsrs test data, MIT licence; see datasets/NOTICE).
 BUILTIN_LOG = "py-fsrs_review_logs_josh_1711744352250_to_1728234780857.csv"
-#: Collection files inside an Anki export, preferred first (see :mod:`studygym.anki_formats`).
+#: Collection files inside an Anki export, preferred first (see :mod:`studygym.fitting.anki_formats`).
 ANKI_COLLECTIONS = COLLECTION_MEMBERS
 #: revlog.type values that are not answers: 4 manual (set due date, forget), 5 rescheduled.
 ANKI_MANUAL_TYPES = (4, 5)

@@ -23,7 +23,7 @@ defaults (0.3 and 1.0):
   fitted weights, with the Fisher information of the training reviews (the reviews the fit saw;
   Gauss-Newton: ``sum dp dp^T / (p (1 - p))``, always positive semi-definite, unlike the raw Hessian
   at weights clipped to their bounds) plus the precision of the fit's Gaussian prior on the
-  FSRS-6 weights (fsrs-rs's per-weight SDs, :data:`studygym.fit.FSRS_PRIOR_SD`, at the fit's
+  FSRS-6 weights (fsrs-rs's per-weight SDs, :data:`studygym.fitting.core.FSRS_PRIOR_SD`, at the fit's
   default ``prior_weight`` 1). The simulator keeps one weight vector for everybody, so the
   posterior is carried by the forgetting multiplier: a weight perturbation ``dw`` is mapped to the
   log multiplier that changes the predictions most like it (weighted least squares,
@@ -52,9 +52,9 @@ import numpy as np
 import pandas as pd
 
 from studygym.envs.learners import fsrs as fsrs_maths
-from studygym.fit import (FitResult, as_review_log, get_model, padded, review_histories, time_split,
+from studygym.fitting.core import (FitResult, as_review_log, get_model, padded, review_histories, time_split,
                           train_mask)
-from studygym.fit_fsrs import FSRS_PRIOR_SD
+from studygym.fitting.fsrs import FSRS_PRIOR_SD
 
 #: Offsets on the initial difficulty at which every card is replayed (difficulty units).
 DIFFICULTY_GRID = np.linspace(-9.0, 9.0, 145)
@@ -62,7 +62,7 @@ DIFFICULTY_GRID = np.linspace(-9.0, 9.0, 145)
 LOG_FORGET_GRID = np.linspace(-2.5, 2.5, 101)
 #: Candidate SDs searched for the marginal-likelihood maximum.
 SD_GRID = np.round(np.arange(0.0, 6.0001, 0.01), 2)
-#: The fit's prior weight assumed for the Laplace approximation (``studygym.fit.fit``'s default;
+#: The fit's prior weight assumed for the Laplace approximation (``studygym.fitting.core.fit``'s default;
 #: fsrs-rs's ``gamma`` 1).
 PRIOR_WEIGHT = 1.0
 #: Column of a multi-user log naming the person.
@@ -225,7 +225,7 @@ def estimate_population(result: FitResult, log: pd.DataFrame) -> dict[str, Any]:
         "users": n_users,
         "cards": int(n_cards),
         "reviews": n_scored,
-        "method": "studygym.population.estimate_population: difficulty_sd = marginal-likelihood SD of a per-card "
+        "method": "studygym.fitting.population.estimate_population: difficulty_sd = marginal-likelihood SD of a per-card "
                   "initial-difficulty offset; forget_sd_fit = Laplace (Fisher + prior) posterior SD of the weights "
                   "projected on the log forgetting multiplier; forget_sd_between = marginal-likelihood SD of a "
                   "per-user log forgetting multiplier (user_id logs only)",

@@ -1,4 +1,4 @@
-"""Find the real SQLite collection inside any file current Anki writes (used by :func:`studygym.data.load_anki`).
+"""Find the real SQLite collection inside any file current Anki writes (used by :func:`studygym.fitting.data.load_anki`).
 
 Anki's exports (``.colpkg`` = whole collection, ``.apkg`` = deck package) are zip archives. What a
 given Anki writes inside (Anki's ``rslib/src/import_export/package/meta.rs``, ``Version``):

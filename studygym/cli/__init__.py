@@ -1,6 +1,6 @@
 """The ``studygym`` command line: ``studygym <command> ...``.
 
-Each sub-command lives in its own module exposing ``add_arguments(parser)`` and ``run(args) -> int``.
+Each sub-command lives in its own module of this package (``studygym/cli/<command>.py``) exposing ``add_arguments(parser)`` and ``run(args) -> int``.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import os
 import sys
 
 COMMANDS = {
-    "list": ("studygym.cli_list", "list the registered environments"),
-    "smoke": ("studygym.smoke", "smoke-test environments (jit once, finite, deterministic)"),
-    "evaluate": ("studygym.cli_evaluate", "evaluate policies on an env; write a leaderboard and figures"),
-    "bench": ("studygym.suites", "run a named benchmark suite (e.g. --suite classic) into results/"),
-    "train": ("studygym.cli_train", "train a learned agent (JAX PPO) and save it as a policy"),
-    "fit": ("studygym.cli_fit", "fit a memory model to a review log (CSV, Anki export or builtin)"),
-    "demo": ("studygym.demo", "the main job on built-in defaults: train, evaluate, leaderboard"),
-    "sweep": ("studygym.cli_sweep", "run a grid (env x learner preset x policy x seed) on Ray; one leaderboard"),
-    "render": ("studygym.cli_render", "record one learner's episode under a policy as a GIF (rgb frames)"),
-    "replicate": ("studygym.cli_replicate", "replicate classic human experiments through a learner; scorecard vs papers"),
+    "list": ("studygym.cli.listing", "list the registered environments"),
+    "smoke": ("studygym.cli.smoke", "smoke-test environments (jit once, finite, deterministic)"),
+    "evaluate": ("studygym.cli.evaluate", "evaluate policies on an env; write a leaderboard and figures"),
+    "bench": ("studygym.cli.bench", "run a named benchmark suite (e.g. --suite classic) into results/"),
+    "train": ("studygym.cli.train", "train a learned agent (JAX PPO) and save it as a policy"),
+    "fit": ("studygym.cli.fit", "fit a memory model to a review log (CSV, Anki export or builtin)"),
+    "demo": ("studygym.cli.demo", "the main job on built-in defaults: train, evaluate, leaderboard"),
+    "sweep": ("studygym.cli.sweep", "run a grid (env x learner preset x policy x seed) on Ray; one leaderboard"),
+    "render": ("studygym.cli.render", "record one learner's episode under a policy as a GIF (rgb frames)"),
+    "replicate": ("studygym.cli.replicate", "replicate classic human experiments through a learner; scorecard vs papers"),
 }
 
 
@@ -75,6 +75,3 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     return int(modules[args.command].run(args) or 0)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

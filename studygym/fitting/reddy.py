@@ -1,4 +1,4 @@
-"""Fit models for the HLR, EFC and GPL/DASH learners (``studygym.fit`` registers them in ``MODELS``).
+"""Fit models for the HLR, EFC and GPL/DASH learners (``studygym.fitting.core`` registers them in ``MODELS``).
 
 Each model reuses its learner's maths (``studygym.envs.learners.{hlr,efc,dash}``) on one card's
 review history: it predicts recall at a review from the counts and the *exact* time since the
@@ -6,7 +6,7 @@ card's previous review (``elapsed_real_days``; these are continuous-time models)
 review (recalled = rating > 1). Per-item terms (HLR's lexeme offset, EFC's per-item rate, DASH's
 item difficulty) are not fitted per card: the fit gives the population's centre, and the
 learner's default spreads supply the variation, so ``studygym.make("Review-v0", learner=result)``
-builds a population around the fitted params (:meth:`studygym.fit.FitResult.overrides`).
+builds a population around the fitted params (:meth:`studygym.fitting.core.FitResult.overrides`).
 
 - ``efc``: ``log θ`` (1 param), ``p = exp(-θ Δt / n)``.
 - ``hlr``: the 5 weights of ``log2 h = θ·[√(1+c), √(1+w), 1, c, w]``, h clipped to Settles &
@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from studygym.envs.learners import dash as dash_maths
 from studygym.envs.learners import efc as efc_maths
 from studygym.envs.learners import hlr as hlr_maths
-from studygym.fit_model import FitModel
+from studygym.fitting.model import FitModel
 
 
 def _with_grades(overrides: dict, grade_probs: dict, population: dict, learner) -> dict:

@@ -16,7 +16,7 @@ A sweep is a TOML file (``tomllib``: no extra dependency to read it)::
     [presets.hlr]
     learner = "hlr"
 
-Every cell of the grid is one :func:`studygym.harness.evaluate` call (one policy, one env with
+Every cell of the grid is one :func:`studygym.evaluation.harness.evaluate` call (one policy, one env with
 its preset's overrides, one seed), run as one Ray task: on this machine by default
 (``ray.init`` with ``workers`` CPUs), or on an existing Ray cluster given its ``address``
 (``"auto"`` or ``"ray://head:10001"``). ``backend="serial"`` runs the cells in this process
@@ -40,11 +40,11 @@ from typing import Any
 import pandas as pd
 
 from studygym.envs.core import check_positive_int
-from studygym.harness import COLUMNS, evaluate, resolve_policies
+from studygym.evaluation.harness import COLUMNS, evaluate, resolve_policies
 from studygym.registry import make
-from studygym.report import RESULT_FILES, check_writable, write_results
+from studygym.evaluation.report import RESULT_FILES, check_writable, write_results
 
-#: Columns a sweep adds to ``studygym.harness.COLUMNS``.
+#: Columns a sweep adds to ``studygym.evaluation.harness.COLUMNS``.
 GRID_COLUMNS = ("env", "preset", "seed")
 #: Keys a sweep file may hold.
 CONFIG_KEYS = ("envs", "policies", "seeds", "learners", "reference", "overrides", "presets", "chunk_size")
@@ -252,7 +252,7 @@ def check_sweep_writable(config: SweepConfig, out_dir: str | Path, force: bool =
 def write_sweep(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False, reference: str | None = None) -> str:
     """Write OUT/episodes.csv (every row, grid columns included), OUT/summary.csv and OUT/leaderboard.md
     (one leaderboard per (env, preset), learners of all seeds pooled and paired), and per group the
-    files of ``studygym evaluate`` (``studygym.report.write_results``) in ``OUT/<env>__<preset>/``.
+    files of ``studygym evaluate`` (``studygym.evaluation.report.write_results``) in ``OUT/<env>__<preset>/``.
     Returns the leaderboard markdown. Refuses to overwrite anything unless ``force``.
     """
     out_dir = Path(out_dir)

@@ -1,7 +1,7 @@
 """What the fitter fits: :class:`FitModel`, a memory model as flat bounded params, a per-card state and
-a review step. The model families (``studygym.fit`` for FSRS-6 and the constant baseline,
-``studygym.fit_reddy``, ``studygym.fit_actr_dhp``) each define theirs; ``studygym.fit`` registers them
-all in ``studygym.fit.MODELS``. This module sits below all of them, so none imports another's.
+a review step. The model families (``studygym.fitting.core`` for FSRS-6 and the constant baseline,
+``studygym.fitting.reddy``, ``studygym.fitting.actr_dhp``) each define theirs; ``studygym.fitting.core`` registers them
+all in ``studygym.fitting.core.MODELS``. This module sits below all of them, so none imports another's.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class FitModel:
     description: str = ""
     learner: str | None = None  # the studygym learner these params drive, if any
     #: (fitted params by name, grade probs from the log) -> ``make("Review-v0", **overrides)`` keywords
-    #: for ``learner``; None: the FSRS mapping of :meth:`studygym.fit.FitResult.overrides`.
+    #: for ``learner``; None: the FSRS mapping of :meth:`studygym.fitting.core.FitResult.overrides`.
     learner_overrides: Callable[[dict, dict], dict] | None = None
     #: Per-param SDs of a Gaussian prior centred on ``default_params``: the fit then minimises the
     #: training log loss plus ``prior_weight * sum(((p - default) / sd) ** 2) / n`` (``n`` scored

@@ -30,7 +30,7 @@ import numpy as np
 from studygym.agents.policy import Constant
 from studygym.agents.schedulers import practice
 from studygym.agents.schedulers.sspmmc import ThresholdIntervalScheduler
-from studygym.harness import evaluate, summarize
+from studygym.evaluation.harness import evaluate, summarize
 from studygym.policies import all_policies, is_deck, policy_by_name
 from studygym.registry import make
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from studygym.files import check_writable as check_files_writable
-from studygym.harness import bootstrap_ci, headroom_share, leaderboard_markdown, summarize
+from studygym.evaluation.harness import bootstrap_ci, headroom_share, leaderboard_markdown, summarize
 
 RESULT_FILES = ("episodes.csv", "summary.csv", "leaderboard.md", "knowledge_over_time.png",
                 "reviews_vs_retention.png")
@@ -125,7 +125,7 @@ def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False,
     """Write the episode table, the summary, a markdown leaderboard and two figures to ``out_dir``.
 
     The leaderboard ranks by ``sort_by`` (default the env's declared objective, which
-    :func:`~studygym.harness.evaluate` records in ``df.attrs["objective"]``); where a
+    :func:`~studygym.evaluation.harness.evaluate` records in ``df.attrs["objective"]``); where a
     learned agent and the planner were evaluated, it adds the agent's share of the headroom.
     Returns ``(summary, leaderboard markdown)``.
     """

@@ -41,8 +41,8 @@ from studygym.errors import did_you_mean
 from studygym.files import check_writable
 from studygym.markdown import table_lines
 
-from .envs.learners.base import sleep_nights
-from .envs.learners.skill import SKILL, practice_session
+from studygym.envs.learners.base import sleep_nights
+from studygym.envs.learners.skill import SKILL, practice_session
 
 WAKE_HOUR, BED_HOUR = 7.0, 23.0
 ITEM_SECONDS = 2.0
@@ -719,7 +719,7 @@ def header(learner_name: str, preset: str | None, n_learners: int, seed: int) ->
     what = f"the `{learner_name}` learner" + (f" (preset `{preset}`)" if preset else "")
     return (f"### Classic experiments replicated: {what} and the skill learner\n\n"
             f"`studygym replicate --learners {n_learners} --seed {seed}`: {n_learners} simulated learners per "
-            "group; protocols and mappings in `studygym/replicate.py`. Within = the model's value lies in the "
+            "group; protocols and mappings in `studygym/evaluation/replicate.py`. Within = the model's value lies in the "
             "paper's interval (its CI or SE, or a stated tolerance; half-width at most 0.10, at least 0.05 for "
             "proportions).")
 

@@ -3,7 +3,7 @@
 LOG is a py-fsrs CSV (card_id,review_rating,review_time,review_duration), an Anki ``.colpkg`` or
 ``.apkg`` export, or ``builtin`` (the real log shipped with studygym). Writes params.json,
 metrics.json, metrics.md and calibration.png into DIR; a fitted FSRS result also carries the population
-spreads estimated from the log (:mod:`studygym.population`) and then drives Review-v0:
+spreads estimated from the log (:mod:`studygym.fitting.population`) and then drives Review-v0:
 ``studygym.make("Review-v0", learner=FitResult.load("DIR/params.json"))``.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studygym.data import load_log
+from studygym.fitting.data import load_log
 from studygym.files import check_writable
-from studygym.fit import FIT_FILES, MODELS, fit, get_model, metrics_markdown, write_fit
-from studygym.population import with_population
+from studygym.fitting.core import FIT_FILES, MODELS, fit, get_model, metrics_markdown, write_fit
+from studygym.fitting.population import with_population
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

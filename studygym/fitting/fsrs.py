@@ -1,6 +1,6 @@
 """Fit models of the FSRS family: FSRS-6 (``fsrs``) and the ``constant`` baseline.
 
-Kept apart from :mod:`studygym.fit` (the pipeline, which needs pandas) so that the catalog can
+Kept apart from :mod:`studygym.fitting.core` (the pipeline, which needs pandas) so that the catalog can
 register every fit model without loading the pipeline.
 """
 
@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from studygym.envs.learners import fsrs as fsrs_maths
-from studygym.fit_model import FitModel
+from studygym.fitting.model import FitModel
 
 #: SD of each FSRS-6 weight across users, the scale of fsrs-rs's L2 penalty toward the initial
 #: weights (``PARAMS_STDDEV`` in open-spaced-repetition/fsrs-rs ``src/training.rs``, gamma 1). With it a

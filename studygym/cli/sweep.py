@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from studygym.sweep import check_sweep_writable, load_config, run_sweep, write_sweep
+from studygym.evaluation.sweep import check_sweep_writable, load_config, run_sweep, write_sweep
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", help="sweep file (TOML; see studygym.sweep for its keys)")
+    parser.add_argument("config", help="sweep file (TOML; see studygym.evaluation.sweep for its keys)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--force", action="store_true", help="overwrite existing result files in --out")
     where = parser.add_mutually_exclusive_group()

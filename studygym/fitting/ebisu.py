@@ -1,4 +1,4 @@
-"""Fit model for the Ebisu learner (``studygym.fit`` registers it in ``MODELS``).
+"""Fit model for the Ebisu learner (``studygym.fitting.core`` registers it in ``MODELS``).
 
 Ebisu (``studygym.envs.learners.ebisu``) replays a card's history: the first review sets the card's
 model to ``(α, α, t0)`` (Ebisu's ``defaultModel``), each later review predicts recall from the
@@ -16,8 +16,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from studygym.envs.learners import ebisu as ebisu_maths
-from studygym.fit_model import FitModel
-from studygym.fit_reddy import _with_grades
+from studygym.fitting.model import FitModel
+from studygym.fitting.reddy import _with_grades
 
 
 def _ebisu_step(params, state, review):

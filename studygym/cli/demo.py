@@ -21,7 +21,7 @@ from pathlib import Path
 from studygym.agents.ppo import SAVED_FILES, load_ppo, train
 from studygym.envs.core import check_nonnegative_int, check_positive_int, check_seed
 from studygym.files import check_writable
-from studygym.suites import REVIEW_SUITE_OVERRIDES, check_suite_writable, run_suite
+from studygym.evaluation.suites import REVIEW_SUITE_OVERRIDES, check_suite_writable, run_suite
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

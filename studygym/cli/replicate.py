@@ -8,7 +8,7 @@ from studygym.envs.learners import get_learner
 from studygym.envs.learners.brain import brain_preset
 from studygym.envs.learners.skill import skill_params
 from studygym.files import check_writable
-from studygym.replicate import (FILES, Context, experiment_names, header, run_experiments, select,
+from studygym.evaluation.replicate import (FILES, Context, experiment_names, header, run_experiments, select,
                                 write_results)
 
 

@@ -1,6 +1,6 @@
 """Fit memory models to real review logs, and score them on held-out reviews.
 
-The pipeline, for a log from :mod:`studygym.data`:
+The pipeline, for a log from :mod:`studygym.fitting.data`:
 
 1. :func:`review_histories` turns the log into padded per-card sequences (cards x max reviews):
    the rating of each review and the time since the card's previous review. Following py-fsrs's
@@ -28,14 +28,14 @@ Models are generic: a :class:`FitModel` is a flat parameter vector with bounds, 
 state and a per-review ``step(params, state, review) -> (recall_prob, state)`` that predicts first
 and then updates. FSRS-6 uses ``studygym.envs.learners.fsrs``'s maths; ``constant`` (one average
 recall rate for every review) is a prediction baseline any model should beat. Adding a learner is
-a :class:`~studygym.fit_model.FitModel` in its family's module, registered in
+a :class:`~studygym.fitting.model.FitModel` in its family's module, registered in
 :func:`studygym.catalog.register_builtins`.
 
 Example::
 
     >>> import studygym
-    >>> from studygym.data import builtin_log
-    >>> from studygym.fit import fit
+    >>> from studygym.fitting.data import builtin_log
+    >>> from studygym.fitting.core import fit
     >>> result = fit(builtin_log(), "fsrs")                       # doctest: +SKIP
     >>> env, params = studygym.make("Review-v0", **result.overrides())   # doctest: +SKIP
 """
@@ -58,8 +58,8 @@ import pandas as pd
 
 from studygym.envs.learners import fsrs as fsrs_maths
 from studygym.files import check_writable, write_json
-from studygym.fit_fsrs import CONSTANT_MODEL, FSRS_MODEL, FSRS_PRIOR_SD  # noqa: F401  (importable here)
-from studygym.fit_model import FitModel
+from studygym.fitting.fsrs import CONSTANT_MODEL, FSRS_MODEL, FSRS_PRIOR_SD  # noqa: F401  (importable here)
+from studygym.fitting.model import FitModel
 from studygym.registry import FIT_MODELS, get_fit_model, register_fit_model
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
@@ -126,13 +126,13 @@ def padded(array: np.ndarray, fill, dtype) -> jax.Array:
 
 
 def as_review_log(log: pd.DataFrame) -> pd.DataFrame:
-    """Check a tidy log (see :mod:`studygym.data`) and return it with ``review_time`` in UTC
+    """Check a tidy log (see :mod:`studygym.fitting.data`) and return it with ``review_time`` in UTC
     (naive times are taken as UTC, as the CSV loader does)."""
     if not isinstance(log, pd.DataFrame):
-        raise ValueError(f"log must be a pandas DataFrame from studygym.data.load_log, got {type(log).__name__}")
+        raise ValueError(f"log must be a pandas DataFrame from studygym.fitting.data.load_log, got {type(log).__name__}")
     missing = [c for c in ("card_id", "review_time", "rating") if c not in log.columns]
     if missing:
-        raise ValueError(f"log is missing column(s) {', '.join(missing)}; load it with studygym.data.load_log")
+        raise ValueError(f"log is missing column(s) {', '.join(missing)}; load it with studygym.fitting.data.load_log")
     if log.empty:
         raise ValueError("log has no reviews")
     bad = ~log["rating"].isin([1, 2, 3, 4])
@@ -153,7 +153,7 @@ def as_review_log(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def review_histories(log: pd.DataFrame) -> ReviewHistories:
-    """Padded per-card review sequences from a tidy log (see :mod:`studygym.data`)."""
+    """Padded per-card review sequences from a tidy log (see :mod:`studygym.fitting.data`)."""
     log = as_review_log(log).reset_index(drop=True)
     all_ns = log["review_time"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]")
     order = np.lexsort((all_ns.astype(np.int64), pd.factorize(log["card_id"])[0]))  # stable: ties keep order
@@ -220,8 +220,8 @@ def train_mask(histories: ReviewHistories, cutoff: pd.Timestamp) -> np.ndarray:
 
 #: name -> model: the table of :mod:`studygym.registry` (``FIT_MODELS``), in display order.
 #: :func:`studygym.catalog.register_builtins` registers every model family that ships: FSRS-6 and the
-#: baseline (studygym.fit_fsrs), the Reddy et al. learners (studygym.fit_reddy), ACT-R and DHP
-#: (studygym.fit_actr_dhp), Ebisu (studygym.fit_ebisu).
+#: baseline (studygym.fitting.fsrs), the Reddy et al. learners (studygym.fitting.reddy), ACT-R and DHP
+#: (studygym.fitting.actr_dhp), Ebisu (studygym.fitting.ebisu).
 MODELS: dict[str, FitModel] = FIT_MODELS
 register_model = register_fit_model
 
@@ -403,7 +403,7 @@ class FitResult:
     grade_probs: dict[str, list[float]] = field(default_factory=dict)  # from the training reviews
     loss_history: list[float] = field(default_factory=list)
     predictions: pd.DataFrame | None = field(default=None, repr=False)  # held-out reviews, p and y
-    #: Population spreads estimated from the log (``studygym.population.estimate_population``:
+    #: Population spreads estimated from the log (``studygym.fitting.population.estimate_population``:
     #: ``forget_sd``, ``difficulty_sd`` and how); empty until estimated.
     population: dict[str, Any] = field(default_factory=dict)
 
@@ -429,10 +429,10 @@ class FitResult:
 
         The grade distributions come from the training reviews. ``forget_sd``/``difficulty_sd``
         (the population's spread) default to the ones estimated from the log
-        (:attr:`population`, :mod:`studygym.population`: per-card difficulty spread, the fit's
+        (:attr:`population`, :mod:`studygym.fitting.population`: per-card difficulty spread, the fit's
         uncertainty, the spread between people where the log has several); a result without them
         (``fit()`` alone does not estimate them; ``studygym fit`` and
-        ``studygym.population.with_population`` do) falls back to the learner's defaults.
+        ``studygym.fitting.population.with_population`` do) falls back to the learner's defaults.
         """
         if get_model(self.model).learner != "fsrs":
             raise ValueError(f"learner_params: model {self.model!r} drives no studygym learner (only 'fsrs' does)")
@@ -572,7 +572,7 @@ def fit(log: pd.DataFrame, model: FitModel | str = "fsrs", train_fraction: float
     """Fit ``model`` to the first ``train_fraction`` of ``log`` by projected Adam; score it on the rest.
 
     A model with a ``prior_sd`` (FSRS-6) is fitted MAP-style: the training loss adds
-    ``prior_weight`` times its Gaussian prior penalty (see :class:`~studygym.fit_model.FitModel`);
+    ``prior_weight`` times its Gaussian prior penalty (see :class:`~studygym.fitting.model.FitModel`);
     ``prior_weight=0`` is the plain maximum-likelihood fit."""
     model = get_model(model)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:

@@ -2,7 +2,7 @@
 
 ``--learner-from LOG`` answers "which schedule is best for this person": LOG (a review log that
 ``studygym fit`` reads, or ``builtin``) is fitted with FSRS-6, the population around the fit is
-estimated from the log (:mod:`studygym.population`: per-card difficulty spread, the fit's
+estimated from the log (:mod:`studygym.fitting.population`: per-card difficulty spread, the fit's
 uncertainty, the spread between people where the log has a ``user_id`` column), the tunable
 schedulers are tuned on training learners of that population (``--tune-learners``, another seed than
 the evaluation's), and every scheduler is ranked on held-out learners of it. LOG may also be a fit
@@ -15,16 +15,16 @@ import argparse
 import ast
 from pathlib import Path
 
-from studygym.data import load_log
+from studygym.fitting.data import load_log
 from studygym.envs.core import check_nonnegative_int, check_positive_int, check_seed
 from studygym.errors import did_you_mean
 from studygym.files import write_json
-from studygym.fit import FitResult, fit
-from studygym.harness import evaluate, resolve_policies
-from studygym.population import with_population
+from studygym.fitting.core import FitResult, fit
+from studygym.evaluation.harness import evaluate, resolve_policies
+from studygym.fitting.population import with_population
 from studygym.registry import make
-from studygym.report import check_writable, write_results
-from studygym.tuning import tunable_names, tune, tuned_policies
+from studygym.evaluation.report import check_writable, write_results
+from studygym.evaluation.tuning import tunable_names, tune, tuned_policies
 
 
 def parse_override(text: str) -> tuple[str, object]:

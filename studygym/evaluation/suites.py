@@ -7,21 +7,19 @@ collects the env leaderboards.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from studygym.envs.core import check_positive_int, check_seed
 from studygym.files import check_writable as check_files
-from studygym.harness import evaluate, resolve_policies
+from studygym.evaluation.harness import evaluate, resolve_policies
 from studygym.policies import DECK_RETENTIONS, all_policies, deck_policies, policy_by_name  # noqa: F401
 from studygym.registry import make, registered_ids
-from studygym.report import check_writable, write_results
-from studygym.tuning import load_tuning, save_tuning, tune, tuned_policies
+from studygym.evaluation.report import check_writable, write_results
+from studygym.evaluation.tuning import load_tuning, save_tuning, tune, tuned_policies
 
-# The policy lookups moved to studygym.policies; imported here so ``studygym.suites.all_policies`` etc.
+# The policy lookups moved to studygym.policies; imported here so ``studygym.evaluation.suites.all_policies`` etc.
 # keep working.
 
 
@@ -53,7 +51,7 @@ SUITES: dict[str, list[SuiteEntry]] = {
 
 
 #: The committed tuning of the suites' baselines (``scripts/tune_baselines.py`` regenerates it).
-TUNING_DIR = Path(__file__).resolve().parents[1] / "results" / "tuning"
+TUNING_DIR = Path(__file__).resolve().parents[2] / "results" / "tuning"
 
 
 def suite_tuning(env_id: str, overrides: dict, tuning_dir: str | Path | None = None, *, force: bool = False,
@@ -127,27 +125,6 @@ def run_suite(name: str, out_root: str | Path = "results", *, learners: int | No
             parts.append(board_file.read_text())
     (out / "leaderboard.md").write_text("\n".join(parts))
     return boards
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--suite", default="classic", help=f"one of: {', '.join(SUITES)}")
-    parser.add_argument("--learners", type=int, default=None, help="override the suite's learner count")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="results", help="results root (the suite writes OUT/<suite>/)")
-    parser.add_argument("--force", action="store_true", help="overwrite existing result files")
-
-
-def run(args: argparse.Namespace) -> int:
-    start = time.perf_counter()
-    try:
-        boards = run_suite(args.suite, args.out, learners=args.learners, seed=args.seed, force=args.force)
-    except (ValueError, FileExistsError) as error:
-        print(f"studygym: error: {error}", file=sys.stderr)
-        return 2
-    for env_id, board in boards.items():
-        print(f"\n## {env_id}\n\n{board}")
-    print(f"suite {args.suite}: {time.perf_counter() - start:.1f}s; wrote {args.out}/{args.suite}/")
-    return 0
 
 
 __all__ = ["SUITES", "SuiteEntry", "run_suite", "check_suite_writable", "all_policies", "policy_by_name", "deck_policies"]

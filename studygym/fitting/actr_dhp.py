@@ -1,6 +1,6 @@
-"""Fit models ``actr`` (Pavlik & Anderson 2005) and ``dhp`` (SSP-MMC's DHP) for :mod:`studygym.fit`.
+"""Fit models ``actr`` (Pavlik & Anderson 2005) and ``dhp`` (SSP-MMC's DHP) for :mod:`studygym.fitting.core`.
 
-Both reuse the learners' maths (``studygym.envs.learners.actr`` / ``.dhp``); ``studygym.fit`` registers them, which
+Both reuse the learners' maths (``studygym.envs.learners.actr`` / ``.dhp``); ``studygym.fitting.core`` registers them, which
 makes ``studygym fit LOG --model actr|dhp`` and ``scripts/fit_models.py`` fit them.
 
 - ``actr``: params ``(a, c, s, tau, log_h)`` (``h`` on a log scale). A card's state is a bounded
@@ -28,7 +28,7 @@ import jax.numpy as jnp
 
 from studygym.envs.learners import actr as actr_maths
 from studygym.envs.learners import dhp as dhp_maths
-from studygym.fit_model import FitModel
+from studygym.fitting.model import FitModel
 
 # ----------------------------------------------------------------------------------------------
 # ACT-R

@@ -5,7 +5,7 @@
 
 writes ``OUT/params.npz`` + ``OUT/config.json`` (the policy: arrays and JSON, no pickle),
 ``OUT/curve.csv`` and ``OUT/learning_curve.png``. Evaluate it with the harness, e.g.
-``studygym.harness.evaluate([load_ppo("runs/ppo"), "fsrs"], "Review-v0")``.
+``studygym.evaluation.harness.evaluate([load_ppo("runs/ppo"), "fsrs"], "Review-v0")``.
 
 ``--agent sb3-ppo|sb3-a2c|sb3-dqn|sb3-ppo_mask`` trains Stable-Baselines3 instead (studygym.agents.sb3;
 ``sb3-ppo_mask`` is sb3-contrib's MaskablePPO with the env's action masks), which also
@@ -23,7 +23,7 @@ import numpy as np
 
 from studygym.agents.ppo import check_hyper, train
 from studygym.agents.sb3 import train_sb3
-from studygym.cli_evaluate import parse_override
+from studygym.cli.evaluate import parse_override
 from studygym.envs.core import check_positive_int, check_seed
 from studygym.files import check_writable
 from studygym.runs import plot_learning_curve
