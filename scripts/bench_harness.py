@@ -20,6 +20,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from studygym.markdown import table_lines
+
 
 def best_of(fn, repeats: int) -> float:
     times = []
@@ -87,16 +89,18 @@ def main(argv=None) -> int:
 
     lines = [f"### Harness speed ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPU cores, "
              f"{platform.processor() or platform.machine()}, jax {jax.__version__})", "",
-             "| what | ours | peer (same run) | ratio | target |", "|---|---|---|---|---|"]
+             ]
+    rows = []
     for label, rate in bench_evaluate(n_learners, repeats):
-        lines.append(f"| {label} | {rate:,.0f} learner-episodes/s | - | - | - |")
-        print(lines[-1], flush=True)
+        rows.append([label, f"{rate:,.0f} learner-episodes/s", "-", "-", "-"])
+        print(rows[-1], flush=True)
     ours, peer = bench_deck(deck_size, n_days, 64, repeats)
     ratio = ours / peer
-    lines.append(f"| Deck-v0 {deck_size} cards x {n_days} days, 64 learners batched | {ours:,.0f} card-days/s | "
-                 f"fsrs-optimizer simulate: {peer:,.0f} card-days/s | {ratio:.1f}x | >= 20x "
-                 f"{'(met)' if ratio >= 20 else '(NOT met)'} |")
-    print(lines[-1], flush=True)
+    rows.append([f"Deck-v0 {deck_size} cards x {n_days} days, 64 learners batched", f"{ours:,.0f} card-days/s",
+                 f"fsrs-optimizer simulate: {peer:,.0f} card-days/s", f"{ratio:.1f}x",
+                 f">= 20x {'(met)' if ratio >= 20 else '(NOT met)'}"])
+    print(rows[-1], flush=True)
+    lines += table_lines(["what", "ours", "peer (same run)", "ratio", "target"], rows)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")

@@ -153,6 +153,13 @@ def figure(results: dict, sweep: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def cost_table(name: str, xs: list[int], costs: list[float]) -> list[str]:
+    """Microseconds per learner-episode against ``name`` (items or days), with the log-log slope."""
+    from studygym.markdown import table_lines
+
+    return table_lines([name, *xs, "log-log slope"], [["µs", *(f"{c * 1e6:.1f}" for c in costs), f"{slope(xs, costs):.2f}"]])
+
+
 def slope(xs: list[int], ys: list[float]) -> float:
     """Log-log slope: cost ~ x^slope."""
     import numpy as np
@@ -195,6 +202,8 @@ def main() -> int:
     if sweep:
         print(f"sweep wall seconds by Ray workers: {sweep}", flush=True)
 
+    from studygym.markdown import table_lines  # here: the workers set their device count before jax loads
+
     first = next(iter(results.values())) if results else {}
     platform_name = first.get("platform", "cpu") + (f", {first['device_kind']}" if first.get("platform") == "gpu" else "")
     lines = [f"### Scaling ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -209,16 +218,17 @@ def main() -> int:
         counts = sorted(with_learners)
         lines += ["**Env-steps/s against learners and devices** (the learner batch split over devices by "
                   "`studygym.sharding`; CPU devices are forced host devices, each a thread):", "",
-                  "| learners | " + " | ".join(f"{d} device(s)" for d in counts)
-                  + (f" | speed-up {counts[-1]} vs {counts[0]} |" if len(counts) > 1 else " |"),
-                  "|---|" + "---|" * (len(counts) + (len(counts) > 1))]
+                  ]
+        header = ["learners", *(f"{d} device(s)" for d in counts)]
+        header += [f"speed-up {counts[-1]} vs {counts[0]}"] if len(counts) > 1 else []
+        rows = []
         for n in ints(args.learners):
             row = [with_learners[d]["learners"].get(str(n)) for d in counts]
-            cells = [f"{v:,.0f}" if v else "-" for v in row]
-            if len(counts) > 1 and row[0] and row[-1]:
-                cells.append(f"{row[-1] / row[0]:.2f}x")
-            lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
-        lines.append("")
+            cells = [f"{n:,}", *(f"{v:,.0f}" if v else "-" for v in row)]
+            if len(counts) > 1:
+                cells.append(f"{row[-1] / row[0]:.2f}x" if row[0] and row[-1] else "-")
+            rows.append(cells)
+        lines += [*table_lines(header, rows), ""]
     one = results.get(min(results)) if results else None
     if one and one["items"]:
         items = sorted(int(k) for k in one["items"])
@@ -226,16 +236,12 @@ def main() -> int:
         item_costs = [one["items"][str(x)] for x in items]
         day_costs = [one["days"][str(x)] for x in days]
         lines += ["**Cost against items and horizon** (4,096 learners, 1 device; µs per learner-episode):", "",
-                  "| items | " + " | ".join(map(str, items)) + " | log-log slope |", "|---|" + "---|" * (len(items) + 1),
-                  "| µs | " + " | ".join(f"{c * 1e6:.1f}" for c in item_costs) + f" | {slope(items, item_costs):.2f} |",
-                  "", "| days | " + " | ".join(map(str, days)) + " | log-log slope |", "|---|" + "---|" * (len(days) + 1),
-                  "| µs | " + " | ".join(f"{c * 1e6:.1f}" for c in day_costs) + f" | {slope(days, day_costs):.2f} |", ""]
+                  *cost_table("items", items, item_costs), "", *cost_table("days", days, day_costs), ""]
     if sweep:
         w = sorted(sweep)
         lines += [f"**Sweep wall time** (2 policies x 4 seeds = 8 cells of {args.sweep_learners} learners, "
                   "local Ray, worker start-up excluded; each cell compiles its own episode):", "",
-                  "| Ray workers | " + " | ".join(map(str, w)) + " |", "|---|" + "---|" * len(w),
-                  "| seconds | " + " | ".join(f"{sweep[x]:.1f}" for x in w) + " |", ""]
+                  *table_lines(["Ray workers", *w], [["seconds", *(f"{sweep[x]:.1f}" for x in w)]]), ""]
         if len(w) > 1:
             lines += [f"Speed-up {w[-1]} vs {w[0]} workers: {sweep[w[0]] / sweep[w[-1]]:.2f}x.", ""]
     out = Path(args.out)

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import jax
 
+from studygym.markdown import table_lines
+
 ROOT = Path(__file__).resolve().parents[1]
 
 ENV_ID = "Review-v0"
@@ -118,12 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((label, bench_jax(updates, hyper)))
         print(f"  {label}: {rows[-1][1]['steps_per_s']:,.0f} steps/s", flush=True)
 
-    table = ["| trainer | env steps timed | seconds | env-steps/s | compile s | ratio vs SB3 |",
-             "|---|---|---|---|---|---|"]
-    for label, row in rows:
-        ratio = row["steps_per_s"] / sb3["steps_per_s"]
-        table.append(f"| {label} | {row['steps']:,} | {row['seconds']:.1f} | {row['steps_per_s']:,.0f} | "
-                     f"{row['compile_s']:.1f} | {ratio:.1f}x |")
+    table = table_lines(["trainer", "env steps timed", "seconds", "env-steps/s", "compile s", "ratio vs SB3"],
+                        [[label, f"{row['steps']:,}", f"{row['seconds']:.1f}", f"{row['steps_per_s']:,.0f}",
+                          f"{row['compile_s']:.1f}", f"{row['steps_per_s'] / sb3['steps_per_s']:.1f}x"]
+                         for label, row in rows])
     like_for_like = rows[1][1]["steps_per_s"] / sb3["steps_per_s"]
     item_scorer = rows[-1][1]["steps_per_s"] / sb3["steps_per_s"]
     verdict = (f"Ratio JAX/SB3, same MLP and batch: **{like_for_like:.1f}x** (target >= 30x: "

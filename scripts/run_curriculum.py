@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from studygym.evaluation.harness import bootstrap_ci, evaluate, leaderboard_markdown, summarize
+from studygym.markdown import markdown_table
 from studygym.registry import make
 from studygym.evaluation.report import write_results
 from studygym.evaluation.suites import all_policies, suite_tuning
@@ -52,8 +53,7 @@ def run(n_learners: int, seed: int) -> pd.DataFrame:
 
 
 def gap_table(episodes: pd.DataFrame) -> str:
-    lines = ["| learner model | policy | comparison | retention_delayed (good) | (other) | paired gain [95% CI] "
-             "| paired t | d_z |", "|---|---|---|---|---|---|---|---|"]
+    rows = []
     for (variant, policy), part in episodes.groupby(["variant", "policy"], sort=False):
         good = part[part.order == "good"].set_index("learner").retention_delayed
         for other in [o for o in ORDERS if o != "good" and o in set(part.order)]:
@@ -61,9 +61,10 @@ def gap_table(episodes: pd.DataFrame) -> str:
             diff = (good - values.reindex(good.index)).to_numpy()
             lo, hi = bootstrap_ci(diff)
             t = diff.mean() / (diff.std(ddof=1) / np.sqrt(diff.size))
-            lines.append(f"| {variant} | {policy} | good - {other} | {good.mean():.4f} | {values.mean():.4f} | "
-                         f"{diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}] | {t:.1f} | {diff.mean() / diff.std(ddof=1):.2f} |")
-    return "\n".join(lines) + "\n"
+            rows.append([variant, policy, f"good - {other}", f"{good.mean():.4f}", f"{values.mean():.4f}",
+                         f"{diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}]", f"{t:.1f}", f"{diff.mean() / diff.std(ddof=1):.2f}"])
+    return markdown_table(["learner model", "policy", "comparison", "retention_delayed (good)", "(other)",
+                           "paired gain [95% CI]", "paired t", "d_z"], rows) + "\n"
 
 
 def main(argv=None) -> None:

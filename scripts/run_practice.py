@@ -33,6 +33,7 @@ from scipy.stats import norm
 from studygym.envs.learners.skill import SKILL, practice_session, skill_params
 from studygym.files import check_writable
 from studygym.evaluation.harness import evaluate
+from studygym.markdown import table_lines
 from studygym.registry import make
 from studygym.evaluation.report import RESULT_FILES, write_results
 from studygym.evaluation.suites import all_policies, suite_tuning
@@ -205,32 +206,33 @@ def facts_markdown(facts: dict, summary, n_facts: int, n_learners: int) -> str:
         f"{n_facts} simulated skill learners (default params) unless stated; "
         "protocol of `tests/science/test_facts_skill.py`.",
         "",
-        "| fact (source) | measured |",
-        "|---|---|",
-        f"| assumption, built into the gain function (not a reproduced fact): learning speed peaks near 85% success (Wilson et al. 2019) | peak gain per trial at "
-        f"{s['peak_realised']:.3f} realised success (target {s['peak_target']:.3f}); gain at 60% / 98%: "
-        f"{s['gains'][0] / s['gains'].max():.2f} / {s['gains'][-1] / s['gains'].max():.2f} of the peak |",
-        f"| assumption, RTs are generated exponential (not a reproduced fact): response times follow the exponential practice curve (Heathcote et al. 2000) | mean RT "
-        f"{r['first10']:.2f} s (first 10 trials) -> {r['last20']:.2f} s (trials 130-150); exponential fit of "
-        f"the mean curve R^2 = {r['r2_exp']:.3f} (power law {r['r2_pow']:.3f}); exponential beats the power law "
-        f"for {100 * r['exp_better']:.0f}% of {r['n_individuals']} individual curves; fitted/true tau median "
-        f"{r['tau_ratio']:.2f} |",
-        f"| sleep gives an offline gain, wake does not (Walker et al. 2002) | +{sl['offline']:.3f} proficiency "
-        f"from the end of an evening session to 09:00 after a night ({100 * sl['offline'] / sl['session_gain']:.1f}% "
-        f"of the session's gain of {sl['session_gain']:.2f}); {sl['wake_change']:+.3f} across 12 h awake |",
-        f"| savings on relearning (Ebbinghaus 1885; Smith et al. 2006) | {100 * sv['forgotten_share']:.0f}% of the "
-        f"gain lost after 30 days unpractised; relearning to the same level needs {100 * sv['savings']:.0f}% "
-        f"fewer trials |",
+        *table_lines(["fact (source)", "measured"], [
+            ["assumption, built into the gain function (not a reproduced fact): learning speed peaks near 85% success "
+             "(Wilson et al. 2019)",
+             f"peak gain per trial at {s['peak_realised']:.3f} realised success (target {s['peak_target']:.3f}); gain "
+             f"at 60% / 98%: {s['gains'][0] / s['gains'].max():.2f} / {s['gains'][-1] / s['gains'].max():.2f} of the peak"],
+            ["assumption, RTs are generated exponential (not a reproduced fact): response times follow the exponential "
+             "practice curve (Heathcote et al. 2000)",
+             f"mean RT {r['first10']:.2f} s (first 10 trials) -> {r['last20']:.2f} s (trials 130-150); exponential fit "
+             f"of the mean curve R^2 = {r['r2_exp']:.3f} (power law {r['r2_pow']:.3f}); exponential beats the power "
+             f"law for {100 * r['exp_better']:.0f}% of {r['n_individuals']} individual curves; fitted/true tau median "
+             f"{r['tau_ratio']:.2f}"],
+            ["sleep gives an offline gain, wake does not (Walker et al. 2002)",
+             f"+{sl['offline']:.3f} proficiency from the end of an evening session to 09:00 after a night "
+             f"({100 * sl['offline'] / sl['session_gain']:.1f}% of the session's gain of {sl['session_gain']:.2f}); "
+             f"{sl['wake_change']:+.3f} across 12 h awake"],
+            ["savings on relearning (Ebbinghaus 1885; Smith et al. 2006)",
+             f"{100 * sv['forgotten_share']:.0f}% of the gain lost after 30 days unpractised; relearning to the same "
+             f"level needs {100 * sv['savings']:.0f}% fewer trials"]]),
         "",
         f"Practice-v0 ({n_learners} learners, default config: 4 skills, 12 levels, 40 trials a day for 7 days, "
         "test at difficulty 3.0, delayed test a week later); mean [95% bootstrap CI]:",
         "",
-        "| policy | success rate | proficiency at the end | test score the morning after | test score a week later |",
-        "|---|---|---|---|---|",
+        *table_lines(["policy", "success rate", "proficiency at the end", "test score the morning after",
+                      "test score a week later"],
+                     [[policy, *(cell(policy, m) for m in ("success_rate", "proficiency_final", "knowledge_final",
+                                                           "retention_delayed"))] for policy in by.index]),
     ]
-    for policy in by.index:
-        lines.append(f"| {policy} | {cell(policy, 'success_rate')} | {cell(policy, 'proficiency_final')} | "
-                     f"{cell(policy, 'knowledge_final')} | {cell(policy, 'retention_delayed')} |")
     return "\n".join(lines) + "\n"
 
 

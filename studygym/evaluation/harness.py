@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from studygym.envs.core import check_positive_int, check_seed
+from studygym.markdown import markdown_table
 from studygym.policies import all_policies, policy_by_name
 from studygym.registry import make
 from studygym.sharding import batch_mesh, pad_to_devices, shard_batch
@@ -287,7 +288,7 @@ def leaderboard_markdown(summary: pd.DataFrame, sort_by: str = "episode_return",
     header = ["rank", "policy", *metrics]
     if reference and f"{sort_by}_diff" in summary.columns:
         header.append(f"{sort_by} vs {reference} (paired)")
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     rank = 0
     for _, row in ranked.iterrows():
         rank += not row["privileged"]
@@ -300,10 +301,10 @@ def leaderboard_markdown(summary: pd.DataFrame, sort_by: str = "episode_return",
         if len(header) > len(cells):
             cells.append(f"{row[f'{sort_by}_diff']:+.{digits}f} [{row[f'{sort_by}_diff_lo']:+.{digits}f}, "
                          f"{row[f'{sort_by}_diff_hi']:+.{digits}f}]")
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
     for _, row in summary[summary["failed"]].iterrows():
-        lines.append(f"| failed | {row['policy']} | {row['failure']} |" + " |" * (len(header) - 3))
-    return "\n".join(lines) + "\n"
+        rows.append(["failed", row["policy"], row["failure"], *[""] * (len(header) - 3)])
+    return markdown_table(header, rows) + "\n"
 
 
 __all__ = ["evaluate", "summarize", "leaderboard_markdown", "headroom_share", "bootstrap_ci", "resolve_policies", "METRICS",

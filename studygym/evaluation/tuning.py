@@ -31,6 +31,7 @@ from studygym.agents.policy import Constant
 from studygym.agents.schedulers import practice
 from studygym.agents.schedulers.sspmmc import ThresholdIntervalScheduler
 from studygym.evaluation.harness import evaluate, summarize
+from studygym.markdown import table_lines
 from studygym.policies import all_policies, is_deck, policy_by_name
 from studygym.registry import make
 
@@ -254,16 +255,16 @@ def tuning_markdown(record: dict) -> str:
              "",
              f"{objective} on {record['n_learners']} training learners (seed {record['seed']}, disjoint from "
              "evaluation); the chosen value is the grid's best mean.",
-             "",
-             "| baseline | knob | grid: mean " + objective + " | chosen |",
-             "|---|---|---|---|"]
+             ""]
+    rows = []
     for name, entry in record["policies"].items():
         chosen = entry["chosen"][entry["setting"]]
         cells = ", ".join(("**" if r["value"] == chosen else "") + f"{r['value']:g}: {r['mean']:.4f}"
                           + ("**" if r["value"] == chosen else "") for r in entry["grid"])
         learners = entry.get("n_learners", record["n_learners"])
         label = name if learners == record["n_learners"] else f"{name} ({learners} learners)"
-        lines.append(f"| {label} | {entry['setting']} | {cells} | {chosen:g} |")
+        rows.append([label, entry["setting"], cells, f"{chosen:g}"])
+    lines += table_lines(["baseline", "knob", f"grid: mean {objective}", "chosen"], rows)
     return "\n".join(lines) + "\n"
 
 

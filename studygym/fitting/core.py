@@ -58,6 +58,7 @@ import pandas as pd
 
 from studygym.envs.learners import fsrs as fsrs_maths
 from studygym.files import check_writable, write_json
+from studygym.markdown import markdown_table
 from studygym.fitting.fsrs import CONSTANT_MODEL, FSRS_MODEL, FSRS_PRIOR_SD  # noqa: F401  (importable here)
 from studygym.fitting.model import FitModel
 from studygym.registry import FIT_MODELS, get_fit_model, register_fit_model
@@ -689,18 +690,19 @@ def fit_fsrs_rs(log: pd.DataFrame, train_fraction: float = 0.8, seed: int = 2023
 
 
 def metrics_markdown(result: FitResult) -> str:
-    rows = ["| part | reviews scored | log loss | RMSE(bins) | AUC | mean predicted | mean observed |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = []
     for part in ("train", "test"):
         m = result.metrics[part]
-        rows.append(f"| {part} | {m['reviews']} | {m['log_loss']:.4f} | {m['rmse_bins']:.4f} | {m['auc']:.4f} "
-                    f"| {m['mean_predicted']:.3f} | {m['mean_observed']:.3f} |")
+        rows.append([part, m["reviews"], f"{m['log_loss']:.4f}", f"{m['rmse_bins']:.4f}", f"{m['auc']:.4f}",
+                     f"{m['mean_predicted']:.3f}", f"{m['mean_observed']:.3f}"])
     s = result.split
     head = (f"# Fit of `{result.model}` to {result.source or 'a review log'}\n\n"
             f"Fitter: {result.fitter}. Time-series split at {s['cutoff']}: {s['train_reviews']} training "
             f"reviews, {s['test_reviews']} held-out reviews ({s['cards']} cards). Scored: non-first reviews "
             f">= 1 whole day after the card's previous review. RMSE(bins) as srs-benchmark.\n\n")
-    return head + "\n".join(rows) + "\n"
+    table = markdown_table(["part", "reviews scored", "log loss", "RMSE(bins)", "AUC", "mean predicted",
+                            "mean observed"], rows, right=[False] + [True] * 6)
+    return head + table + "\n"
 
 
 def plot_calibration(results: dict[str, FitResult] | FitResult, path: str | Path, title: str = "") -> None:
