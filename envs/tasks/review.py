@@ -210,10 +210,12 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         """The space depends only on the static config (shapes, step counts), never on ``params``,
         so it can be built under ``jit`` with traced params (gymnax/PureJaxRL call it there). The
         days since an item's last review have no static bound (a course day's real length is a
-        param: 5 days in DeepTutor), so that feature's bound is ``inf``; every other is tight."""
+        param: 5 days in DeepTutor), so that feature's bound is ``inf``; every other is tight. A
+        subclass that appends global features (Sleep-v0, Tagging-v0) appends shares in [0, 1]."""
         cfg = self.config
         item_high = np.array([np.inf, self.max_steps, self.max_steps, 4.0, 1.0], np.float32)
-        high = item_obs_high(item_high, cfg.n_items, [1.0, 1.0, 4.0, 1.0])
+        extra = len(self.global_features) - len(GLOBAL_FEATURES)
+        high = item_obs_high(item_high, cfg.n_items, [1.0, 1.0, 4.0, 1.0] + [1.0] * extra)
         return Box(0.0, high, (high.size,))
 
     def action_space(self, params: ReviewParams | None = None) -> Discrete:

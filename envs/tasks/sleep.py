@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import (Array, Box, Discrete, check_positive_int, check_range, cond_any, pytree_dataclass,
+from ..core import (Array, Discrete, check_positive_int, check_range, cond_any, pytree_dataclass,
                     static_dataclass, time_days)
 from ..learners import delayed_recall
 from ..learners.brain import BRAIN, hours_awake
@@ -228,11 +228,6 @@ class SleepEnv(ReviewEnv):
     global_features = ReviewEnv.global_features + SLEEP_GLOBAL_FEATURES
     #: One block: N items, then rest and sleep.
     action_layout = (1, 2)
-
-    def observation_space(self, params: SleepParams | None = None) -> Box:
-        base = super().observation_space(params)
-        high = np.concatenate([base.high, np.ones(len(SLEEP_GLOBAL_FEATURES), np.float32)])
-        return Box(0.0, high, (high.size,))
 
     def action_space(self, params: SleepParams | None = None) -> Discrete:
         return Discrete(self.config.n_items + 2)

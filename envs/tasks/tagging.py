@@ -7,7 +7,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import Array, Box, Discrete, check_range, cond_any, pytree_dataclass, static_dataclass
+from ..core import Array, Discrete, check_range, cond_any, pytree_dataclass, static_dataclass
 from ..learners import get_learner
 from .review import ReviewConfig, ReviewEnv, ReviewParams, ReviewState
 from .sleep import extend_review_state
@@ -133,11 +133,6 @@ class TaggingEnv(ReviewEnv):
     global_features = ReviewEnv.global_features + TAGGING_GLOBAL_FEATURES
     #: Two blocks of N items + rest: block 1 delivers a reward/novelty event first.
     action_layout = (2, 1)
-
-    def observation_space(self, params: TaggingParams | None = None) -> Box:
-        base = super().observation_space(params)
-        high = np.concatenate([base.high, np.ones(len(TAGGING_GLOBAL_FEATURES), np.float32)])
-        return Box(0.0, high, (high.size,))
 
     def action_space(self, params: TaggingParams | None = None) -> Discrete:
         return Discrete(2 * (self.config.n_items + 1))
