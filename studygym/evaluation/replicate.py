@@ -129,7 +129,7 @@ def _compiled(learner):
 
     def vpass(study):
         return jax.vmap(functools.partial(one_pass, study=study), in_axes=(0, 0, None, 0, None, None))
-    return dict(
+    fns = dict(
         init=jax.jit(jax.vmap(learner.init, in_axes=(0, None, None)), static_argnums=2),
         test=jax.jit(vpass(False)),
         study=jax.jit(vpass(True)),
@@ -137,40 +137,88 @@ def _compiled(learner):
                                 in_axes=(0, None, None, None))),
         recall=jax.jit(jax.vmap(lambda s, t, p: learner.recall_prob(learner.elapse(s, t, p), t, p),
                                 in_axes=(0, None, None))),
+        # One item at one instant (the stylized-fact tests' events).
+        practice=jax.jit(jax.vmap(learner.practice, in_axes=(0, 0, None, None, None))),
+        elapse=jax.jit(jax.vmap(learner.elapse, in_axes=(0, None, None))),
+        fold=jax.jit(jax.vmap(jax.random.fold_in, in_axes=(0, None))),
     )
+    if learner.has_restudy:
+        fns["restudy"] = jax.jit(jax.vmap(learner.restudy, in_axes=(0, None, None, None)))
+    if getattr(learner, "has_reward_events", False):
+        fns["reward"] = jax.jit(jax.vmap(learner.reward_event, in_axes=(0, None, None, None)))
+    return fns
 
 
 class Cohort:
-    """``n_learners`` item learners (vmapped) on one schedule; immutable steps, so ``fork`` is a copy.
+    """``n_learners`` item learners (vmapped) on one schedule; ``fork`` copies it, so arms start from
+    the same learners (paired). The one cohort of the replications and of the stylized-fact tests
+    (``tests/science/cohort.py`` only sets the tests' defaults).
 
-    Random numbers of a test come from (learner, item, the cohort's event counter), so two forks
-    that do the same thing see the same outcomes (paired arms)."""
+    Two kinds of event: *passes* (``study``, ``test``, ``to_criterion``: a list presented item by
+    item, ``ITEM_SECONDS`` apart; a test's random numbers come from (learner, the cohort's event
+    counter, item)) and *instant* events (``practice``, ``restudy``, ``reward``: every item at the
+    same time; a practice's random numbers come from (learner, item, the item's exposure count)), so
+    two forks that do the same thing see the same outcomes.
 
-    def __init__(self, learner, params, n_learners: int, seed: int):
-        self.learner, self.params = learner, params
+    Nights: with ``lived=True`` (the replications) the cohort sleeps the night before day 0, wakes at
+    07:00 and every event first lives until its time, sleeping at 23:00 every night not yet lived
+    (``live``; ``skip_nights`` for all-nighters). With ``lived=False`` (the tests' explicit schedules)
+    it wakes at 07:00 on day 0 without a first night and sleeps only when told (``sleep``, or ``live``
+    / ``until`` up to a time): an event skips the nights before it that were not asked for.
+    """
+
+    def __init__(self, learner, params, n_learners: int, seed: int, *, n_items: int = N_ITEMS,
+                 lived: bool = True):
+        self.learner, self.params, self.lived = learner, params, lived
         self.fns = _compiled(learner)
         self.keys = jax.random.split(jax.random.key(seed), n_learners)
-        self.state = self.fns["init"](self.keys, params, N_ITEMS)
+        self.state = self.fns["init"](self.keys, params, n_items)
         self.events = 0
-        self.clock = at(-1, BED_HOUR)
-        self.state = self.fns["nights"](self.state, jnp.float32(self.clock), 1, params)
-        self.next_night = 0  # the first night not yet lived (day index)
+        self.exposures = np.zeros(n_items, np.int64)
+        self.grades: list[np.ndarray] = []  # the grades of each instant practice, (learners,) each
+        self.next_night = 0  # the first night not yet lived or skipped (day index)
+        if lived:
+            self.clock = at(-1, BED_HOUR)
+            self.state = self.fns["nights"](self.state, jnp.float32(self.clock), 1, params)
+        else:
+            self.clock = -np.inf
+            if hasattr(self.state, "awake_since"):
+                self.state = self.state.replace(awake_since=jnp.full(n_learners, at(0, WAKE_HOUR), jnp.float32))
 
     @property
     def n_learners(self) -> int:
         return self.keys.shape[0]
 
+    @property
+    def n_items(self) -> int:
+        return self.exposures.shape[0]
+
     def fork(self, params=None) -> "Cohort":
-        twin = object.__new__(Cohort)
+        """A copy (the same learners and state), optionally under other params from now on."""
+        twin = object.__new__(type(self))
         twin.__dict__.update(self.__dict__)
+        twin.exposures = self.exposures.copy()
+        twin.grades = list(self.grades)
         if params is not None:
             twin.params = params
         return twin
+
+    def with_params(self, params) -> "Cohort":
+        return self.fork(params)
 
     def _advance(self, t: float) -> None:
         if t < self.clock - 1e-9:
             raise ValueError(f"event at t={t} before the previous event at t={self.clock}")
         self.clock = t
+
+    def _reach(self, t: float) -> None:
+        """Bring the cohort to ``t`` before an event: live the nights (lived) or skip them (explicit)."""
+        if self.lived:
+            self.live(t)
+            return
+        self._advance(t)
+        while at(self.next_night, BED_HOUR) < t:
+            self.next_night += 1
 
     def live(self, t: float, skip_nights=()) -> "Cohort":
         """Live until ``t``, sleeping at 23:00 every night not yet lived, except on ``skip_nights`` days."""
@@ -187,19 +235,56 @@ class Cohort:
             self.next_night += 1
         return self
 
+    until = live
+
+    def sleep(self, t: float) -> "Cohort":
+        """A night starting at ``t`` (the night of ``t``'s day, if ``t`` is at or after its bedtime)."""
+        self._reach(t)
+        self.state = self.fns["nights"](self.state, jnp.float32(t), 1, self.params)
+        day = int(np.floor(t))
+        self.next_night = max(self.next_night, day + 1 if t >= at(day, BED_HOUR) else day)
+        return self
+
+    # -- instant events ---------------------------------------------------------------------------
+    def practice(self, t: float, items) -> "Cohort":
+        """A retrieval with feedback of each item at ``t`` (an item's first exposure is its study)."""
+        self._reach(t)
+        for item in np.atleast_1d(items):
+            keys = self.fns["fold"](self.fns["fold"](self.keys, int(item)), int(self.exposures[item]))
+            grade, self.state = self.fns["practice"](keys, self.state, jnp.int32(item), jnp.float32(t), self.params)
+            self.grades.append(np.asarray(grade))
+            self.exposures[item] += 1
+        return self
+
+    def restudy(self, t: float, items) -> "Cohort":
+        """A study without retrieval of each item at ``t``."""
+        self._reach(t)
+        for item in np.atleast_1d(items):
+            self.state = self.fns["restudy"](self.state, jnp.int32(item), jnp.float32(t), self.params)
+            self.exposures[item] += 1
+        return self
+
+    def reward(self, t: float, magnitude: float = 1.0) -> "Cohort":
+        """An external reward or novelty event at ``t``."""
+        self._reach(t)
+        self.state = self.fns["reward"](self.state, jnp.float32(t), self.params, jnp.float32(magnitude))
+        return self
+
+    # -- passes ---------------------------------------------------------------------------------
     def _pass(self, kind: str, t: float, items, which=None) -> np.ndarray:
-        # Every pass is padded to N_ITEMS presentations (the padding skipped), so each protocol call
+        # Every pass is padded to n_items presentations (the padding skipped), so each protocol call
         # compiles once whatever the list length.
-        self.live(t)
+        self._reach(t)
         items = np.atleast_1d(items)
         n = len(items)
         which = np.ones((self.n_learners, n), bool) if which is None else np.asarray(which, bool)
-        padded = np.concatenate([items, np.full(N_ITEMS - n, items[0])]).astype(np.int32)
-        which = np.concatenate([which, np.zeros((self.n_learners, N_ITEMS - n), bool)], axis=1)
-        keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.keys, self.events)
+        padded = np.concatenate([items, np.full(self.n_items - n, items[0])]).astype(np.int32)
+        which = np.concatenate([which, np.zeros((self.n_learners, self.n_items - n), bool)], axis=1)
+        keys = self.fns["fold"](self.keys, self.events)
         self.events += 1
         self.state, grades = self.fns[kind](keys, self.state, jnp.asarray(padded), jnp.asarray(which),
                                             jnp.float32(t), self.params)
+        self.exposures[items[which[:, :n].any(axis=0)]] += 1
         self._advance(t + n * ITEM_SECONDS / 86400.0)
         return np.asarray(grades)[:, :n]
 
@@ -218,7 +303,7 @@ class Cohort:
         items = np.atleast_1d(items)
         passes = np.zeros(self.n_learners, np.int64)
         active = np.ones(self.n_learners, bool)
-        seen = np.asarray(self.recall(max(t, self.clock), items) > 0)
+        seen = np.asarray(self._recall(max(t, self.clock), items) > 0)
         for _ in range(max_passes):
             if not active.any():
                 break
@@ -230,15 +315,32 @@ class Cohort:
             active &= ~done
         return passes
 
-    def recall(self, t: float, items) -> np.ndarray:
-        """Recall probability of ``items`` at ``t`` (learners, items); no event."""
+    # -- measures -------------------------------------------------------------------------------
+    def _recall(self, t: float, items) -> np.ndarray:
         r = np.asarray(self.fns["recall"](self.state, jnp.float32(t), self.params))
         return r[:, np.atleast_1d(items)]
+
+    def recall(self, t: float, items=None) -> np.ndarray:
+        """Recall probability of ``items`` (default: every item exposed so far) at ``t``, (learners,
+        items). Lived: no event (the nights before ``t`` are not lived; see ``final_test``). Explicit:
+        the clock moves to ``t`` (nights before it are skipped)."""
+        if not self.lived:
+            self._reach(t)
+        return self._recall(t, np.flatnonzero(self.exposures) if items is None else items)
+
+    def mean_recall(self, t: float, items=None) -> float:
+        return float(self.recall(t, items).mean())
+
+    def stability(self, items=None) -> np.ndarray:
+        """Consolidated stability (days) of ``items`` (default: every item exposed so far); a learner
+        without one (no ``stability`` state) raises AttributeError."""
+        items = np.flatnonzero(self.exposures) if items is None else np.atleast_1d(items)
+        return np.asarray(self.state.stability)[:, items]
 
     def final_test(self, t: float, items) -> np.ndarray:
         """Live until ``t`` and return recall probabilities there (learners, items)."""
         self.live(t)
-        return self.recall(t, items)
+        return self._recall(t, items)
 
 
 def sampled_scores(recall: np.ndarray, seed: int) -> np.ndarray:
