@@ -43,6 +43,17 @@ McNaughton & O'Reilly 1995):
   is encoded in expectation, ``A <- A + c (1 - A)`` per exposure and recall is ``A x R`` (all-or-none
   learning, Bower 1961), so one presentation need not put recall at ceiling; a share ``w_F`` of the
   labile trace decays over ``labile_fast_tau_hours`` (forgetting over minutes to hours).
+- **Acquisition at weaker encoding**: an exposure encoded at a share ``r = enc / encoding_strength`` of
+  the learner's base strength (sleep pressure, attention, stress, age, the learner's ability) acquires
+  ``1 - (1 - c)^r`` (a weaker exposure counts as part of one; the identity when ``c = 1``).
+- **Retrieval within a session** (off in ``lab_novice``): a successful retrieval before the next sleep
+  grows ``S`` by FSRS's same-day rule plus a share ``same_day_retrieval_share`` of the gap to FSRS's
+  long-term desirable-difficulty gain at the current recall (retrieval as a fast route to
+  consolidation, Antony et al. 2017; the harder the retrieval, the larger the gain, Pyc & Rawson 2009).
+- **Between-learner spread**: besides the forgetting and sleep multipliers, each learner has an
+  encoding-ability multiplier ``exp(encoding_sd z)`` on ``encoding_strength`` (capped so ``enc <= 1``):
+  people differ in how much one exposure lays down, which sets the spread of scores and so the size of
+  standardised effects (0 in ``lab_novice``).
 - **Schema**: ``sigma = 1 - e^(-S_parent / S_ref)`` for an item whose prerequisite has been
   learnt (Tse et al. 2007).
 - **Modulators** (per learner, multiplicative): encoding
@@ -128,6 +139,10 @@ class BrainParams:
     #   (forgetting over minutes to hours, Ebbinghaus 1885's first hour); 0 in lab_novice (one time constant),
     #   fitted in the calibrated preset (studygym replicate) [D]
     labile_fast_tau_hours: Array  # () tau_F [h] time constant of the fast share of the labile trace; 1 h [D]
+    same_day_retrieval_share: Array  # () [0..1] share of FSRS's long-term success gain (desirable difficulty at
+    #   the current recall) that a successful retrieval earns before the next sleep, on top of FSRS's same-day
+    #   rule; 0 in lab_novice (FSRS's same-day rule only), fitted in calibrated presets (within-session retrieval
+    #   gain: Antony et al. 2017; Pyc & Rawson 2009, JML 60:437) [D]
     labile_rate_test: Array  # () [1] labile learning rate after a successful retrieval (small error); 0.5 [D]
     labile_rate_study: Array  # () [1] labile learning rate after a study or a failure with feedback (full
     #   error); 1.0 [D]
@@ -186,6 +201,9 @@ class BrainParams:
     forget_sd: Array  # () SD of the log consolidated-forgetting-rate multiplier across learners (as FSRS)
     difficulty_sd: Array  # () SD of the per-item offset on initial difficulty (difficulty units, as FSRS)
     sleep_sd: Array  # () SD of the log multiplier on sleep transfer across learners [D]
+    encoding_sd: Array  # () SD of the log multiplier on encoding_strength across learners (encoding ability;
+    #   enc capped at 1); 0 in lab_novice, fitted in calibrated presets: sets the between-learner spread of
+    #   scores, hence standardised effect sizes (Hedges' g) [D]
 
 
 @pytree_dataclass
@@ -214,6 +232,7 @@ class BrainState:
     last_sleep: Array  # () time the learner last fell asleep, days (-1e9 before the first night)
     forget_mult: Array  # () this learner's consolidated-forgetting multiplier
     sleep_mult: Array  # () this learner's sleep-transfer multiplier
+    encoding_mult: Array  # () this learner's encoding-ability multiplier (exp(encoding_sd z))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -236,7 +255,7 @@ def _base_fields() -> dict:
         initial_consolidated_fraction=0.087, restudy_gain_fraction=0.3,
         encoding_strength=0.9, acquisition_rate=1.0, labile_tau_days=0.5, labile_fast_share=0.0,
         labile_fast_tau_hours=1.0,
-        labile_rate_test=0.5, labile_rate_study=1.0,
+        labile_rate_test=0.5, labile_rate_study=1.0, same_day_retrieval_share=0.0,
         sleep_transfer=1.0, sleep_retention=0.3, sleep_capacity=120.0, sleep_quality=1.0,
         sleep_duration_hours=8.0,
         pressure_onset_hours=16.0, pressure_slope=0.03, pressure_floor=0.4, hours_awake_at_start=1.0,
@@ -245,7 +264,7 @@ def _base_fields() -> dict:
         interference=0.5, cluster_size=5.0, similarity=0.2, prerequisite_chain=1.0,
         schema_encoding_gain=0.5, schema_consolidation_gain=0.5, schema_reference_days=3.0,
         attention=1.0, stress=0.0, age_factor=0.0,
-        forget_sd=0.3, difficulty_sd=1.0, sleep_sd=0.2,
+        forget_sd=0.3, difficulty_sd=1.0, sleep_sd=0.2, encoding_sd=0.0,
     )
 
 
@@ -311,6 +330,7 @@ _RANGES = (
     ("schema_consolidation_gain", 0.0, 10.0, False), ("schema_reference_days", 0.0, 3650.0, True),
     ("attention", 0.0, 1.0, False), ("stress", 0.0, 1.0, False), ("age_factor", 0.0, 1.0, False),
     ("forget_sd", 0.0, 3.0, False), ("difficulty_sd", 0.0, 9.0, False), ("sleep_sd", 0.0, 3.0, False),
+    ("encoding_sd", 0.0, 3.0, False), ("same_day_retrieval_share", 0.0, 1.0, False),
 )
 
 
@@ -365,8 +385,9 @@ def pressure_factor(state: BrainState, now: Array, params: BrainParams) -> Array
 
 
 def encoding(state: BrainState, now: Array, params: BrainParams) -> Array:
-    """Encoding strength now: base x sleep pressure x attention x stress x age (all in [0, 1])."""
-    return (params.encoding_strength * pressure_factor(state, now, params)
+    """Encoding strength now: base x the learner's ability (capped at 1) x sleep pressure x attention x
+    stress x age (all in [0, 1])."""
+    return (jnp.minimum(params.encoding_strength * state.encoding_mult, 1.0) * pressure_factor(state, now, params)
             * (1.0 - ATTENTION_ENCODING_LOSS * (1.0 - params.attention))
             * (1.0 - STRESS_ENCODING_LOSS * params.stress)
             * (1.0 - AGE_ENCODING_LOSS * params.age_factor))
@@ -434,13 +455,21 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
         consolidated_since=state.consolidated_since.at[item].set(now),
         seen=state.seen.at[item].set(True),
         labile=(state.labile * keep).at[item].set(new_labile),
-        acquired=state.acquired.at[item].add(params.acquisition_rate * (1.0 - state.acquired[item])),
+        acquired=state.acquired.at[item].add(acquisition(enc, params) * (1.0 - state.acquired[item])),
         tag=state.tag.at[item].set(new_tag),
         captured=captured.at[item].set(captured_item),
         retrieval_tag=state.retrieval_tag.at[item].set(retrieval_tag),
         pool=pool,
         pool_time=jnp.asarray(now, jnp.float32),
     )
+
+
+def acquisition(enc: Array, params: BrainParams) -> Array:
+    """Share of a not-yet-encoded item acquired by one exposure at encoding ``enc``: ``1 - (1 - c)^r`` with
+    ``r = enc / encoding_strength`` (an exposure at a fraction of the base strength counts as that fraction of
+    one exposure; exactly ``c`` at the base strength, and 1 whatever ``r`` when ``c = 1``)."""
+    ratio = enc / params.encoding_strength
+    return 1.0 - jnp.power(jnp.maximum(1.0 - params.acquisition_rate, 0.0), ratio)
 
 
 def first_exposure(state: BrainState, item: Array, params: BrainParams, grade: Array,
@@ -475,6 +504,9 @@ def consolidated_review(state: BrainState, item: Array, now: Array, params: Brai
     long_term = jnp.where(grade == 1, fsrs.forget_stability(w, difficulty, stability, recall),
                           fsrs.recall_stability(w, difficulty, stability, recall, grade))
     same_day = fsrs.short_term_stability(w, stability, grade)
+    # A successful retrieval before the next sleep also earns a share of the long-term gain (0 in lab_novice).
+    same_day = jnp.where(grade > 1, same_day + params.same_day_retrieval_share
+                         * jnp.maximum(long_term - same_day, 0.0), same_day)
     new_s = jnp.where(new_day, jnp.maximum(long_term, fsrs.STABILITY_MIN), same_day)
     return new_s, fsrs.next_difficulty(w, difficulty, grade)
 
@@ -543,6 +575,8 @@ class BrainLearner(LearnerBase):
             last_sleep=jnp.float32(-1e9),
             forget_mult=jnp.exp(params.forget_sd * jax.random.normal(key_forget, ())),
             sleep_mult=jnp.exp(params.sleep_sd * jax.random.normal(key_sleep, ())),
+            # Its own stream (folded, not split), so the other draws are those of before this trait existed.
+            encoding_mult=jnp.exp(params.encoding_sd * jax.random.normal(jax.random.fold_in(key, 7), ())),
         )
 
     def recall_prob(self, state: BrainState, now: Array, params: BrainParams) -> Array:

@@ -1,0 +1,82 @@
+"""Mechanisms the replications (``studygym replicate``) asked for, each off in ``lab_novice``: a learner's
+encoding ability (between-learner spread), acquisition at weaker encoding, and a within-session
+retrieval gain. Each test checks the behaviour, and that the default is the identity (so lab_novice
+results do not move)."""
+
+import jax
+import numpy as np
+import pytest
+
+from studygym.envs.learners.brain import BRAIN, acquisition, brain_preset
+
+from cohort import Cohort, at
+
+ITEMS = list(range(20))
+
+
+def test_encoding_ability_is_its_own_stream_and_off_by_default():
+    """lab_novice draws no ability spread, and turning it on leaves every other learner trait as it was."""
+    keys = jax.random.split(jax.random.key(3), 64)
+    init = jax.vmap(BRAIN.init, in_axes=(0, None, None))
+    lab = init(keys, brain_preset("lab_novice"), 4)
+    spread = init(keys, brain_preset("lab_novice", encoding_sd=0.8), 4)
+    np.testing.assert_array_equal(np.asarray(lab.encoding_mult), 1.0)
+    np.testing.assert_array_equal(np.asarray(lab.forget_mult), np.asarray(spread.forget_mult))
+    np.testing.assert_array_equal(np.asarray(lab.difficulty), np.asarray(spread.difficulty))
+    log_mult = np.log(np.asarray(spread.encoding_mult))
+    assert 0.6 < log_mult.std() < 1.0 and abs(log_mult.mean()) < 0.25
+
+
+def _learner_means(**overrides) -> np.ndarray:
+    cohort = Cohort(encoding_strength=0.4, acquisition_rate=0.5, **overrides)
+    cohort.practice(at(0, 10), ITEMS).practice(at(0, 10.1), ITEMS)
+    return cohort.recall(at(0, 22), ITEMS).mean(axis=1)
+
+
+def test_encoding_ability_spreads_learners_scores():
+    """People differ in how much one exposure lays down: with encoding_sd the spread of learners' mean
+    recall grows several-fold, which is what brings standardised effect sizes (Hedges' g) down to the
+    papers' (the spread of scores sets g's denominator)."""
+    alike, spread = _learner_means(encoding_sd=0.0), _learner_means(encoding_sd=0.6)
+    assert spread.std() > 2.0 * alike.std()
+    assert abs(np.median(spread) - np.median(alike)) < 0.1
+
+
+def test_weaker_encoding_acquires_less_only_when_acquisition_is_gradual():
+    """An exposure at a fraction r of the base encoding acquires 1 - (1 - c)^r: c at full strength, less
+    at weaker encoding (divided attention, sleep pressure), and 1 whatever r when c = 1 (lab_novice)."""
+    lab = brain_preset("lab_novice")
+    for ratio in (0.3, 1.0):
+        assert float(acquisition(ratio * lab.encoding_strength, lab)) == pytest.approx(1.0)
+    gradual = brain_preset("lab_novice", acquisition_rate=0.5)
+    assert float(acquisition(gradual.encoding_strength, gradual)) == pytest.approx(0.5)
+    assert float(acquisition(0.5 * gradual.encoding_strength, gradual)) == pytest.approx(1 - 0.5 ** 0.5, rel=1e-5)
+    # Through the protocol: divided attention at study lowers immediate recall when c < 1.
+    full = Cohort(acquisition_rate=0.5).restudy(at(0, 10), ITEMS).recall(at(0, 10.05), ITEMS).mean()
+    divided = (Cohort(acquisition_rate=0.5, attention=0.2).restudy(at(0, 10), ITEMS)
+               .recall(at(0, 10.05), ITEMS).mean())
+    assert divided < full - 0.05
+
+
+def _stability_after_retrievals(share: float, gap_hours: float) -> np.ndarray:
+    cohort = Cohort(acquisition_rate=0.6, same_day_retrieval_share=share)
+    cohort.practice(at(0, 9), ITEMS)
+    cohort.practice(at(0, 9 + gap_hours), ITEMS)
+    return cohort.stability(ITEMS)
+
+
+def test_within_session_retrieval_gain():
+    """A successful retrieval before the next sleep earns a share of FSRS's long-term gain on top of the
+    same-day rule: on, S grows more than with FSRS's same-day rule alone (share 0, lab_novice), and more
+    after a longer gap within the day (lower recall at the retrieval: desirable difficulty)."""
+    assert float(brain_preset("lab_novice").same_day_retrieval_share) == 0.0
+    off = _stability_after_retrievals(0.0, 6.0)
+    on_short, on_long = _stability_after_retrievals(0.5, 0.5), _stability_after_retrievals(0.5, 6.0)
+    assert on_long.mean() > 1.2 * off.mean()
+    assert on_long.mean() > on_short.mean()
+
+
+@pytest.mark.parametrize("field, value", [("encoding_sd", -0.1), ("same_day_retrieval_share", 1.5)])
+def test_new_fields_are_validated(field, value):
+    with pytest.raises(ValueError, match=rf"learner\.{field} must"):
+        BRAIN.validate_params(brain_preset("lab_novice", **{field: value}))
