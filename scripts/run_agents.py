@@ -106,10 +106,10 @@ def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_s
 def summary_markdown(lines: list[dict]) -> str:
     from studygym.markdown import markdown_table
 
-    header = ["setting", "env", "PPO steps", "PPO return", "best tuned classic", "its return",
-              "PPO - best (paired, 95% CI)", "planner return", "planner - best (paired, 95% CI)",
+    header = ["setting", "env", "held-out learners", "PPO steps", "PPO return", "best tuned classic",
+              "its return", "PPO - best (paired, 95% CI)", "planner return", "planner - best (paired, 95% CI)",
               "headroom captured by PPO (95% CI)", "PPO rank"]
-    right = [False, False, True, True, False, True, False, True, False, False, False]
+    right = [False, False, True, True, True, False, True, False, True, False, False, False]
     rows = []
     for r in lines:
         if r.get("planner") is None:
@@ -118,8 +118,8 @@ def summary_markdown(lines: list[dict]) -> str:
             planner_cells = [f"{r['planner']:.4f}",
                              f"{r['planner_diff']:+.4f} [{r['planner_diff_lo']:+.4f}, {r['planner_diff_hi']:+.4f}]",
                              f"{r['headroom']:.2f} [{r['headroom_lo']:.2f}, {r['headroom_hi']:.2f}]"]
-        rows.append([r["setting"], f"{r['env']} {r['overrides'] or ''}", f"{r['train_steps']:,}", f"{r['ppo']:.4f}",
-                     r["best_baseline"], f"{r['best']:.4f}",
+        rows.append([r["setting"], f"{r['env']} {r['overrides'] or ''}", f"{r['learners']:,}",
+                     f"{r['train_steps']:,}", f"{r['ppo']:.4f}", r["best_baseline"], f"{r['best']:.4f}",
                      f"{r['diff']:+.4f} [{r['diff_lo']:+.4f}, {r['diff_hi']:+.4f}]", *planner_cells,
                      f"{r['rank']} of {r['n_baselines'] + 1}"])
     verdicts = []
