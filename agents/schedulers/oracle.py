@@ -65,7 +65,7 @@ class OracleGreedy:
         if self.horizon == "step":
             return env.time(step + 1, params)
         if self.horizon == "test":
-            delay = float(getattr(env.config, "delay_days", 0))
+            delay = float(env.config.delay_days)  # every Review-family config declares it (checked in __init__)
             return env.time(jnp.int32(env.max_steps), params) + delay
         return now + jnp.float32(self.horizon)
 
