@@ -171,7 +171,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, smaller points (a check, not a measurement)")
     parser.add_argument("--devices", default="1,2")
-    parser.add_argument("--learners", default="1024,4096,16384,65536")
+    parser.add_argument("--learners", default="1024,4096,16384,65536,262144")
     parser.add_argument("--items", default="10,30,100,300")
     parser.add_argument("--days", default="5,10,30,100")
     parser.add_argument("--workers", default="1,2", help="Ray worker counts for the sweep timing")
