@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import importlib.metadata
 import inspect
 import json
@@ -78,7 +79,11 @@ ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
 #: ``policy_kwargs``, ``activation_fn`` by name), the ``VecNormalize`` switches and ``unit_obs`` (the env's
 #: fixed ``normalize=True`` map of observations onto [0, 1], :class:`studygym.envs.gym.UnitObservation`).
 EXTRA_HYPER: dict[str, Any] = {"net_arch": None, "activation_fn": None, "normalize_obs": True,
-                               "normalize_reward": True, "unit_obs": False}
+                               "normalize_reward": True, "unit_obs": False, "network": "mlp"}
+
+#: ``network`` hyper: ``"mlp"`` (SB3's ``MlpPolicy``) or ``"items"`` (:class:`ItemPolicy`, PPO/A2C on an
+#: item-choice env; ``net_arch`` ``[H]`` is then its layers' width, default :data:`ITEM_HIDDEN`).
+NETWORKS = ("mlp", "items")
 
 #: Constructor arguments ``train_sb3`` sets itself (not hyper-parameters).
 _RESERVED = ("policy", "env", "tensorboard_log", "seed", "device", "verbose", "_init_setup_model",
@@ -135,6 +140,15 @@ def check_hyper(algo: str, hyper: dict | None) -> dict:
     for name in ("normalize_obs", "normalize_reward", "unit_obs"):
         if not isinstance(merged[name], (bool, np.bool_)):
             raise ValueError(f"{name} must be True or False, got {merged[name]!r}")
+    if merged["network"] not in NETWORKS:
+        raise ValueError(f"network must be one of {NETWORKS}, got {merged['network']!r}")
+    if merged["network"] == "items":
+        if algo not in ("ppo", "a2c"):
+            raise ValueError(f"network 'items' (ItemPolicy) is an actor-critic policy for ppo or a2c, not {algo!r}")
+        arch = merged["net_arch"]
+        if arch is not None and not (isinstance(arch, (list, tuple)) and len(arch) == 1
+                                     and isinstance(arch[0], (int, np.integer)) and arch[0] > 0):
+            raise ValueError(f"network 'items' takes net_arch [H] (its layers' width), got {arch!r}")
     if merged["activation_fn"] is not None and str(merged["activation_fn"]).lower() not in ACTIVATIONS:
         raise ValueError(f"activation_fn must be one of {list(ACTIVATIONS)}, got {merged['activation_fn']!r}")
     return merged
@@ -150,6 +164,146 @@ def _jsonable(value):
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return repr(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# ItemPolicy: a permutation-equivariant actor-critic for item-choice envs (an SB3 policy class)
+# ----------------------------------------------------------------------------------------------
+
+#: The width of :class:`ItemPolicy`'s layers when ``net_arch`` does not give one.
+ITEM_HIDDEN = 64
+
+
+def _make_item_policy_class():
+    import torch
+    import torch.nn as nn
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    class ItemNetwork(nn.Module):
+        """SB3's ``mlp_extractor`` for :class:`ItemPolicy`: ``forward_actor`` returns the N + 1 logits
+        themselves (the policy's ``action_net`` is the identity), ``forward_critic`` the value's latent."""
+
+        def __init__(self, item_layout, hidden: int, activation_fn):
+            super().__init__()
+            self.n_items, self.n_features, self.n_globals = (int(x) for x in item_layout)
+            h = int(hidden)
+            self.embed = nn.Sequential(nn.Linear(self.n_features, h), activation_fn(), nn.Linear(h, h), activation_fn())
+            self.summary = nn.Sequential(nn.Linear(h + self.n_globals, h), activation_fn())
+            self.score_item = nn.Linear(h, h)
+            self.score_summary = nn.Linear(h, h, bias=False)
+            self.score_out = nn.Linear(h, 1)
+            self.rest = nn.Linear(h, 1)
+            self.value = nn.Sequential(nn.Linear(h, h), activation_fn())
+            self.activation = activation_fn()
+            self.latent_dim_pi, self.latent_dim_vf = self.n_items + 1, h
+
+        def _embed(self, obs):
+            n, f = self.n_items, self.n_features
+            items = obs[:, : n * f].reshape(-1, f, n).transpose(1, 2)  # (B, N, F), feature-major layout
+            embed = self.embed(items)  # the same MLP for every item
+            summary = self.summary(torch.cat([embed.mean(dim=1), obs[:, n * f:]], dim=-1))
+            return embed, summary
+
+        def _logits(self, embed, summary):
+            hidden = self.activation(self.score_item(embed) + self.score_summary(summary)[:, None, :])
+            return torch.cat([self.score_out(hidden).squeeze(-1), self.rest(summary)], dim=-1)
+
+        def forward(self, features):
+            embed, summary = self._embed(features)
+            return self._logits(embed, summary), self.value(summary)
+
+        def forward_actor(self, features):
+            return self._logits(*self._embed(features))
+
+        def forward_critic(self, features):
+            return self.value(self._embed(features)[1])
+
+    class ItemPolicy(ActorCriticPolicy):
+        """A permutation-equivariant actor-critic for item-choice envs (Review-v0: ``Discrete(N + 1)``,
+        N items then rest), in the spirit of Deep Sets (Zaheer et al. 2017), as studygym's JAX PPO:
+        one MLP embeds every item from its own features (the same weights for every item); a learner
+        summary is the mean of the item embeddings plus the globals; one shared scorer gives each item
+        its logit from its embedding and the summary; the rest logit and the value come from the
+        summary. An SB3 ``MlpPolicy`` must instead learn the same rule separately for each of the N
+        item positions of the flat observation.
+
+        ``PPO(ItemPolicy, venv, policy_kwargs=dict(item_layout=env.obs_layout, hidden=64))``:
+        ``item_layout`` is ``(N, F, G)`` of the env's feature-major observation (``env.obs_layout``);
+        ``train_sb3`` fills it in for ``hyper={"network": "items"}``. Not an SB3 ``MlpPolicy``: it is
+        a studygym-specific architecture (the one thing SB3's ``policy_kwargs`` cannot swap is the final
+        linear action head, which here would mix the items' logits, so it is a policy class).
+        """
+
+        def __init__(self, observation_space, action_space, lr_schedule, item_layout=None, hidden: int = ITEM_HIDDEN,
+                     **kwargs):
+            if item_layout is None or len(item_layout) != 3:
+                raise ValueError(f"ItemPolicy needs item_layout=(N, F, G) (env.obs_layout), got {item_layout!r}")
+            n, f, g = (int(x) for x in item_layout)
+            if int(np.prod(observation_space.shape)) != n * f + g or getattr(action_space, "n", None) != n + 1:
+                raise ValueError(f"ItemPolicy with item_layout {(n, f, g)} needs a flat observation of {n * f + g} "
+                                 f"and Discrete({n + 1}) actions, got {observation_space} and {action_space}")
+            self.item_layout, self.hidden = (n, f, g), int(hidden)
+            super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+
+        def _build_mlp_extractor(self) -> None:
+            self.mlp_extractor = ItemNetwork(self.item_layout, self.hidden, self.activation_fn)
+
+        def _build(self, lr_schedule) -> None:
+            super()._build(lr_schedule)
+            self.action_net = nn.Identity()  # the item network's output is the logits
+            if self.ortho_init:  # small output layers: the first policy is near uniform
+                for layer in (self.mlp_extractor.score_out, self.mlp_extractor.rest):
+                    layer.apply(functools.partial(self.init_weights, gain=0.01))
+            self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+
+        def _get_constructor_parameters(self) -> dict[str, Any]:
+            data = super()._get_constructor_parameters()
+            data.update(item_layout=self.item_layout, hidden=self.hidden)
+            return data
+
+    return ItemPolicy
+
+
+#: Layer names of :class:`ItemPolicy`'s item network, saved in ``params.npz`` as ``item_<name>_w/_b``.
+ITEM_LAYERS = ("embed.0", "embed.2", "summary.0", "score_item", "score_summary", "score_out", "rest")
+
+
+def _export_item_policy(policy) -> tuple[dict[str, np.ndarray], dict]:
+    """``ItemPolicy``'s actor as arrays (``item_<layer>_w`` ``(in, out)`` and ``_b``) and its architecture."""
+    net = policy.mlp_extractor
+    arrays = {}
+    for name in ITEM_LAYERS:
+        linear = net.get_submodule(name)
+        arrays[f"item_{name}_w"] = linear.weight.detach().cpu().numpy().T.astype(np.float32)
+        bias = linear.bias if linear.bias is not None else None
+        arrays[f"item_{name}_b"] = (np.zeros(linear.out_features, np.float32) if bias is None
+                                    else bias.detach().cpu().numpy().astype(np.float32))
+    activation = type(policy.activation_fn()).__name__.lower()
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"cannot export the activation {activation} to JAX (supported: {list(ACTIVATIONS)})")
+    return arrays, {"item_layout": list(policy.item_layout), "hidden": int(policy.hidden), "item_activation": activation}
+
+
+def _item_forward(layers: dict, network: dict, x: jax.Array) -> jax.Array:
+    """``ItemPolicy``'s logits in JAX for one (normalised) flat observation, as its torch forward."""
+    n, f, _ = network["item_layout"]
+    act = ACTIVATIONS[network["item_activation"]]
+    dense = lambda name, v: v @ layers[name][0] + layers[name][1]  # noqa: E731
+    items = x[: n * f].reshape(f, n).T  # (N, F)
+    embed = act(dense("embed.2", act(dense("embed.0", items))))
+    summary = act(dense("summary.0", jnp.concatenate([embed.mean(axis=0), x[n * f:]])))
+    hidden = act(dense("score_item", embed) + dense("score_summary", summary))
+    return jnp.concatenate([dense("score_out", hidden)[:, 0], dense("rest", summary)])
+
+
+_LAZY: dict[str, Any] = {}
+
+
+def item_policy_class():
+    """The :class:`ItemPolicy` class (built on first use: SB3 imports torch)."""
+    if "ItemPolicy" not in _LAZY:
+        _LAZY["ItemPolicy"] = _make_item_policy_class()
+    return _LAZY["ItemPolicy"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -187,13 +341,15 @@ def export_policy(model, venv=None, unit=None, mask: IntroductionMask | None = N
     obs_space, action_space = policy.observation_space, policy.action_space
     if not isinstance(obs_space, gymnasium.spaces.Box):
         raise ValueError(f"only Box observation spaces can be exported, got {obs_space}")
+    item_network = isinstance(policy, item_policy_class())
     if hasattr(policy, "q_net"):  # DQN: Q-values from one MLP
         extractor, layers = policy.q_net.features_extractor, _sequential_layers(policy.q_net.q_net)
     else:  # actor-critic: features -> policy MLP -> action head
         if getattr(policy, "use_sde", False) or getattr(policy, "squash_output", False):
             raise ValueError("policies with gSDE or squashed outputs cannot be exported to JAX (use_sde=False)")
         extractor = policy.pi_features_extractor
-        layers = _sequential_layers(policy.mlp_extractor.policy_net) + [(policy.action_net, None)]
+        layers = [] if item_network else \
+            _sequential_layers(policy.mlp_extractor.policy_net) + [(policy.action_net, None)]
     if type(extractor) is not FlattenExtractor:
         raise ValueError(f"only SB3's FlattenExtractor can be exported, got {type(extractor).__name__}")
     arrays: dict[str, np.ndarray] = {}
@@ -201,6 +357,8 @@ def export_policy(model, venv=None, unit=None, mask: IntroductionMask | None = N
         assert isinstance(linear, nn.Linear)
         arrays[f"layer{i}_w"] = linear.weight.detach().cpu().numpy().T.astype(np.float32)  # (in, out)
         arrays[f"layer{i}_b"] = linear.bias.detach().cpu().numpy().astype(np.float32)
+    item_arrays, item_arch = _export_item_policy(policy) if item_network else ({}, {})
+    arrays.update(item_arrays)
     obs_size = int(np.prod(obs_space.shape))
     normalizer = venv if isinstance(venv, VecNormalize) and venv.norm_obs else None
     if normalizer is not None:
@@ -208,10 +366,10 @@ def export_policy(model, venv=None, unit=None, mask: IntroductionMask | None = N
         arrays["obs_var"] = np.asarray(normalizer.obs_rms.var, np.float64).reshape(-1)
     discrete = isinstance(action_space, gymnasium.spaces.Discrete)
     network = {
-        "kind": "q_mlp" if hasattr(policy, "q_net") else "actor_mlp",
+        "kind": "q_mlp" if hasattr(policy, "q_net") else "actor_items" if item_network else "actor_mlp",
         "obs_shape": list(obs_space.shape),
         "obs_size": obs_size,
-        "sizes": [obs_size] + [int(linear.out_features) for linear, _ in layers],
+        "sizes": [obs_size] + [int(linear.out_features) for linear, _ in layers],  # [obs_size] for actor_items
         "activations": [act for _, act in layers],
         "action": "discrete" if discrete else "box",
         "n_actions": int(action_space.n) if discrete else int(np.prod(action_space.shape)),
@@ -223,6 +381,7 @@ def export_policy(model, venv=None, unit=None, mask: IntroductionMask | None = N
         "obs_epsilon": float(normalizer.epsilon) if normalizer is not None else None,
         "unit_obs": unit is not None,
         "action_mask": None if mask is None else mask.to_config(),
+        **item_arch,
     }
     if mask is not None and (not discrete or hasattr(policy, "q_net") or mask.n_actions != int(action_space.n)):
         raise ValueError(f"an action mask of {mask.n_actions} actions needs a Discrete actor-critic policy over as many; "
@@ -252,7 +411,7 @@ class SB3Policy:
         self.network = dict(network)
         # sample: draw the action from the policy's softmax (what SB3 does while training) instead of the
         # arg-max; only for Discrete actor-critic policies (the Gaussian's log-std is not exported).
-        if sample and (network.get("kind") != "actor_mlp" or network.get("action") != "discrete"):
+        if sample and (network.get("kind") not in ("actor_mlp", "actor_items") or network.get("action") != "discrete"):
             raise ValueError("sample=True needs a Discrete PPO/A2C policy (not DQN's Q-values or a Box action)")
         self.sample = bool(sample)
         self.name = name
@@ -266,13 +425,16 @@ class SB3Policy:
                 raise ValueError(f"layer {i} of the saved network does not have the shape its architecture gives "
                                  f"({sizes[i]} -> {sizes[i + 1]}); got {None if w is None else w.shape}")
             self.layers.append((jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32), network["activations"][i]))
+        # ItemPolicy: the item network's layers by name (shapes checked against its layout and width)
+        self.item_layers = self._item_layers(arrays, network) if network.get("kind") == "actor_items" else None
         self.obs_size = int(network["obs_size"])
         # The env's fixed [0, 1] map (normalize=True at training), applied before VecNormalize's.
         self.unit = UnitObservation.from_arrays(arrays) if network.get("unit_obs") else None
         # MaskablePPO: invalid actions (items not yet introduced, bar the next) get SB3-contrib's
         # logit -1e8 before the arg-max or the draw, as MaskableCategorical does.
         self.mask = IntroductionMask.from_config(network["action_mask"]) if network.get("action_mask") else None
-        if self.mask is not None and (network.get("kind") != "actor_mlp" or network.get("action") != "discrete"
+        if self.mask is not None and (network.get("kind") not in ("actor_mlp", "actor_items")
+                                      or network.get("action") != "discrete"
                                       or self.mask.n_actions != int(network["n_actions"])):
             raise ValueError(f"action_mask {network['action_mask']} needs a Discrete actor-critic network over "
                              f"{self.mask.n_actions} actions")
@@ -286,6 +448,25 @@ class SB3Policy:
         if network["action"] == "box":
             self.action_low = jnp.asarray(network["action_low"], jnp.float32)
             self.action_high = jnp.asarray(network["action_high"], jnp.float32)
+
+    @staticmethod
+    def _item_layers(arrays: dict, network: dict) -> dict:
+        n, f, g = (int(x) for x in network["item_layout"])
+        h = int(network["hidden"])
+        if network.get("item_activation") not in ACTIVATIONS or network["n_actions"] != n + 1 \
+                or network["obs_size"] != n * f + g:
+            raise ValueError(f"item network {network['item_layout']} does not fit {network['obs_size']} observations "
+                             f"and {network['n_actions']} actions (or its activation is unknown)")
+        shapes = {"embed.0": (f, h), "embed.2": (h, h), "summary.0": (h + g, h), "score_item": (h, h),
+                  "score_summary": (h, h), "score_out": (h, 1), "rest": (h, 1)}
+        layers = {}
+        for name in ITEM_LAYERS:
+            w, b = arrays.get(f"item_{name}_w"), arrays.get(f"item_{name}_b")
+            if w is None or b is None or w.shape != shapes[name] or b.shape != (shapes[name][1],):
+                raise ValueError(f"item layer {name} must have weights {shapes[name]}, got "
+                                 f"{None if w is None else w.shape}")
+            layers[name] = (jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32))
+        return layers
 
     def check_env(self, env, env_params=None) -> None:
         """Raise ``ValueError`` if ``env``'s observation or action space does not fit the network."""
@@ -312,6 +493,8 @@ class SB3Policy:
             x = self.unit(x)
         if self.network["normalize_obs"]:
             x = jnp.clip((x - self.obs_mean) * self.obs_scale, -self.clip_obs, self.clip_obs)
+        if self.item_layers is not None:
+            return _item_forward(self.item_layers, self.network, x)
         for w, b, activation in self.layers:
             x = x @ w + b
             if activation is not None:
@@ -479,7 +662,7 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
     overrides = dict(overrides or {})
     base, venv, mask = _training_vec_env(algo, env_id, int(seed), n_envs, hyper, overrides, vec_env)
     n_envs = base.num_envs
-    model = _build_model(algo, algo_class, venv, hyper, out, int(seed), device)
+    model = _build_model(algo, algo_class, venv, hyper, out, int(seed), device, base.core.env.obs_layout)
     out.mkdir(parents=True, exist_ok=True)
     recorder = _make_callback(total_steps, n_envs, progress, f"train sb3-{algo} on {env_id}")
     seconds = _learn(model, algo, total_steps, recorder, out, n_envs, n_checkpoints, torch_threads)
@@ -532,19 +715,27 @@ def _training_vec_env(algo, env_id, seed, n_envs, hyper, overrides, vec_env):
     return base, venv, mask
 
 
-def _build_model(algo, algo_class, venv, hyper, out, seed, device):
-    """The SB3 model: ``MlpPolicy`` with studygym's extra hypers turned into ``policy_kwargs``."""
+def _build_model(algo, algo_class, venv, hyper, out, seed, device, item_layout=None):
+    """The SB3 model: ``MlpPolicy`` (or :class:`ItemPolicy` for ``network="items"``, over the env's
+    ``item_layout``) with studygym's extra hypers turned into ``policy_kwargs``."""
     import torch
 
     kwargs = {k: v for k, v in hyper.items() if k not in EXTRA_HYPER}
-    policy_kwargs = {}
-    if hyper["net_arch"] is not None:
+    policy_kwargs: dict[str, Any] = {}
+    policy = "MlpPolicy"
+    if hyper["network"] == "items":
+        if item_layout is None:
+            raise ValueError("network 'items' needs an env with per-item observations (env.obs_layout)")
+        policy = item_policy_class()
+        policy_kwargs["item_layout"] = tuple(int(x) for x in item_layout)
+        policy_kwargs["hidden"] = int(hyper["net_arch"][0]) if hyper["net_arch"] is not None else ITEM_HIDDEN
+    elif hyper["net_arch"] is not None:
         policy_kwargs["net_arch"] = hyper["net_arch"]
     if hyper["activation_fn"] is not None:
         name = str(hyper["activation_fn"]).lower()
         policy_kwargs["activation_fn"] = next(getattr(torch.nn, n) for n in dir(torch.nn) if n.lower() == name)
     try:
-        return algo_class("MlpPolicy", venv, tensorboard_log=str(out / "tb"), seed=seed, device=device,
+        return algo_class(policy, venv, tensorboard_log=str(out / "tb"), seed=seed, device=device,
                           verbose=0, policy_kwargs=policy_kwargs or None, **kwargs)
     except (AssertionError, TypeError, ValueError) as error:
         raise ValueError(f"SB3 {algo.upper()} rejected the hyper-parameters {_jsonable(hyper)}: {error}") from error
@@ -666,8 +857,10 @@ def load_hyperparams(algo: str, gym_id: str, path: str | Path | None = None) -> 
     else:
         hyper["normalize_obs"] = hyper["normalize_reward"] = bool(normalize)
     policy = entry.pop("policy", "MlpPolicy")
-    if policy != "MlpPolicy":
-        raise ValueError(f"{where}: policy must be 'MlpPolicy' (the network train_sb3 exports), got {policy!r}")
+    if policy not in ("MlpPolicy", "ItemPolicy"):
+        raise ValueError(f"{where}: policy must be 'MlpPolicy' or 'ItemPolicy' (the networks train_sb3 exports), "
+                         f"got {policy!r}")
+    hyper["network"] = "items" if policy == "ItemPolicy" else "mlp"
     if "policy_kwargs" in entry:
         hyper.update(_policy_kwargs(entry.pop("policy_kwargs"), where))
     n_envs = int(entry.pop("n_envs", 8))
@@ -676,5 +869,5 @@ def load_hyperparams(algo: str, gym_id: str, path: str | Path | None = None) -> 
     return {"overrides": overrides, "hyper": check_hyper(algo, hyper), "n_envs": n_envs, "n_timesteps": n_timesteps}
 
 
-__all__ = ["train_sb3", "load_sb3", "make_sb3_vec_env", "load_hyperparams", "SB3Policy", "TrainedSB3", "export_policy", "check_hyper", "known_hyper",
+__all__ = ["train_sb3", "load_sb3", "item_policy_class", "make_sb3_vec_env", "load_hyperparams", "SB3Policy", "TrainedSB3", "export_policy", "check_hyper", "known_hyper",
            "ALGOS", "ALGO_DEFAULTS", "EXTRA_HYPER", "OUTPUT_FILES", "episode_curve"]

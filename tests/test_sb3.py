@@ -289,7 +289,8 @@ def test_unit_obs_training_exports_the_same_fixed_map(tmp_path):
 def test_shipped_hyperparams_load_as_train_sb3_arguments(tmp_path):
     entry = sb3.load_hyperparams("ppo", "studygym/Review-v0")
     assert entry["hyper"]["unit_obs"] is True and entry["hyper"]["normalize_obs"] is False
-    assert entry["hyper"]["net_arch"] == [128, 128] and entry["n_envs"] == 64 and entry["n_timesteps"] == 1_000_000
+    assert entry["hyper"]["net_arch"] == [32] and entry["hyper"]["network"] == "items"  # policy: 'ItemPolicy'
+    assert entry["n_envs"] == 64 and entry["n_timesteps"] == 1_000_000
     assert entry["overrides"] == {"n_items": 60}
     studygym.make("Review-v0", **entry["overrides"])  # the env kwargs are valid overrides
     bad = tmp_path / "ppo.yml"
@@ -414,3 +415,57 @@ def test_cli_trains_maskable_ppo(tmp_path, capsys):
     config = json.loads((out / "config.json").read_text())
     assert config["agent"] == "sb3-ppo_mask" and config["network"]["action_mask"]["n_items"] == 5
     assert sb3.load_sb3(out).mask is not None
+
+
+# ----------------------------------------------------------------------------------------------
+# ItemPolicy (network="items"): one scorer shared by every item
+# ----------------------------------------------------------------------------------------------
+
+
+def test_item_policy_exports_to_jax_and_is_permutation_equivariant(vec_env, tmp_path):
+    """hyper network="items" trains SB3 PPO with studygym's ItemPolicy; the exported JAX forward gives
+    the torch logits, and permuting the items of an observation permutes their logits (rest unchanged)."""
+    import torch
+
+    # The env's fixed [0, 1] map, as shipped (VecNormalize's per-position statistics would differ per item).
+    run = sb3.train_sb3("ppo", "Review-v0", 512, seed=2, out=tmp_path, overrides=TINY, progress=False, n_envs=N_ENVS,
+                        hyper={**QUICK["ppo"], "network": "items", "net_arch": [16], "unit_obs": True,
+                               "normalize_obs": False})
+    assert isinstance(run.model.policy, sb3.item_policy_class())
+    network = run.config["network"]
+    assert network["kind"] == "actor_items" and network["item_layout"] == [5, 5, 4] and network["hidden"] == 16
+    policy = sb3.load_sb3(tmp_path, env=studygym.make("Review-v0", **TINY)[0])
+    raw = real_observations(vec_env)
+    scaled = np.asarray(policy.unit(raw))  # what the normalize=True env gave SB3
+    with torch.no_grad():
+        torch_out = run.model.policy.get_distribution(
+            torch.as_tensor(scaled, dtype=torch.float32)).distribution.logits.numpy()
+    jax_out = np.asarray(jax.vmap(policy.forward)(raw))
+    jax_out = jax_out - jax.scipy.special.logsumexp(jax_out, axis=-1, keepdims=True)
+    np.testing.assert_allclose(jax_out, torch_out, rtol=1e-4, atol=1e-5)
+    expected, _ = run.model.predict(scaled, deterministic=True)
+    act = jax.jit(jax.vmap(lambda o: policy.act(jax.random.key(0), (), o)[0]))
+    np.testing.assert_array_equal(np.asarray(act(raw)), expected)
+    # Equivariance: items reordered (feature-major layout: 5 blocks of 5) reorder the item logits.
+    perm = np.array([3, 0, 4, 1, 2])
+    obs = raw[-1]
+    items, globals_ = obs[:25].reshape(5, 5), obs[25:]
+    permuted = np.concatenate([items[:, perm].reshape(-1), globals_])
+    logits, permuted_logits = np.asarray(policy.forward(obs)), np.asarray(policy.forward(permuted))
+    np.testing.assert_allclose(permuted_logits[:5], logits[:5][perm], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(permuted_logits[5], logits[5], rtol=1e-5, atol=1e-6)
+
+
+def test_item_policy_hyper_is_checked(tmp_path):
+    with pytest.raises(ValueError, match="network must be one of"):
+        sb3.check_hyper("ppo", {"network": "transformer"})
+    with pytest.raises(ValueError, match="ppo or a2c"):
+        sb3.check_hyper("dqn", {"network": "items"})
+    with pytest.raises(ValueError, match=r"net_arch \[H\]"):
+        sb3.check_hyper("ppo", {"network": "items", "net_arch": [64, 64]})
+    yml = tmp_path / "ppo.yml"
+    yml.write_text("studygym/Review-v0:\n  policy: 'ItemPolicy'\n  policy_kwargs: \"dict(net_arch=[32])\"\n")
+    assert sb3.load_hyperparams("ppo", "studygym/Review-v0", yml)["hyper"]["network"] == "items"
+    yml.write_text("studygym/Review-v0:\n  policy: 'CnnPolicy'\n")
+    with pytest.raises(ValueError, match="MlpPolicy' or 'ItemPolicy"):
+        sb3.load_hyperparams("ppo", "studygym/Review-v0", yml)
