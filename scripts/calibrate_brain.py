@@ -1,6 +1,7 @@
 """Fit the brain learner's ``calibrated`` preset to the classic experiments of ``studygym replicate``.
 
     .venv/bin/python scripts/calibrate_brain.py [--learners 32] [--minutes 20] [--out results/science]
+        [--record calibration.json] [--start JSON] [--provenance TEXT]
 
 Fits, jointly, the parameters below (starting from ``lab_novice``) to every item-learner experiment of
 ``studygym.evaluation.replicate.EXPERIMENTS`` except those in ``HELD_OUT`` (and the skill-learner ones, which
@@ -11,7 +12,9 @@ random numbers (fixed seeds) so the loss is deterministic. Loss: the sum over fi
 squared deviation z from the paper in units of the interval's half-width on that side, linear
 beyond 3 half-widths (Huber) so one far-off row does not dominate but still pulls.
 
-Writes ``calibration.json`` (fitted values, loss, evaluations, fitted and held-out rows at the fit's
+Writes ``--record`` (default ``calibration.json``: the record of the ``calibrated`` preset's fit;
+``calibration_refit.json`` is the 2026-12-05 refit with the spread and within-session mechanisms, not
+promoted to a preset) (fitted values, loss, evaluations, fitted and held-out rows at the fit's
 size); the values go into ``PRESETS["calibrated"]`` in ``envs/learners/brain.py`` by hand, rounded.
 """
 
@@ -35,11 +38,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: (field, transform, start): "logit" for (0, 1) shares, "log" for positive values; w10 is FSRS's
 #: w[10] (how fast the stability gain of a success grows as recall at review falls: the spacing ridge).
-FIELDS = (("encoding_strength", "logit", 0.44), ("acquisition_rate", "logit", 0.9),
-          ("initial_consolidated_fraction", "log", 0.017),
-          ("labile_fast_share", "logit", 0.36), ("labile_fast_tau_hours", "log", 0.35),
-          ("labile_tau_days", "log", 1.0), ("sleep_transfer", "log", 1.15), ("sleep_retention", "logit", 0.3),
-          ("forget_sd", "log", 1.1), ("w10", "log", 0.49))
+FIELDS = (("encoding_strength", "logit", 0.35), ("acquisition_rate", "logit", 0.92),
+          ("initial_consolidated_fraction", "log", 0.0383),
+          ("labile_fast_share", "logit", 0.625), ("labile_fast_tau_hours", "log", 0.541),
+          ("labile_tau_days", "log", 0.537), ("sleep_transfer", "log", 1.0), ("sleep_retention", "logit", 0.464),
+          ("forget_sd", "log", 0.3), ("encoding_sd", "log", 0.6), ("same_day_retrieval_share", "logit", 0.3),
+          ("w10", "log", 0.246))
+#: The start is the ``calibrated`` preset (fit of 2026-12-04, 32 learners) with forget_sd back to lab_novice's
+#: 0.3 (that fit drove it to its cap, 3, which made the spread of scores and so every Hedges' g erratic at
+#: 256 learners), sleep_transfer back to 1.0, and the two mechanisms added since: encoding_sd 0.6 (a score SD
+#: of ~0.15 between learners on the sleep protocols) and same_day_retrieval_share 0.3.
 #: Nelder-Mead's first simplex: the start plus this step along each transformed coordinate (wide, because
 #: the loss is piecewise constant at small scales: passes to criterion are counts). The start is where a
 #: first 10-minute fit from (0.4, 0.4, 0.01, 0.5, 0.5 h, 1 d, 2, -, 0.8, 1.2) with a capped loss ended.
@@ -50,8 +58,10 @@ class Budget(Exception):
     pass
 
 
-#: Upper bounds of BrainParams' valid ranges that a log-transformed value could cross.
-CAPS = dict(forget_sd=3.0, sleep_transfer=100.0, labile_tau_days=365.0, initial_consolidated_fraction=10.0)
+#: Upper bounds a log-transformed value may not cross: BrainParams' valid ranges, and, for the two spreads,
+#: a plausibility cap (forget_sd 1 = a 2.7x forgetting-rate ratio between learners one SD apart;
+#: encoding_sd 1.5), so the fit cannot buy agreement with a degenerate population.
+CAPS = dict(forget_sd=1.0, encoding_sd=1.5, sleep_transfer=100.0, labile_tau_days=365.0, initial_consolidated_fraction=10.0)
 
 
 def decode(theta) -> dict:
@@ -86,6 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "results" / "science"))
     parser.add_argument("--start", default=None,
                         help="JSON object of start values (default: FIELDS); with --minutes 0 they are only evaluated")
+    parser.add_argument("--record", default="calibration.json", help="file name of the fit record under --out")
     parser.add_argument("--provenance", default="", help="a note stored in calibration.json (e.g. the fit run)")
     args = parser.parse_args(argv)
     fitted = [e for e in EXPERIMENTS if e.learner == "item" and e.name not in HELD_OUT]
@@ -130,7 +141,7 @@ def main(argv=None) -> int:
         held_out_rows=run_experiments(held, ctx).drop(columns="citation").to_dict("records"))
     result["provenance"] = args.provenance
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    write_json(Path(args.out) / "calibration.json", result, indent=1)
+    write_json(Path(args.out) / args.record, result, indent=1)
     print(json.dumps(result["values"], indent=1))
     return 0
 

@@ -1,17 +1,21 @@
 """Regenerate ``results/science/replications.*``: the classic-experiment scorecard at full size.
 
     .venv/bin/python scripts/run_replications.py [--learners 256] [--seed 0] [--presets lab_novice,calibrated]
+        [--records results/science/calibration_refit.json]
 
 Runs every experiment of ``studygym.evaluation.replicate.EXPERIMENTS`` (``studygym replicate``) for each brain
 preset named (those that exist). The last preset's results are written as
 ``replications.csv`` / ``replications.md`` (scorecard) / ``replications.png``; with more than one preset,
 ``replications_before_after.md`` puts every preset's model value side by side, marking the experiments
-held out of the calibration fit (``studygym.evaluation.replicate.HELD_OUT``).
+held out of the calibration fit (``studygym.evaluation.replicate.HELD_OUT``). ``--records`` adds columns for
+fit records of ``scripts/calibrate_brain.py`` that were not made presets (their ``values`` on ``lab_novice``),
+so a refit's agreement at full size is shown beside the presets without promoting it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +23,7 @@ import pandas as pd
 from studygym.envs.learners.brain import BRAIN, PRESETS, brain_preset
 from studygym.envs.learners.skill import skill_params
 from studygym.markdown import table_lines
+from calibrate_brain import params_for
 from studygym.evaluation.replicate import (EXPERIMENTS, HELD_OUT, Context, header, paper_cell, run_experiments, write_results,
                                yes_no)
 
@@ -29,8 +34,9 @@ def before_after(results: dict[str, pd.DataFrame]) -> str:
     presets = list(results)
     first = results[presets[0]]
     lines = ["### Before / after calibration: paper vs the brain learner's presets", "",
-             "Same protocols, learners and seeds for every preset; **held out** = the experiment took no part "
-             "in fitting the `calibrated` preset. Share within: " + ", ".join(
+             "Same protocols, learners and seeds for every column; **held out** = the experiment took no part "
+             "in fitting the `calibrated` preset (nor the fit records' values, fitted on the same split). Columns "
+             "named after a fit record (`results/science/<name>.json`) are not presets. Share within: " + ", ".join(
                  f"`{p}` {int(df.within.sum())}/{len(df)} ({df.within.mean():.0%})" for p, df in results.items())
              + "; held-out rows only: " + ", ".join(
                  f"`{p}` {int(df[df.experiment.isin(HELD_OUT)].within.sum())}/"
@@ -49,6 +55,8 @@ def main(argv=None) -> int:
     parser.add_argument("--learners", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--presets", default="lab_novice,calibrated")
+    parser.add_argument("--records", default="",
+                        help="comma-separated calibrate_brain.py fit records to add as columns (not presets)")
     parser.add_argument("--out", default=str(ROOT / "results" / "science"))
     args = parser.parse_args(argv)
     presets = [p for p in args.presets.split(",") if p in PRESETS]
@@ -57,9 +65,15 @@ def main(argv=None) -> int:
         ctx = Context(BRAIN, brain_preset(preset), skill_params(), args.learners, args.seed)
         results[preset] = run_experiments(EXPERIMENTS, ctx)
         print(f"{preset}: {int(results[preset].within.sum())}/{len(results[preset])} within")
+    for record in filter(None, args.records.split(",")):
+        name = Path(record).stem
+        ctx = Context(BRAIN, params_for(json.loads(Path(record).read_text())["values"]), skill_params(), args.learners,
+                      args.seed)
+        results[name] = run_experiments(EXPERIMENTS, ctx)
+        print(f"{name}: {int(results[name].within.sum())}/{len(results[name])} within")
     last = presets[-1]
     write_results(results[last], args.out, header("brain", last, args.learners, args.seed), force=True)
-    if len(presets) > 1:
+    if len(results) > 1:
         (Path(args.out) / "replications_before_after.md").write_text(before_after(results))
     return 0
 

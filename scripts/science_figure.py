@@ -36,7 +36,8 @@ def run_curve(cohort: Cohort, events: list, grid: np.ndarray, skip_nights=()) ->
     time order ((time, method, *args) on the cohort) and a night at every bedtime not skipped."""
     timeline = [(t, 1, name, args) for t, name, *args in events]
     last_day = int(np.ceil(max(grid.max(), max(t for t, *_ in events))))
-    timeline += [(at(day, BED_HOUR), 2, "sleep", ()) for day in range(last_day + 1) if day not in skip_nights]
+    timeline += [(at(day, BED_HOUR), 2, "sleep", ()) for day in range(last_day + 1)
+                 if day not in skip_nights and at(day, BED_HOUR) >= cohort.clock]  # nights already lived are not re-slept
     timeline += [(t, 0, "measure", ()) for t in grid]
     recall = []
     for t, _, name, args in sorted(timeline, key=lambda e: (e[0], e[1])):
