@@ -43,6 +43,9 @@ McNaughton & O'Reilly 1995):
   is encoded in expectation, ``A <- A + c (1 - A)`` per exposure and recall is ``A x R`` (all-or-none
   learning, Bower 1961), so one presentation need not put recall at ceiling; a share ``w_F`` of the
   labile trace decays over ``labile_fast_tau_hours`` (forgetting over minutes to hours).
+- **Forgetting of the encoded share** (off in ``lab_novice``): ``A(t) = A (phi + (1 - phi) R_S(t))``, the
+  share ``1 - phi`` of A lost along the consolidated curve (sleep conserves it like recall), so an item
+  forgotten for long must be re-acquired: relearning savings fall over days to weeks (Ebbinghaus 1885).
 - **Acquisition at weaker encoding**: an exposure encoded at a share ``r = enc / encoding_strength`` of
   the learner's base strength (sleep pressure, attention, stress, age, the learner's ability) acquires
   ``1 - (1 - c)^r`` (a weaker exposure counts as part of one; the identity when ``c = 1``).
@@ -135,6 +138,10 @@ class BrainParams:
     #   learning in expectation, Bower 1961: recall is A x R with A <- A + c (1 - A) per exposure, so one
     #   presentation need not put recall at ceiling); 1 in lab_novice (encoded at once), fitted in the
     #   calibrated preset [D]
+    acquisition_floor: Array  # () phi [1] share of the encoded share A that is never forgotten; the rest is lost
+    #   along the item's consolidated forgetting curve, A(t) = A (phi + (1 - phi) R_S(t)), so relearning after a
+    #   delay must re-acquire it (Ebbinghaus 1885's savings fall over days to weeks); 1 in lab_novice (an
+    #   encoded item stays encoded) [D]
     labile_fast_share: Array  # () w_F [1] share of the labile trace that decays fast, over labile_fast_tau_hours
     #   (forgetting over minutes to hours, Ebbinghaus 1885's first hour); 0 in lab_novice (one time constant),
     #   fitted in the calibrated preset (studygym replicate) [D]
@@ -253,7 +260,7 @@ def _base_fields() -> dict:
     return dict(
         w=_lab_weights(), success_grade_probs=SUCCESS_GRADE_PROBS, first_grade_probs=FIRST_GRADE_PROBS,
         initial_consolidated_fraction=0.087, restudy_gain_fraction=0.3,
-        encoding_strength=0.9, acquisition_rate=1.0, labile_tau_days=0.5, labile_fast_share=0.0,
+        encoding_strength=0.9, acquisition_rate=1.0, acquisition_floor=1.0, labile_tau_days=0.5, labile_fast_share=0.0,
         labile_fast_tau_hours=1.0,
         labile_rate_test=0.5, labile_rate_study=1.0, same_day_retrieval_share=0.0,
         sleep_transfer=1.0, sleep_retention=0.3, sleep_capacity=120.0, sleep_quality=1.0,
@@ -313,7 +320,7 @@ def brain_preset(name: str, **overrides) -> BrainParams:
 _RANGES = (
     ("initial_consolidated_fraction", 0.0, 10.0, True), ("restudy_gain_fraction", 0.0, 1.0, False),
     ("encoding_strength", 0.0, 1.0, True), ("labile_tau_days", 0.0, 365.0, True),
-    ("acquisition_rate", 0.0, 1.0, True),
+    ("acquisition_rate", 0.0, 1.0, True), ("acquisition_floor", 0.0, 1.0, False),
     ("labile_fast_share", 0.0, 1.0, False), ("labile_fast_tau_hours", 0.0, 1e4, True),
     ("labile_rate_test", 0.0, 1.0, False), ("labile_rate_study", 0.0, 1.0, False),
     ("sleep_transfer", 0.0, 100.0, False), ("sleep_retention", 0.0, 1.0, False),
@@ -416,10 +423,18 @@ def consolidated_recall(state: BrainState, now: Array, params: BrainParams, stab
 
 def item_recall(state: BrainState, now: Array, params: BrainParams, stability: Array, consolidated_since: Array,
                 last_review: Array, labile: Array, acquired: Array) -> Array:
-    """Recall probability (before the stress penalty): the encoded share A times what either trace supports."""
+    """Recall probability (before the stress penalty): the encoded share A (as retained now) times what either
+    trace supports."""
     consolidated = consolidated_recall(state, now, params, stability, consolidated_since)
     labile_left = labile * labile_decay(now - last_review, params)
-    return acquired * (1.0 - (1.0 - consolidated) * (1.0 - labile_left))
+    return retained_acquired(acquired, consolidated, params) * (1.0 - (1.0 - consolidated) * (1.0 - labile_left))
+
+
+def retained_acquired(acquired: Array, consolidated: Array, params: BrainParams) -> Array:
+    """The encoded share A still available: ``A (phi + (1 - phi) R_S)``, the stored A (at the item's last
+    exposure) losing a share ``1 - phi`` along the consolidated forgetting curve; ``phi = acquisition_floor``
+    (1 in lab_novice: an encoded item stays encoded)."""
+    return acquired * (params.acquisition_floor + (1.0 - params.acquisition_floor) * consolidated)
 
 
 def elapsed_for_recall(w: Array, recall: Array, stability: Array) -> Array:
@@ -433,6 +448,9 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
             retrieval_tag: Array) -> BrainState:
     """Shared bookkeeping of any exposure: labile delta rule, tag, capture, interference."""
     since_last = jnp.maximum(now - state.last_review[item], 0.0)
+    acquired_now = retained_acquired(state.acquired[item], consolidated_recall(
+        state, now, params, jnp.maximum(state.stability[item], fsrs.STABILITY_MIN), state.consolidated_since[item]),
+        params)
     old_labile = state.labile[item] * labile_decay(since_last, params)
     new_labile = old_labile + labile_rate * enc * (1.0 - old_labile)
     tags = tag_now(state, now, params)
@@ -455,7 +473,7 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
         consolidated_since=state.consolidated_since.at[item].set(now),
         seen=state.seen.at[item].set(True),
         labile=(state.labile * keep).at[item].set(new_labile),
-        acquired=state.acquired.at[item].add(acquisition(enc, params) * (1.0 - state.acquired[item])),
+        acquired=state.acquired.at[item].set(acquired_now + acquisition(enc, params) * (1.0 - acquired_now)),
         tag=state.tag.at[item].set(new_tag),
         captured=captured.at[item].set(captured_item),
         retrieval_tag=state.retrieval_tag.at[item].set(retrieval_tag),
@@ -668,10 +686,16 @@ class BrainLearner(LearnerBase):
         kept_labile = params.sleep_retention * labile
         target = 1.0 - (1.0 - consolidated) * (1.0 - labile) / (1.0 - kept_labile)
         since = now - elapsed_for_recall(w, target, stability) / state.forget_mult
+        # The retained encoded share is conserved too: store A so that A (phi + (1 - phi) R_S) is unchanged
+        # under the new curve (R_S = target now).
+        floor = params.acquisition_floor
+        acquired = (state.acquired * (floor + (1.0 - floor) * consolidated)
+                    / jnp.maximum(floor + (1.0 - floor) * target, 1e-6))
         zeros = jnp.zeros_like(state.tag)
         return state.replace(
             stability=stability,
             consolidated_since=jnp.where(state.seen, since, state.consolidated_since),
+            acquired=jnp.where(state.seen, acquired, state.acquired),
             labile=state.labile * params.sleep_retention,
             tag=zeros, captured=zeros, retrieval_tag=zeros,
             pool=jnp.float32(0.0), pool_time=jnp.asarray(now, jnp.float32),
@@ -709,10 +733,12 @@ MECHANISMS = (
          source="Roediger & Karpicke 2006, Psych Sci 17:249; Antony et al. 2017, TiCS 21:573",
          tests=("test_facts_memory.py::test_testing_beats_restudy_at_a_delay_not_immediately",)),
     dict(mechanism="Acquisition (all-or-none learning, in expectation)",
-         equation="recall = A x R; A <- A + (1 - (1 - c)^(enc / encoding_strength)) (1 - A) per exposure",
-         parameters=("acquisition_rate",),
-         source="Bower 1961, Psychometrika 26:255",
-         tests=("test_brain_calibration_mechanisms.py::test_weaker_encoding_acquires_less_only_when_acquisition_is_gradual",)),
+         equation="recall = A(t) x R; A <- A(t) + (1 - (1 - c)^(enc / encoding_strength)) (1 - A(t)) per exposure; "
+                  "A(t) = A (phi + (1 - phi) R_S(t))",
+         parameters=("acquisition_rate", "acquisition_floor"),
+         source="Bower 1961, Psychometrika 26:255; Ebbinghaus 1885 (savings fall over days to weeks)",
+         tests=("test_brain_calibration_mechanisms.py::test_weaker_encoding_acquires_less_only_when_acquisition_is_gradual",
+                "test_brain_calibration_mechanisms.py::test_encoded_share_is_forgotten_down_to_the_floor")),
     dict(mechanism="Within-session retrieval gain",
          equation="same day, success: S <- S_same-day + share max(S_FSRS,long-term(R) - S_same-day, 0)",
          parameters=("same_day_retrieval_share",),

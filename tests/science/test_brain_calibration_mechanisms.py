@@ -1,6 +1,6 @@
 """Mechanisms the replications (``studygym replicate``) asked for, each off in ``lab_novice``: a learner's
-encoding ability (between-learner spread), acquisition at weaker encoding, and a within-session
-retrieval gain. Each test checks the behaviour, and that the default is the identity (so lab_novice
+encoding ability (between-learner spread), acquisition at weaker encoding, forgetting of the encoded
+share, and a within-session retrieval gain. Each test checks the behaviour, and that the default is the identity (so lab_novice
 results do not move)."""
 
 import jax
@@ -76,7 +76,24 @@ def test_within_session_retrieval_gain():
     assert on_long.mean() > on_short.mean()
 
 
-@pytest.mark.parametrize("field, value", [("encoding_sd", -0.1), ("same_day_retrieval_share", 1.5)])
+@pytest.mark.parametrize("field, value", [("encoding_sd", -0.1), ("same_day_retrieval_share", 1.5),
+                                          ("acquisition_floor", 1.2)])
 def test_new_fields_are_validated(field, value):
     with pytest.raises(ValueError, match=rf"learner\.{field} must"):
         BRAIN.validate_params(brain_preset("lab_novice", **{field: value}))
+
+
+def test_encoded_share_is_forgotten_down_to_the_floor():
+    """With acquisition_floor < 1 the encoded share A is lost along the consolidated forgetting curve down to
+    the floor (so relearning after a delay must re-acquire it: savings fall over days); just after study it is
+    intact, sleep still conserves recall at bedtime, and the floor 1 of lab_novice keeps A for good."""
+    assert float(brain_preset("lab_novice").acquisition_floor) == 1.0
+    def cohort(floor):
+        return Cohort(acquisition_rate=0.3, acquisition_floor=floor, n_learners=64).practice(at(0, 10), ITEMS)
+    kept, lost = cohort(1.0), cohort(0.2)
+    assert abs(kept.mean_recall(at(0, 10.05), ITEMS) - lost.mean_recall(at(0, 10.05), ITEMS)) < 0.01
+    bedtime = at(0, 23)
+    np.testing.assert_allclose(lost.fork().sleep(bedtime).recall(bedtime, ITEMS), lost.recall(bedtime, ITEMS),
+                               atol=2e-3)
+    later = at(10, 10)
+    assert lost.until(later).mean_recall(later, ITEMS) < kept.until(later).mean_recall(later, ITEMS) - 0.02
