@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/run_agents.py                    # every setting, default budgets
     .venv/bin/python scripts/run_agents.py --only review-fsrs --steps 400000 --learners 200
+    .venv/bin/python scripts/run_agents.py --eval-only --learners 500 --add ebisu,ebisu_tuned  # new rows only
 
 For each setting: train the JAX PPO (agents/ppo.py) with seed 0, save it to
 ``results/agents/<setting>/ppo``, then evaluate it with the harness beside every baseline of that
@@ -69,8 +70,39 @@ def paired_line(setting: str, env_id: str, overrides: dict, steps: int, df, summ
     return line
 
 
+#: With ``--add``: the policy re-evaluated to check that the saved episodes reproduce (cheap, deterministic).
+CHECK_POLICY = "fixed"
+
+
+def add_to_saved(saved, fresh, add: list[str]):
+    """The saved episodes with the rows of ``add`` replaced by (or extended with) ``fresh``'s.
+
+    ``fresh`` also holds :data:`CHECK_POLICY` on the same learners: its every episode must equal the
+    saved one (same env, harness and learners), or mixing the two runs would compare unlike things. It
+    checks the env and the harness, not the other saved policies' own code: after a change to a
+    policy, re-run it with ``--add`` too, or run a full ``--eval-only``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    def episodes(df, name):
+        return df[df["policy"] == name].sort_values("learner")[["learner", METRIC]].to_numpy(float)
+
+    old, new = episodes(saved, CHECK_POLICY), episodes(fresh, CHECK_POLICY)
+    if old.shape != new.shape or not np.allclose(old, new, rtol=0.0, atol=1e-6):
+        gap = float(np.abs(old - new).max()) if old.shape == new.shape else float("nan")
+        raise SystemExit(f"the saved {CHECK_POLICY} episodes do not reproduce (max gap {gap:g}): the env or the "
+                         "harness changed since they were saved; run a full --eval-only instead of --add")
+    df = pd.concat([saved[~saved["policy"].isin(add)], fresh[fresh["policy"].isin(add)]], ignore_index=True)
+    df.attrs = {k: v for k, v in fresh.attrs.items() if k != "curves"}
+    return df
+
+
 def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_seed: int, eval_seed: int,
-                hyper: dict, *, train_only: bool = False, eval_only: bool = False) -> dict | None:
+                hyper: dict, *, train_only: bool = False, eval_only: bool = False,
+                add: list[str] | None = None) -> dict | None:
+    import pandas as pd
+
     from studygym import make
     from studygym.agents.ppo import load_ppo, train
     from studygym.evaluation.harness import evaluate, summarize
@@ -95,7 +127,20 @@ def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_s
     env, _ = make(env_id, **overrides)
     tuned = tuned_policies(env, suite_tuning(env_id, overrides))
     policies = [*all_policies(env), *tuned, load_ppo(run_dir, env=env)]
-    df = evaluate(policies, env_id, n_learners=learners, seed=eval_seed, **overrides)
+    if add:  # only the named policies, added to the saved episodes (their learners: same seed and count)
+        by_name = {p.name: p for p in policies}
+        unknown = [n for n in add if n not in by_name]
+        if unknown:
+            raise SystemExit(f"{setting}: --add {unknown} not among its policies: {', '.join(by_name)}")
+        saved = pd.read_csv(folder / "episodes.csv")
+        saved["failure"] = saved["failure"].fillna("")  # read back as NaN where the policy did not fail
+        if saved["learner"].nunique() != learners:
+            raise SystemExit(f"{setting}: the saved episodes have {saved['learner'].nunique()} learners, not {learners}")
+        fresh = evaluate([by_name[n] for n in [CHECK_POLICY, *add]], env_id, n_learners=learners, seed=eval_seed,
+                         curves=False, **overrides)
+        df = add_to_saved(saved, fresh, add)
+    else:
+        df = evaluate(policies, env_id, n_learners=learners, seed=eval_seed, **overrides)
     # Paired differences against the best tuned classic on the objective.
     best = best_classic(summarize(df, metrics=(METRIC,)), METRIC)
     summary, _ = write_results(df, folder, force=True, reference=best, sort_by=METRIC,
@@ -149,7 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "results" / "agents"))
     parser.add_argument("--train-only", action="store_true", help="train and save PPO, evaluate later")
     parser.add_argument("--eval-only", action="store_true", help="evaluate the saved PPO runs without training")
+    parser.add_argument("--add", default=None,
+                        help="with --eval-only: evaluate only these comma-separated policies and add them to the "
+                             f"saved episodes (same --learners and --eval-seed), after checking that {CHECK_POLICY}'s "
+                             "saved episodes reproduce; the knowledge-over-time figure is then left as it was")
     args = parser.parse_args(argv)
+    if args.add and not args.eval_only:
+        parser.error("--add needs --eval-only (it adds rows to a saved evaluation)")
     names = list(SETTINGS) if args.only is None else args.only.split(",")
     unknown = [n for n in names if n not in SETTINGS]
     if unknown:
@@ -163,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         what = "evaluating the saved PPO" if args.eval_only else f"training PPO for {steps:,} steps, then evaluating it"
         print(f"== {name}: {what} on {args.learners} held-out learners", flush=True)
         line = run_setting(name, out_root, steps, args.learners, args.train_seed, args.eval_seed,
-                           json.loads(args.hyper), train_only=args.train_only, eval_only=args.eval_only)
+                           json.loads(args.hyper), train_only=args.train_only, eval_only=args.eval_only,
+                           add=None if args.add is None else args.add.split(","))
         if line is None:
             continue
         lines[name] = line

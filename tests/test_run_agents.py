@@ -26,3 +26,29 @@ def test_summary_verdicts_follow_the_confidence_intervals():
     assert "the planner scores highest of all policies" in text
     assert "**tie**: PPO and the best tuned classic (hlr_tuned) are tied" in text
     assert "the planner is NOT the highest-scoring policy here" in text
+
+
+def _episodes(rows):
+    import pandas as pd
+
+    return pd.DataFrame([{"policy": p, "learner": j, "episode_return": r} for p, j, r in rows])
+
+
+def test_add_replaces_the_named_rows_after_the_check_policy_reproduces():
+    saved = _episodes([("fixed", 0, 0.5), ("fixed", 1, 0.6), ("ebisu", 0, 0.1), ("ebisu", 1, 0.1),
+                       ("hlr", 0, 0.7), ("hlr", 1, 0.8)])
+    fresh = _episodes([("fixed", 1, 0.6), ("fixed", 0, 0.5), ("ebisu", 0, 0.3), ("ebisu", 1, 0.4),
+                       ("ebisu_tuned", 0, 0.9), ("ebisu_tuned", 1, 0.9)])
+    df = RUN_AGENTS.add_to_saved(saved, fresh, ["ebisu", "ebisu_tuned"])
+    means = df.groupby("policy")["episode_return"].mean().round(6).to_dict()
+    assert means == {"fixed": 0.55, "hlr": 0.75, "ebisu": 0.35, "ebisu_tuned": 0.9}
+    assert len(df) == 8
+
+
+def test_add_refuses_saved_episodes_that_do_not_reproduce():
+    import pytest
+
+    saved = _episodes([("fixed", 0, 0.5), ("fixed", 1, 0.6)])
+    fresh = _episodes([("fixed", 0, 0.5), ("fixed", 1, 0.61), ("ebisu", 0, 0.3), ("ebisu", 1, 0.4)])
+    with pytest.raises(SystemExit, match="do not reproduce"):
+        RUN_AGENTS.add_to_saved(saved, fresh, ["ebisu"])
