@@ -24,6 +24,11 @@ step in one jitted call, wrapped as ``VecNormalize(...)``:
 
 DQN needs a ``Discrete`` action space (Review-v0, not Deck-v0's ``Box``): ``train_sb3`` says so.
 
+``hyper={"network": "items"}`` (``policy: 'ItemPolicy'`` in a YAML) trains PPO/A2C with studygym's
+``ItemPolicy`` instead of ``MlpPolicy``: one small network scores every item (shared weights), which
+learns Review-v0 where the MLP stays near Random (README, SB3 section); its actor is exported to JAX
+the same way (``network.kind`` ``"actor_items"``).
+
 Example::
 
     >>> from studygym.agents.sb3 import train_sb3, load_sb3
@@ -641,8 +646,10 @@ def train_sb3(algo: str, env_id: str, total_steps: int, seed: int = 0, out: str 
 
     ``overrides``: env overrides (as ``studygym.make``); ``n_envs``: sub-envs stepped together;
     ``hyper``: SB3 constructor keyword arguments (``learning_rate=3e-4``, ``n_steps=128``, ...) plus
-    ``net_arch``, ``activation_fn`` (``"tanh"``, ``"relu"``, ...), ``normalize_obs`` and
-    ``normalize_reward``; unknown names raise ``ValueError``. Writes everything listed in the
+    ``net_arch``, ``activation_fn`` (``"tanh"``, ``"relu"``, ...), ``normalize_obs``,
+    ``normalize_reward``, ``unit_obs`` and ``network`` (``"mlp"``: SB3's ``MlpPolicy``; ``"items"``:
+    studygym's ``ItemPolicy``, :func:`item_policy_class`, for PPO/A2C on an item-choice env);
+    unknown names raise ``ValueError``. Writes everything listed in the
     module docstring into ``out`` (existing files are refused unless ``force``); ``n_checkpoints``
     checkpoints are spread over the run. Seeds: SB3 (torch, numpy) gets ``seed``; sub-env ``i``
     gets ``seed + i``. ``vec_env``: an existing ``StudySB3VecEnv`` of ``env_id`` to train on instead
