@@ -13,8 +13,9 @@ squared deviation z from the paper in units of the interval's half-width on that
 beyond 3 half-widths (Huber) so one far-off row does not dominate but still pulls.
 
 Writes ``--record`` (default ``calibration.json``: the record of the ``calibrated`` preset's fit;
-``calibration_refit.json`` is the 2026-12-05 refit with the spread and within-session mechanisms, not
-promoted to a preset) (fitted values, loss, evaluations, fitted and held-out rows at the fit's
+``calibration_refit.json`` is the 2026-12-05 refit with the spread and within-session mechanisms and
+``calibration_refit_acquisition.json`` the one after it with gradual, forgettable acquisition from the
+FIELDS start below; neither is promoted to a preset) (fitted values, loss, evaluations, fitted and held-out rows at the fit's
 size); the values go into ``PRESETS["calibrated"]`` in ``envs/learners/brain.py`` by hand, rounded.
 """
 
@@ -38,16 +39,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: (field, transform, start): "logit" for (0, 1) shares, "log" for positive values; w10 is FSRS's
 #: w[10] (how fast the stability gain of a success grows as recall at review falls: the spacing ridge).
-FIELDS = (("encoding_strength", "logit", 0.35), ("acquisition_rate", "logit", 0.92),
-          ("initial_consolidated_fraction", "log", 0.0383),
-          ("labile_fast_share", "logit", 0.625), ("labile_fast_tau_hours", "log", 0.541),
-          ("labile_tau_days", "log", 0.537), ("sleep_transfer", "log", 1.0), ("sleep_retention", "logit", 0.464),
-          ("forget_sd", "log", 0.3), ("encoding_sd", "log", 0.6), ("same_day_retrieval_share", "logit", 0.3),
-          ("w10", "log", 0.246))
-#: The start is the ``calibrated`` preset (fit of 2026-12-04, 32 learners) with forget_sd back to lab_novice's
-#: 0.3 (that fit drove it to its cap, 3, which made the spread of scores and so every Hedges' g erratic at
-#: 256 learners), sleep_transfer back to 1.0, and the two mechanisms added since: encoding_sd 0.6 (a score SD
-#: of ~0.15 between learners on the sleep protocols) and same_day_retrieval_share 0.3.
+FIELDS = (("encoding_strength", "logit", 0.2639), ("acquisition_rate", "logit", 0.2),
+          ("acquisition_floor", "logit", 0.3), ("initial_consolidated_fraction", "log", 0.05091),
+          ("labile_fast_share", "logit", 0.6837), ("labile_fast_tau_hours", "log", 0.5128),
+          ("labile_tau_days", "log", 1.197), ("sleep_transfer", "log", 0.5805), ("sleep_retention", "logit", 0.5137),
+          ("forget_sd", "log", 0.3359), ("encoding_sd", "log", 0.6331), ("same_day_retrieval_share", "logit", 0.2948),
+          ("w10", "log", 0.2958))
+#: The start is the 2026-12-05 refit (results/science/calibration_refit.json, which started from the
+#: ``calibrated`` preset with forget_sd 0.3, sleep_transfer 1, encoding_sd 0.6, same_day_retrieval_share 0.3)
+#: with gradual acquisition (acquisition_rate 0.2: learning 13 items to criterion takes ~15 passes, not 2-3)
+#: and an acquisition_floor of 0.3 (the encoded share is forgotten along the consolidated curve, down to 30%).
 #: Nelder-Mead's first simplex: the start plus this step along each transformed coordinate (wide, because
 #: the loss is piecewise constant at small scales: passes to criterion are counts). The start is where a
 #: first 10-minute fit from (0.4, 0.4, 0.01, 0.5, 0.5 h, 1 d, 2, -, 0.8, 1.2) with a capped loss ended.
