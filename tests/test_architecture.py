@@ -309,8 +309,8 @@ def test_function_local_imports_only_defer_heavy_optional_deps(allowed):
 #: env and learner declare what they have (``Environment``: item_features, global_features,
 #: action_layout, obs_layout, extra_metrics, objective, family, steps_per_day, day_length;
 #: ``LearnerBase``: out_of_range_item_rests, has_restudy, has_reward_events, has_sleep_traits).
-PROBE = re.compile(r"\b(getattr|hasattr)\((p_env|env|self\.env|learner|self\.learner|env\.learner"
-                   r"|params\.learner|get_learner\([^)]*\))\s*,|type\((p_env|env)\)\.__name__\s*[!=]=")
+PROBE = re.compile(r"\b(getattr|hasattr)\((p_env|env|self\.env|learner|self\.learner|env\.learner|ctx\.learner"
+                   r"|params\.learner|get_learner\([^)]*\))\s*,|\bhasattr\((self\.)?state\s*,|type\((p_env|env)\)\.__name__\s*[!=]=")
 
 
 def _probes(paths):
@@ -324,14 +324,16 @@ def _probes(paths):
 
 def test_the_probe_pattern_catches_probing():
     tmp = ["getattr(env, 'obs_layout', None)", "hasattr(learner, 'restudy')", 'type(env).__name__ == "DeckEnv"',
-           "hasattr(get_learner(self.learner), 'reward_event')"]
+           "hasattr(get_learner(self.learner), 'reward_event')", "hasattr(self.state, 'awake_since')",
+           "getattr(ctx.learner, 'has_sleep_traits', False)"]
     assert all(PROBE.search(t) for t in tmp)
     assert not PROBE.search("env.obs_layout") and not PROBE.search("getattr(policy, 'privileged', False)")
+    assert not PROBE.search("{f.name: getattr(state, f.name) for f in fields}")  # copying declared fields
 
 
 def test_agents_harness_and_tasks_read_declared_capabilities():
-    paths = sorted((ROOT / "agents").rglob("*.py")) + [ROOT / "studygym" / "evaluation" / "harness.py",
-                                                       ROOT / "studygym" / "policies.py"] + sorted((ROOT / "envs" / "tasks").glob("*.py"))
+    paths = (sorted((ROOT / "agents").rglob("*.py")) + sorted((ROOT / "studygym" / "evaluation").glob("*.py"))
+             + [ROOT / "studygym" / "policies.py"] + sorted((ROOT / "envs" / "tasks").glob("*.py")))
     hits = _probes(paths)
     assert not hits, "capability probing (declare it on Environment / LearnerBase instead):\n" + "\n".join(hits)
 

@@ -53,7 +53,8 @@ class LearnerBase:
     #: ``reward_event(state, now, params, magnitude)``: a reward/novelty event that tags recent study
     #: (Tagging-v0 needs it)
     has_reward_events: bool = False
-    #: the params carry a ``sleep_duration_hours`` trait that bounds how long a night's sleep lasts
+    #: the params carry a ``sleep_duration_hours`` trait that bounds how long a night's sleep lasts, and
+    #: the state an ``awake_since`` clock (when the learner last woke: hours awake drive sleep pressure)
     has_sleep_traits: bool = False
     #: names of preset params (``make(..., preset=<name>)``); ``preset(name)`` returns them
     presets: tuple[str, ...] = ()

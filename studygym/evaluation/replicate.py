@@ -144,7 +144,7 @@ def _compiled(learner):
     )
     if learner.has_restudy:
         fns["restudy"] = jax.jit(jax.vmap(learner.restudy, in_axes=(0, None, None, None)))
-    if getattr(learner, "has_reward_events", False):
+    if learner.has_reward_events:
         fns["reward"] = jax.jit(jax.vmap(learner.reward_event, in_axes=(0, None, None, None)))
     return fns
 
@@ -182,7 +182,7 @@ class Cohort:
             self.state = self.fns["nights"](self.state, jnp.float32(self.clock), 1, params)
         else:
             self.clock = -np.inf
-            if hasattr(self.state, "awake_since"):
+            if learner.has_sleep_traits:  # its state keeps the time it woke (sleep pressure)
                 self.state = self.state.replace(awake_since=jnp.full(n_learners, at(0, WAKE_HOUR), jnp.float32))
 
     @property
@@ -544,7 +544,7 @@ def crowley_restriction(ctx: Context) -> dict:
     both are tested at 10:00 two days later. Independent groups; Hedges' g, normal - restricted."""
     items = np.arange(40)
     restricted = ctx.params
-    if getattr(ctx.learner, "has_sleep_traits", False):
+    if ctx.learner.has_sleep_traits:
         restricted = ctx.params.replace(sleep_duration_hours=jnp.float32(5.0))
     scores = []
     for k, params in enumerate((ctx.params, restricted)):
