@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "sb3"  # review-v0-ALGO/ in it
 GYM_ID = "studygym/Review-v0"
-TITLES = {"ppo": "SB3 PPO", "ppo_mask": "sb3-contrib MaskablePPO (action masks)"}
+TITLES = {"ppo": "SB3 PPO", "ppo_mask": "sb3-contrib MaskablePPO (action masks)", "a2c": "SB3 A2C"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learners", type=int, default=500, help="held-out learners for the comparison")
     parser.add_argument("--eval-seed", type=int, default=0)
     parser.add_argument("--algo", choices=sorted(TITLES), default="ppo",
-                        help="ppo (SB3 PPO) or ppo_mask (sb3-contrib MaskablePPO with the env's action_masks())")
+                        help="ppo (SB3 PPO), a2c (SB3 A2C) or ppo_mask (sb3-contrib MaskablePPO with the env's "
+                             "action_masks())")
     parser.add_argument("--out", default=None, help="default: results/sb3/review-v0-ALGO")
     parser.add_argument("--force", action="store_true", help="overwrite --out's files")
     args = parser.parse_args(argv)

@@ -71,6 +71,8 @@ SECTIONS = {
                                           "run `scripts/sb3_learning_curve.py`"),
     "sb3-learning-curve-figure": lambda: figure("results/sb3/review-v0-ppo/learning_curve.png",
                                                 "SB3 PPO learning curve on Review-v0"),
+    "sb3-a2c-learning-curve": lambda: include("results/sb3/review-v0-a2c/comparison.md",
+                                              "run `scripts/sb3_learning_curve.py --algo a2c`"),
     "sb3-masked-learning-curve": lambda: include("results/sb3/review-v0-ppo_mask/comparison.md",
                                                  "run `scripts/sb3_learning_curve.py --algo ppo_mask`"),
     "scaling": lambda: include("results/bench/scaling.md", "run `scripts/bench_scaling.py`"),
