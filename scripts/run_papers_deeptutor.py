@@ -36,6 +36,7 @@ from studygym.evaluation.harness import bootstrap_ci, evaluate, summarize
 from studygym.evaluation.report import planner_margin
 from studygym.evaluation.suites import suite_tuning
 from studygym.evaluation.tuning import tuned_policies
+from studygym.markdown import table_lines
 
 ENV_IDS = ("DeepTutor-EFC-v0", "DeepTutor-HLR-v0", "DeepTutor-GPL-v0")
 POLICIES = ("random", "round_robin", "leitner", "sm2", "fsrs", "hlr", "memorize", "threshold", "ebisu")
@@ -142,14 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for env_id in ENV_IDS:
         part = summary[summary["env"] == env_id].sort_values("pct_better_than_random", ascending=False)
+        rows = [[r.policy + (" (privileged)" if r.privileged else "") + (" FAILED" if r.failed else ""),
+                 f"{r.mean_recall:.3f} [{r.mean_recall_lo:.3f}, {r.mean_recall_hi:.3f}]",
+                 f"{r.pct_better_than_random:+.1f} [{r.pct_lo:+.1f}, {r.pct_hi:+.1f}]", f"{r.final_recall:.3f}",
+                 f"{r.reviews:.0f}"] for r in part.itertuples()]
         lines += [f"## {env_id}", "",
-                  "| tutor | mean recall [95% CI] | % better than Random [95% CI] | final recall | reviews |",
-                  "|---|---:|---:|---:|---:|"]
-        for r in part.itertuples():
-            name = r.policy + (" (privileged)" if r.privileged else "") + (" FAILED" if r.failed else "")
-            lines.append(f"| {name} | {r.mean_recall:.3f} [{r.mean_recall_lo:.3f}, {r.mean_recall_hi:.3f}] "
-                         f"| {r.pct_better_than_random:+.1f} [{r.pct_lo:+.1f}, {r.pct_hi:+.1f}] "
-                         f"| {r.final_recall:.3f} | {r.reviews:.0f} |")
+                  *table_lines(["tutor", "mean recall [95% CI]", "% better than Random [95% CI]", "final recall",
+                                "reviews"], rows, right=[False, True, True, True, True])]
         margin = margins[env_id]
         if margin is not None:
             lines += ["", f"Upper reference: planner - {margin['best']} (the best other tutor) = "

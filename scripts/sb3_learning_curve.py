@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     from studygym.evaluation.harness import bootstrap_ci, evaluate
     from studygym.evaluation.suites import policy_by_name
     from studygym.evaluation.tuning import TUNED_SUFFIX, load_tuning, tuned_policies
+    from studygym.markdown import table_lines
 
     algo, title = args.algo, TITLES[args.algo]
     out = Path(args.out) if args.out else OUT / f"review-v0-{algo}"
@@ -122,9 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(seed {args.eval_seed}), every policy on the same learners; differences are paired per learner, "
         "mean [95% bootstrap CI].",
         "",
-        "| policy | episode_return |",
-        "|---|---|",
-        *[f"| {name} | {value:.4f} |" for name, value in means.items()],
+        *table_lines(["policy", "episode_return"], [[name, f"{value:.4f}"] for name, value in means.items()]),
         "",
         f"`{arg_max_name}` acts by arg-max (SB3's `predict(deterministic=True)`), `{sampled_name}` samples its softmax "
         f"(as during training){masked}; "
