@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
-from studygym.registry import make, registered_ids, spec
+from studygym.registry import make, registered_ids
 
 
 @dataclass
