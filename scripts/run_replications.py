@@ -1,7 +1,7 @@
 """Regenerate ``results/science/replications.*``: the classic-experiment scorecard at full size.
 
     .venv/bin/python scripts/run_replications.py [--learners 256] [--seed 0] [--presets lab_novice,calibrated]
-        [--records results/science/calibration_refit.json]
+        [--records results/science/calibration_refit.json] [--skill-preset calibrated]
 
 Runs every experiment of ``studygym.evaluation.replicate.EXPERIMENTS`` (``studygym replicate``) for each brain
 preset named (those that exist). The last preset's results are written as
@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from studygym.envs.learners.brain import BRAIN, PRESETS, brain_preset
-from studygym.envs.learners.skill import skill_params
+from studygym.envs.learners.skill import PRESETS as SKILL_PRESETS, skill_preset
 from studygym.markdown import table_lines
 from calibrate_brain import params_for
 from studygym.evaluation.replicate import (EXPERIMENTS, HELD_OUT, Context, header, paper_cell, run_experiments, write_results,
@@ -57,22 +57,26 @@ def main(argv=None) -> int:
     parser.add_argument("--presets", default="lab_novice,calibrated")
     parser.add_argument("--records", default="",
                         help="comma-separated calibrate_brain.py fit records to add as columns (not presets)")
+    parser.add_argument("--skill-preset", default="calibrated", choices=sorted(SKILL_PRESETS),
+                        help="skill-learner preset for the skill experiments (every column uses it)")
     parser.add_argument("--out", default=str(ROOT / "results" / "science"))
     args = parser.parse_args(argv)
+    skill = skill_preset(args.skill_preset)
     presets = [p for p in args.presets.split(",") if p in PRESETS]
     results = {}
     for preset in presets:
-        ctx = Context(BRAIN, brain_preset(preset), skill_params(), args.learners, args.seed)
+        ctx = Context(BRAIN, brain_preset(preset), skill, args.learners, args.seed)
         results[preset] = run_experiments(EXPERIMENTS, ctx)
         print(f"{preset}: {int(results[preset].within.sum())}/{len(results[preset])} within")
     for record in filter(None, args.records.split(",")):
         name = Path(record).stem
-        ctx = Context(BRAIN, params_for(json.loads(Path(record).read_text())["values"]), skill_params(), args.learners,
+        ctx = Context(BRAIN, params_for(json.loads(Path(record).read_text())["values"]), skill, args.learners,
                       args.seed)
         results[name] = run_experiments(EXPERIMENTS, ctx)
         print(f"{name}: {int(results[name].within.sum())}/{len(results[name])} within")
     last = presets[-1]
-    write_results(results[last], args.out, header("brain", last, args.learners, args.seed), force=True)
+    write_results(results[last], args.out, header("brain", last, args.learners, args.seed, args.skill_preset),
+                  force=True)
     if len(results) > 1:
         (Path(args.out) / "replications_before_after.md").write_text(before_after(results))
     return 0

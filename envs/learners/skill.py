@@ -45,11 +45,47 @@ same cluster* multiplies the slow-trace gain by ``1 + interleave_gain`` (discrim
 similar skills), while repeating a skill primes performance: blocked practice looks better during
 practice, interleaved practice is better at a delayed test [D magnitudes].
 
+**Discrimination: choosing the strategy** (Rohrer, Dedrick & Burgess 2014, Psychon Bull Rev
+21:1323, introduction and discussion): solving a problem takes two steps, choosing the
+strategy (which skill applies) and executing it. Blocked practice lets the learner "safely assume
+that each problem will require the same strategy as the previous problem" (Rohrer et al. 2014), so
+the choice is made, and trained, only on a trial whose skill differs from the previous trial's (a
+*switch*; the first trial after a night is not one). Each switch to skill ``k`` adds one to its
+discrimination practice ``D_k`` (forgotten like the slow trace, ``slow_tau_days``). The learner
+picks the right strategy with probability::
+
+    q_k = 1 - e * exp(-D_k / discrimination_trials)
+
+where ``e`` is this learner's initial choice-error rate (``choice_error`` times a log-normal
+multiplier with SD ``choice_error_sd``, clipped to 1) [D form]. A switch trial succeeds with
+probability ``q_k * Phi(z)``; a *mixed test* (problems of every kind in random order, as in Rohrer
+et al.'s unannounced test) scores ``q_k * Phi(z)`` (:meth:`SkillLearner.mixed_test_prob`); a test
+of one skill at a time (:meth:`SkillLearner.test_prob`, Practice-v0's tests) needs no choice.
+``choice_error = 0`` (the default) switches the mechanism off: ``q = 1`` and the learner is the one
+without it, draw for draw. Fitted values: :data:`PRESETS` ``"calibrated"``.
+
+**Sleep-dependent offline speed gain** (Walker, Brakefield, Morgan, Hobson & Stickgold 2002,
+Neuron 35:205: "a night of sleep results in a 20% increase in motor speed without loss of accuracy,
+while an equivalent period of time during wake provides no significant benefit"; Fischer,
+Hallschmid, Elsner & Born 2002, PNAS 99:11987: sleep after practice enhanced speed by 33.5% compared
+with wake): the trials practised since the last night, ``P_k``, are consolidated at sleep into a
+sequence-specific speed-up ``c_k`` in [0, 1], saturating in the practice done [D form; Walker,
+Brakefield, Seidman, Morgan, Hobson & Stickgold 2003, Learn Mem 10:275, abstract: "doubling the
+quantity of initial training does not alter the amount of subsequent sleep-dependent learning", and
+most of it develops in the first night, hence the saturation]::
+
+    c_k += (1 - c_k) * (1 - exp(-P_k / motor_sleep_trials));   P_k = 0
+    RT  *= 1 - motor_sleep_gain * c_k
+
+Nothing happens across wake (``P_k`` waits for the next night). A simplification: a later night without
+new practice adds nothing, where Walker et al. (2003) report smaller continued gains. ``motor_sleep_gain = 0`` (the
+default) switches it off. Fitted value: :data:`PRESETS` ``"calibrated"``.
+
 **Response times** follow an exponential practice curve per learner and skill
 (Heathcote, Brown & Mewhort 2000, PB&R 7:185: the exponential fits individuals better than the power
 law)::
 
-    RT = rt_floor + rt_range * exp(-N / rt_tau_trials),   N = trials on this skill so far
+    RT = (rt_floor + rt_range * exp(-N / rt_tau_trials)) * (1 - motor_sleep_gain * c),   N = trials so far
 
 times log-normal trial noise (``rt_noise``), so skills become fast and automatic with practice.
 
@@ -96,6 +132,14 @@ class SkillParams:
     learning_rate_sd: Array  # () SD of the log learning-rate multiplier across learners; 0.3 [D]
     rt_floor_sd: Array  # () SD of the log multiplier on rt_floor and rt_range across learners; 0.2 [D]
     rt_tau_sd: Array  # () SD of the log multiplier on rt_tau_trials across learners; 0.3 [D]
+    choice_error: Array  # () e [0..1] a novice's chance of choosing the wrong strategy on a switch trial or a
+    #   mixed test (Rohrer et al. 2014); 0 = no discrimination step (default) [fitted in "calibrated"]
+    choice_error_sd: Array  # () SD of the log multiplier on choice_error across learners [fitted]
+    discrimination_trials: Array  # () [trials] switch trials that cut the choice error by 63% [fitted]
+    motor_sleep_gain: Array  # () g [0..1) share of the response time removed once a skill's practice is fully
+    #   consolidated by sleep (Walker et al. 2002; Fischer et al. 2002); 0 = off (default) [fitted in "calibrated"]
+    motor_sleep_trials: Array  # () [trials] practice since the last night that saturates 63% of a night's
+    #   consolidation; 30 [D]
 
 
 @pytree_dataclass
@@ -112,6 +156,10 @@ class SkillState:
     rt_floor: Array  # () this learner's asymptotic RT, seconds
     rt_range: Array  # () this learner's RT range, seconds
     rt_tau: Array  # () this learner's RT time constant, trials
+    choice_error: Array  # () this learner's initial choice-error rate e
+    discrimination: Array  # (K,) D: switch trials into each skill (forgotten like the slow trace)
+    since_sleep: Array  # (K,) P: trials practised since the last night (consolidated at the next one)
+    motor_consolidated: Array  # (K,) c in [0, 1]: sleep-consolidated share of the speed-up
 
 
 DEFAULTS = dict(
@@ -120,7 +168,18 @@ DEFAULTS = dict(
     rt_floor=0.8, rt_range=2.5, rt_tau_trials=25.0, rt_noise=0.25,
     initial_proficiency_mean=0.0, initial_proficiency_sd=0.5,
     learning_rate_sd=0.3, rt_floor_sd=0.2, rt_tau_sd=0.3,
+    choice_error=0.0, choice_error_sd=0.0, discrimination_trials=10.0, motor_sleep_gain=0.0, motor_sleep_trials=30.0,
 )
+
+#: Named parameter sets. ``"default"``: the learner behind Practice-v0 (the discrimination and motor-sleep
+#: mechanisms off). ``"calibrated"``: both mechanisms on, their parameters fitted to the skill experiments
+#: of ``studygym replicate`` (Walker et al. 2002, Fischer et al. 2002, Rohrer et al. 2014) by
+#: ``scripts/fit_skill_replications.py``; the fit, its grid and its loss are in
+#: ``results/science/skill_fit.json``. Every other field keeps its default.
+PRESETS: dict[str, dict[str, float]] = {
+    "default": {},
+    "calibrated": dict(choice_error=0.8, choice_error_sd=1.0, discrimination_trials=15.0, motor_sleep_gain=0.18),
+}
 
 #: (field, low, high, low_open) for every field.
 _RANGES = (
@@ -131,6 +190,8 @@ _RANGES = (
     ("rt_range", 0.0, 600.0, False), ("rt_tau_trials", 0.0, 1e6, True), ("rt_noise", 0.0, 3.0, False),
     ("initial_proficiency_mean", -100.0, 100.0, False), ("initial_proficiency_sd", 0.0, 100.0, False),
     ("learning_rate_sd", 0.0, 3.0, False), ("rt_floor_sd", 0.0, 3.0, False), ("rt_tau_sd", 0.0, 3.0, False),
+    ("choice_error", 0.0, 1.0, False), ("choice_error_sd", 0.0, 3.0, False), ("discrimination_trials", 0.0, 1e6, True),
+    ("motor_sleep_gain", 0.0, 0.99, False), ("motor_sleep_trials", 0.0, 1e6, True),
 )
 
 
@@ -140,6 +201,13 @@ def skill_params(**overrides) -> SkillParams:
     if unknown:
         raise ValueError(f"unknown SkillParams field(s) {unknown}; known: {', '.join(DEFAULTS)}")
     return SkillParams(**{k: jnp.asarray(v, jnp.float32) for k, v in {**DEFAULTS, **overrides}.items()})
+
+
+def skill_preset(name: str = "default", **overrides) -> SkillParams:
+    """The named parameter set of :data:`PRESETS` with ``overrides`` (unknown names raise ``ValueError``)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown skill preset {name!r}; known: {', '.join(PRESETS)}")
+    return skill_params(**{**PRESETS[name], **overrides})
 
 
 def learning_factor(z: Array) -> Array:
@@ -164,6 +232,10 @@ class SkillLearner(LearnerBase):
 
     def init(self, key: Array, params: SkillParams, n_skills: int) -> SkillState:
         key_x, key_lr, key_floor, key_tau = jax.random.split(key, 4)
+        # Its own stream (folded from the key), so every other trait is drawn as without the mechanism.
+        key_choice = jax.random.fold_in(key, 7)
+        sd = params.choice_error_sd
+        choice_error = params.choice_error * jnp.exp(sd * jax.random.normal(key_choice, ()) - 0.5 * sd * sd)
         x_init = params.initial_proficiency_mean + params.initial_proficiency_sd * jax.random.normal(key_x, (n_skills,))
         rt_mult = jnp.exp(params.rt_floor_sd * jax.random.normal(key_floor, ()))
         zeros = jnp.zeros(n_skills, jnp.float32)
@@ -178,6 +250,10 @@ class SkillLearner(LearnerBase):
             rt_floor=params.rt_floor * rt_mult,
             rt_range=params.rt_range * rt_mult,
             rt_tau=params.rt_tau_trials * jnp.exp(params.rt_tau_sd * jax.random.normal(key_tau, ())),
+            choice_error=jnp.minimum(choice_error, 1.0).astype(jnp.float32),
+            discrimination=zeros,
+            since_sleep=zeros,
+            motor_consolidated=zeros,
         )
 
     # -- what a test would show -------------------------------------------------------------------
@@ -197,9 +273,21 @@ class SkillLearner(LearnerBase):
         """(K,) success probability of every skill at ``difficulty`` in a test (no priming)."""
         return norm.cdf((self.proficiency(state, params) - difficulty) / params.noise)
 
+    def choice_prob(self, state: SkillState, params: SkillParams) -> Array:
+        """(K,) probability of choosing the right strategy for a problem of each skill when its kind is
+        not given (a switch trial, a mixed test): ``1 - e * exp(-D / discrimination_trials)``."""
+        return 1.0 - state.choice_error * jnp.exp(-state.discrimination / params.discrimination_trials)
+
+    def mixed_test_prob(self, state: SkillState, difficulty: Array, params: SkillParams) -> Array:
+        """(K,) success probability of every skill at ``difficulty`` in a mixed test (problems of every
+        kind in random order, so each needs the strategy chosen): ``choice_prob * test_prob``."""
+        return self.choice_prob(state, params) * self.test_prob(state, difficulty, params)
+
     def expected_rt(self, state: SkillState, params: SkillParams) -> Array:
-        """(K,) mean response time (seconds) of each skill now: the exponential practice curve."""
-        return state.rt_floor + state.rt_range * jnp.exp(-state.trials.astype(jnp.float32) / state.rt_tau)
+        """(K,) mean response time (seconds) of each skill now: the exponential practice curve, sped up
+        by the sleep-consolidated share ``c`` (``1 - motor_sleep_gain * c``)."""
+        curve = state.rt_floor + state.rt_range * jnp.exp(-state.trials.astype(jnp.float32) / state.rt_tau)
+        return curve * (1.0 - params.motor_sleep_gain * state.motor_consolidated)
 
     def automaticity(self, state: SkillState, params: SkillParams) -> Array:
         """(K,) share of the learnable RT drop achieved, ``1 - exp(-N / tau)`` (0 novice, 1 automatic)."""
@@ -213,19 +301,23 @@ class SkillLearner(LearnerBase):
         state = self.elapse(state, now, params)
         skill = jnp.asarray(skill, jnp.int32)
         z = self.z_score(state, skill, difficulty, params)
-        success = jax.random.uniform(key_outcome) < norm.cdf(z)
+        switched = (state.last_skill >= 0) & (state.last_skill != skill)
+        choice = jnp.where(switched, self.choice_prob(state, params)[skill], 1.0)
+        success = jax.random.uniform(key_outcome) < choice * norm.cdf(z)
         rt_noise = params.rt_noise * jax.random.normal(key_rt) - 0.5 * params.rt_noise ** 2  # mean 1
         rt = self.expected_rt(state, params)[skill] * jnp.exp(rt_noise)
         gain = params.learning_rate * state.learn_mult * learning_factor(z)
         cluster = jnp.floor(skill / jnp.round(params.cluster_size))
         last_cluster = jnp.floor(state.last_skill / jnp.round(params.cluster_size))
-        switched_within = (state.last_skill >= 0) & (state.last_skill != skill) & (cluster == last_cluster)
+        switched_within = switched & (cluster == last_cluster)
         slow_gain = (1.0 - params.fast_share) * gain * (1.0 + params.interleave_gain * switched_within)
         state = state.replace(
             x_fast=state.x_fast.at[skill].add(params.fast_share * gain),
             x_slow=state.x_slow.at[skill].add(slow_gain),
             trials=state.trials.at[skill].add(1),
             last_skill=skill,
+            discrimination=state.discrimination.at[skill].add(switched.astype(jnp.float32)),
+            since_sleep=state.since_sleep.at[skill].add(1.0),
         )
         return success, rt, state
 
@@ -235,12 +327,14 @@ class SkillLearner(LearnerBase):
         return state.replace(
             x_fast=state.x_fast * jnp.exp(-dt * 24.0 / params.fast_tau_hours),
             x_slow=state.x_slow * jnp.exp(-dt / params.slow_tau_days),
+            discrimination=state.discrimination * jnp.exp(-dt / params.slow_tau_days),
             clock=jnp.maximum(state.clock, jnp.asarray(now, jnp.float32)),
         )
 
     def sleep(self, state: SkillState, now: Array, params: SkillParams) -> SkillState:
         """A night starting at ``now`` (``sleep_hours`` long): consolidate the fast trace into the slow
-        one; the learner wakes at ``now + sleep_hours`` with no priming left."""
+        one and the practice since the last night into the speed-up; the learner wakes at
+        ``now + sleep_hours`` with no priming left."""
         state = self.elapse(state, now, params)
         wake = jnp.asarray(now, jnp.float32) + params.sleep_hours / 24.0
         night = params.sleep_hours / 24.0
@@ -249,6 +343,10 @@ class SkillLearner(LearnerBase):
             x_fast=params.sleep_retention * state.x_fast,
             last_skill=jnp.int32(-1),
             clock=wake,
+            discrimination=state.discrimination * jnp.exp(-night / params.slow_tau_days),
+            motor_consolidated=state.motor_consolidated + (1.0 - state.motor_consolidated)
+            * (1.0 - jnp.exp(-state.since_sleep / params.motor_sleep_trials)),
+            since_sleep=jnp.zeros_like(state.since_sleep),
         )
 
 
@@ -274,4 +372,5 @@ def practice_session(key: Array, state: SkillState, params: SkillParams, skills:
     skills = jnp.asarray(skills, jnp.int32)
     return jax.lax.scan(trial, state, (jnp.arange(skills.shape[0]), skills))
 
-__all__ = ["SKILL", "SkillLearner", "practice_session", "SkillParams", "SkillState", "skill_params", "learning_factor", "DEFAULTS"]
+__all__ = ["SKILL", "SkillLearner", "practice_session", "SkillParams", "SkillState", "skill_params", "skill_preset",
+           "learning_factor", "DEFAULTS", "PRESETS"]
