@@ -109,8 +109,7 @@ def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_s
     from studygym.agents.ppo import load_ppo, train
     from studygym.evaluation.harness import evaluate, summarize
     from studygym.evaluation.report import best_classic, write_results
-    from studygym.evaluation.suites import all_policies, suite_tuning
-    from studygym.evaluation.tuning import tuned_policies
+    from studygym.evaluation.suites import board_policies
 
     env_id, overrides, _, default_hyper = SETTINGS[setting]
     folder = out_root / setting
@@ -127,8 +126,7 @@ def run_setting(setting: str, out_root: Path, steps: int, learners: int, train_s
         if train_only:
             return None
     env, _ = make(env_id, **overrides)
-    tuned = tuned_policies(env, suite_tuning(env_id, overrides))
-    policies = [*all_policies(env), *tuned, load_ppo(run_dir, env=env)]
+    policies = [*board_policies(env_id, overrides, env=env), load_ppo(run_dir, env=env)]
     if add:  # only the named policies, added to the saved episodes (their learners: same seed and count)
         by_name = {p.name: p for p in policies}
         unknown = [n for n in add if n not in by_name]

@@ -26,10 +26,8 @@ import pandas as pd
 
 from studygym.evaluation.harness import bootstrap_ci, evaluate, leaderboard_markdown, summarize
 from studygym.markdown import markdown_table
-from studygym.registry import make
 from studygym.evaluation.report import write_results
-from studygym.evaluation.suites import all_policies, suite_tuning
-from studygym.evaluation.tuning import tuned_policies
+from studygym.evaluation.suites import board_policies
 
 ENV_ID = "Curriculum-v0"
 
@@ -80,9 +78,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    env, _ = make(ENV_ID)
-    tuned = tuned_policies(env, suite_tuning(ENV_ID, {}))
-    everything = evaluate(all_policies(env) + tuned, ENV_ID, n_learners=args.all_learners, seed=args.seed,
+    everything = evaluate(board_policies(ENV_ID), ENV_ID, n_learners=args.all_learners, seed=args.seed,
                           curves=False)
     _, board = write_results(everything, out / "all", force=args.force)
     print(board, flush=True)

@@ -3,6 +3,7 @@
     .venv/bin/python scripts/tune_baselines.py                      # every setting below
     .venv/bin/python scripts/tune_baselines.py --only review-fsrs --learners 128 --force
     .venv/bin/python scripts/tune_baselines.py --only review-fsrs --policies ebisu --merge  # one more baseline
+    .venv/bin/python scripts/tune_baselines.py --only sleep --policies ebisu --extend  # grid grew past the edge
 
 For each env configuration that a suite or ``scripts/run_agents.py`` ranks, each baseline with a
 knob (studygym.evaluation.tuning.TUNABLE: FSRS desired retention, HLR / THRESHOLD thresholds, MEMORIZE q,
@@ -10,6 +11,10 @@ the fixed interval, Leitner's base) is evaluated over its grid on training learn
 ``studygym.evaluation.tuning.TUNING_SEED``, never used for evaluation), for the objective the leaderboards
 rank (the episode return), and the best grid value is saved with the whole grid as
 ``results/tuning/<env>_<overrides>.json``; ``results/tuning/tuning.md`` collects the tables.
+``--extend`` evaluates only the grid values a saved baseline lacks (after a grid grew past a chosen
+edge value), with the value chosen before re-evaluated to check that the saved means reproduce
+(studygym.evaluation.tuning.extend_tuning), and picks the best over the union: the same record a full
+re-tuning on the same learners gives, at a fraction of the cost.
 """
 
 from __future__ import annotations
@@ -58,6 +63,31 @@ REDUCED = {"curriculum": _CURRICULUM,
            "deeptutor-efc": _DEEPTUTOR, "deeptutor-hlr": _DEEPTUTOR, "deeptutor-gpl": _DEEPTUTOR}
 
 
+def extend(out: Path, env_id: str, overrides: dict, learners: int, grids: dict, policies: list[str] | None) -> dict:
+    """The saved tuning of ``env_id`` with each baseline's missing grid values evaluated and added
+    (saved after each baseline, so an interrupted run keeps what it finished)."""
+    from studygym.evaluation.tuning import (TUNABLE, base_scheduler, extend_tuning, extension_grid, load_tuning,
+                                            save_tuning, tune)
+
+    record = load_tuning(out, env_id, overrides)
+    names = list(record["policies"]) if policies is None else policies
+    for name in names:
+        if name not in record["policies"]:
+            raise SystemExit(f"--extend: {name} is not in the saved tuning of {env_id} (tune it with --merge)")
+        scheduler = base_scheduler(name)
+        values = extension_grid(record["policies"][name], grids.get(scheduler, TUNABLE[scheduler].grid))
+        if not values:
+            print(f"{env_id} {name}: the saved grid already holds every value", flush=True)
+            continue
+        new = tune(env_id, overrides, n_learners=learners, policies=[name], grids={scheduler: values},
+                   log=lambda line: print(line, flush=True))
+        record = extend_tuning(record, new)
+        save_tuning(record, out, force=True)
+        entry = record["policies"][name]
+        print(f"{env_id} {name}: evaluated {list(values)}; chosen now {entry['chosen']}", flush=True)
+    return record
+
+
 def main(argv: list[str] | None = None) -> int:
     from studygym.evaluation.tuning import load_tuning, merge_tuning, save_tuning, tune, tuning_markdown
 
@@ -73,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="overwrite existing tuning files")
     parser.add_argument("--merge", action="store_true",
                         help="add the baselines tuned now (--policies) to the existing file, keeping the others")
+    parser.add_argument("--extend", action="store_true",
+                        help="evaluate only the grid values the saved baselines (--policies, default all saved) "
+                             "lack, re-checking the value chosen before, and add them to the saved file")
     args = parser.parse_args(argv)
+    if args.extend and args.merge:
+        parser.error("--extend and --merge are exclusive (--merge re-tunes whole grids)")
     settings = dict(SETTINGS)
     if args.env is not None:
         settings = {"custom": (args.env, json.loads(args.overrides))}
@@ -87,13 +122,20 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     for name in names:
         env_id, overrides = settings[name]
-        if load_tuning(out, env_id, overrides) is not None and not (args.force or args.merge):
+        if args.extend and load_tuning(out, env_id, overrides) is None:
+            parser.error(f"--extend: no saved tuning of {name} in {out}")
+        if load_tuning(out, env_id, overrides) is not None and not (args.force or args.merge or args.extend):
             parser.error(f"tuning of {name} exists in {out}; pass --force to overwrite or --merge to add to it")
     for name in names:
         env_id, overrides = settings[name]
         learners = args.learners if args.learners is not None else LEARNERS.get(name, 256)
         reduced = REDUCED.get(name, {})
         grids = {**reduced.get("grids", {}), **json.loads(args.grids)}
+        if args.extend:
+            record = extend(out, env_id, overrides, learners, grids, policies)
+            path = save_tuning(record, out, force=True)
+            print(f"{name}: extended {path}", flush=True)
+            continue
         record = tune(env_id, overrides, n_learners=learners, grids=grids,
                       policies=policies if policies is not None else reduced.get("policies"),
                       log=lambda line: print(line, flush=True))

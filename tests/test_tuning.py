@@ -118,3 +118,55 @@ def test_practice_and_sspmmc_knobs_tune_and_build(env_id, overrides, name, grid,
     (policy,) = tuned_policies(env, rec)
     assert policy.name == name + TUNED_SUFFIX
     assert getattr(policy, attribute) == entry["chosen"][entry["setting"]]
+
+
+def test_extending_a_grid_equals_tuning_the_whole_grid(tmp_path):
+    """tune_baselines --extend: only the values a saved grid lacks are evaluated (and the value chosen
+    before, re-checked); the record equals a full tuning of the grown grid on the same learners."""
+    script = load_script("tune_baselines")
+    base = ["--env", ENV, "--overrides", json.dumps(SMALL), "--learners", "4", "--policies", "hlr", "--out", str(tmp_path)]
+    assert script.main([*base, "--grids", json.dumps({"hlr": [0.1, 0.9]})]) == 0
+    assert script.main([*base, "--grids", json.dumps({"hlr": [0.05, 0.1, 0.5, 0.9]}), "--extend"]) == 0
+    extended = load_tuning(tmp_path, ENV, SMALL)["policies"]["hlr"]
+    full = tune(ENV, SMALL, n_learners=4, policies=["hlr"], grids={"hlr": (0.05, 0.1, 0.5, 0.9)})["policies"]["hlr"]
+    assert [r["value"] for r in extended["grid"]] == [0.05, 0.1, 0.5, 0.9]
+    assert np.allclose([r["mean"] for r in extended["grid"]], [r["mean"] for r in full["grid"]], atol=1e-6)
+    assert extended["chosen"] == full["chosen"]
+
+
+def test_extending_refuses_saved_means_that_do_not_reproduce(record):
+    from studygym.evaluation.tuning import extend_tuning
+
+    hlr = record["policies"]["hlr"]
+    stale = {**record, "policies": {"hlr": {**hlr, "grid": [{**r, "mean": r["mean"] + 0.01} for r in hlr["grid"]]}}}
+    with pytest.raises(ValueError, match="does not reproduce"):
+        extend_tuning(stale, {**record, "policies": {"hlr": hlr}})
+    with pytest.raises(ValueError, match="not in the saved tuning"):
+        extend_tuning({**record, "policies": {}}, {**record, "policies": {"hlr": hlr}})
+
+
+def test_edge_and_flat_choices_are_marked_in_the_table():
+    from studygym.evaluation.tuning import edge_note
+
+    def entry(means, chosen):
+        grid = [{"value": v, "mean": m, "lo": m, "hi": m, "failed": False} for v, m in zip((0.1, 0.5, 0.9), means)]
+        return {"setting": "threshold", "grid": grid, "chosen": {"threshold": chosen}}
+
+    assert edge_note("hlr", entry((0.2, 0.2, 0.2), 0.1)) == " (flat)"
+    assert edge_note("hlr", entry((0.1, 0.2, 0.3), 0.9)) == " (grid edge; between 0 and 1)"
+    assert edge_note("hlr", entry((0.1, 0.3, 0.2), 0.5)) == ""
+    record = {"env_id": ENV, "overrides": {}, "objective": "episode_return", "seed": 0, "n_learners": 4,
+              "policies": {"hlr": entry((0.1, 0.2, 0.3), 0.9)}}
+    assert "| 0.9 (grid edge; between 0 and 1) |" in tuning_markdown(record)
+
+
+def test_board_policies_are_the_defaults_the_references_and_the_tuned_rows(record, tmp_path):
+    """suites.board_policies (run_agents, run_curriculum, run_brain_tasks): every published-default row,
+    oracle_greedy and the planner, then one ``_tuned`` row per saved tuning."""
+    from studygym.evaluation.suites import all_policies, board_policies
+
+    save_tuning(record, tmp_path)
+    env, _ = studygym.make(ENV, **SMALL)
+    names = [p.name for p in board_policies(ENV, SMALL, tuning_dir=tmp_path)]
+    assert names == [p.name for p in all_policies(env)] + ["hlr" + TUNED_SUFFIX, "fsrs" + TUNED_SUFFIX]
+    assert {"oracle_greedy", "planner"} <= set(names)

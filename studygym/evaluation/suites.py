@@ -67,6 +67,18 @@ def suite_tuning(env_id: str, overrides: dict, tuning_dir: str | Path | None = N
     return record
 
 
+def board_policies(env_id: str, overrides: dict | None = None, *, env=None,
+                   tuning_dir: str | Path | None = None) -> list:
+    """Every policy of an env's leaderboard: :func:`all_policies` (the baselines at their published
+    settings, the privileged references oracle_greedy and the planner) and the tuned rows
+    ``<name>_tuned`` of :func:`suite_tuning` (read from ``tuning_dir``, default ``results/tuning``).
+    ``env``: the env already made with ``overrides`` (made here when omitted)."""
+    overrides = dict(overrides or {})
+    if env is None:
+        env, _ = make(env_id, **overrides)
+    return all_policies(env) + tuned_policies(env, suite_tuning(env_id, overrides, tuning_dir))
+
+
 def check_suite_writable(name: str, out_root: str | Path = "results", force: bool = False) -> None:
     """Raise before any work if :func:`run_suite` would overwrite a result (an env's files or the
     suite's ``leaderboard.md``) without ``force``, or could not write ``out_root``."""
@@ -127,4 +139,4 @@ def run_suite(name: str, out_root: str | Path = "results", *, learners: int | No
     return boards
 
 
-__all__ = ["SUITES", "SuiteEntry", "run_suite", "check_suite_writable", "all_policies", "policy_by_name", "deck_policies"]
+__all__ = ["SUITES", "SuiteEntry", "run_suite", "check_suite_writable", "all_policies", "board_policies", "policy_by_name", "deck_policies"]

@@ -51,27 +51,32 @@ class Knob:
     setting: str
     grid: tuple
     why: str  # what the knob is, and whose tuning it follows
+    bounds: str = ""  # the knob's natural range, shown where a chosen value sits at its grid's edge
 
 
-#: scheduler -> its knob. Grids span the published defaults.
+#: scheduler -> its knob. Grids span the published defaults and reach past the values chosen on the
+#: committed envs (Sleep-v0 chose the old grids' edges: FSRS 0.97, HLR 0.9, THRESHOLD 0.95, Ebisu 0.7,
+#: MEMORIZE q 0.01, fixed 1 day), up to the knob's natural bounds (a recall threshold or a desired
+#: retention below 1, q above 0, an interval of at least one 15-minute slot).
 TUNABLE: dict[str, Knob] = {
-    "fixed": Knob("interval_days", (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0),
-                  "the review interval (a user's choice)"),
+    "fixed": Knob("interval_days", (0.125, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0),
+                  "the review interval (a user's choice)", "at least one slot"),
     "leitner": Knob("base", (1.5, 2.0, 3.0, 4.0), "box k is reviewed every base^(k-1) days (base 2 is the "
-                    "popular variant in Settles & Meeder 2016, Fig. 3)"),
-    "fsrs": Knob("desired_retention", (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.97),
-                 "desired retention, set in Anki by simulating the learner (FSRS's CMRR)"),
-    "hlr": Knob("threshold", (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9),
-                "recall threshold below which an item is due (Settles & Meeder leave it to the app)"),
-    "memorize": Knob("q", (0.01, 0.1, 1.0, 10.0, 100.0),
-                     "q, the cost of reviewing in MEMORIZE's objective (Tabibian et al.)"),
-    "threshold": Knob("threshold", (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
-                      "recall threshold, tuned on the reward by Reddy et al. 2017"),
+                    "popular variant in Settles & Meeder 2016, Fig. 3)", "above 1"),
+    "fsrs": Knob("desired_retention", (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.97, 0.98, 0.99),
+                 "desired retention, set in Anki by simulating the learner (FSRS's CMRR)", "below 1"),
+    "hlr": Knob("threshold", (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99),
+                "recall threshold below which an item is due (Settles & Meeder leave it to the app)", "between 0 and 1"),
+    "memorize": Knob("q", (0.0001, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0),
+                     "q, the cost of reviewing in MEMORIZE's objective (Tabibian et al.)", "above 0"),
+    "threshold": Knob("threshold", (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99),
+                      "recall threshold, tuned on the reward by Reddy et al. 2017", "between 0 and 1"),
     # Ebisu has no threshold (its README: the app quizzes "the facts most in danger of being
     # forgotten"); low values matter: Ebisu 2.x's half-life grows slowly per recall, so reviews at
     # 0.5 crowd out new items (0.60 episode return on Review-v0 with 60 items, below random).
-    "ebisu": Knob("threshold", (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7),
-                  "recall threshold at which Ebisu's lowest-recall item is reviewed (Ebisu leaves it to the app)"),
+    "ebisu": Knob("threshold", (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 0.9, 0.95),
+                  "recall threshold at which Ebisu's lowest-recall item is reviewed (Ebisu leaves it to the app)",
+                  "between 0 and 1"),
     # Deck-v0: the app's FSRS scheduler at one desired retention for the whole run.
     "fsrs_dr": Knob("desired_retention", (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.97),
                     "Deck-v0's FSRS desired retention (Anki's setting, chosen by simulation)"),
@@ -211,6 +216,62 @@ def merge_tuning(old: dict | None, new: dict) -> dict:
     return merged
 
 
+#: A re-evaluated grid value must reproduce its saved mean within this (float32 sums of a return).
+REPRODUCE_ATOL = 1e-5
+
+
+def extension_grid(entry: dict, grid: Sequence) -> tuple:
+    """The values to evaluate to extend a saved baseline's ``entry`` to ``grid``: the value chosen
+    before (re-evaluated, to check that the saved means still hold) and the values the entry lacks.
+    Empty when the entry already holds the whole grid."""
+    have = {r["value"] for r in entry["grid"]}
+    missing = [v for v in grid if v not in have]
+    return (entry["chosen"][entry["setting"]], *missing) if missing else ()
+
+
+def extend_tuning(old: dict, new: dict, atol: float = REPRODUCE_ATOL) -> dict:
+    """``old`` with the grid values evaluated in ``new`` added to its baselines' grids and each chosen
+    value picked again over the union (ties to the smaller value, as :func:`tune`'s ascending grids).
+
+    Each of ``new``'s baselines must be in ``old``, tuned on the same learners (``n_learners`` and
+    ``seed``), and every value both evaluated must agree within ``atol``; otherwise the env or the
+    harness changed since ``old`` was saved and the union would mix unlike runs (re-tune instead).
+    """
+    if old is None:
+        raise ValueError("nothing to extend: no saved tuning of this env configuration")
+    for field in ("env_id", "objective"):
+        if old[field] != new[field]:
+            raise ValueError(f"cannot extend tunings of different {field}: {old[field]!r} vs {new[field]!r}")
+    if canonical_overrides(old["overrides"]) != canonical_overrides(new["overrides"]):
+        raise ValueError(f"cannot extend tunings of different overrides: {old['overrides']} vs {new['overrides']}")
+    merged = {**old, "policies": dict(old["policies"])}
+    for name, entry in new["policies"].items():
+        if name not in old["policies"]:
+            raise ValueError(f"cannot extend {name}: not in the saved tuning (tune it with --merge)")
+        saved = old["policies"][name]
+        learners, seed = saved.get("n_learners", old["n_learners"]), saved.get("seed", old["seed"])
+        if (learners, seed) != (new["n_learners"], new["seed"]):
+            raise ValueError(f"cannot extend {name}: saved on {learners} learners (seed {seed}), "
+                             f"new values on {new['n_learners']} (seed {new['seed']})")
+        rows = {r["value"]: r for r in saved["grid"]}
+        for row in entry["grid"]:
+            if row["value"] in rows:
+                gap = abs(rows[row["value"]]["mean"] - row["mean"])
+                if not gap <= atol:
+                    raise ValueError(f"{name} at {entry['setting']}={row['value']}: the saved mean "
+                                     f"{rows[row['value']]['mean']:.6f} does not reproduce ({row['mean']:.6f}); "
+                                     "the env or the harness changed, re-tune instead of extending")
+            else:
+                rows[row["value"]] = row
+        grid = [rows[v] for v in sorted(rows)]
+        ok = [r for r in grid if not r["failed"] and np.isfinite(r["mean"])]
+        best = max(ok, key=lambda r: r["mean"])
+        merged["policies"][name] = {**saved, "grid": grid, "chosen": {saved["setting"]: best["value"]},
+                                    "n_learners": learners, "seed": seed}
+    merged["seconds"] = round(old.get("seconds", 0.0) + new.get("seconds", 0.0), 1)
+    return merged
+
+
 def save_tuning(record: dict, root: str | Path, force: bool = False) -> Path:
     path = tuning_path(root, record["env_id"], record["overrides"])
     if path.exists() and not force:
@@ -248,13 +309,29 @@ def tuned_policies(env, record: dict | None) -> list:
     return out
 
 
+def edge_note(name: str, entry: dict) -> str:
+    """`` (flat)`` where every grid value scored the same (the knob does nothing here); `` (grid edge;
+    <bounds>)`` where the chosen value is the grid's smallest or largest (a value beyond it might do
+    better, up to the knob's natural bounds); else empty."""
+    means = [r["mean"] for r in entry["grid"] if not r["failed"]]
+    if len(means) > 1 and max(means) - min(means) <= REPRODUCE_ATOL:
+        return " (flat)"
+    values = [r["value"] for r in entry["grid"]]
+    chosen = entry["chosen"][entry["setting"]]
+    if len(values) > 1 and chosen in (min(values), max(values)):
+        knob = TUNABLE.get(base_scheduler(name))
+        return " (grid edge" + (f"; {knob.bounds}" if knob is not None and knob.bounds else "") + ")"
+    return ""
+
+
 def tuning_markdown(record: dict) -> str:
     """One table: per tuned baseline, the knob, the grid's objective means, the chosen value."""
     objective = record["objective"]
     lines = [f"### Tuning: {record['env_id']} {record['overrides'] or ''}",
              "",
              f"{objective} on {record['n_learners']} training learners (seed {record['seed']}, disjoint from "
-             "evaluation); the chosen value is the grid's best mean.",
+             "evaluation); the chosen value is the grid's best mean; *grid edge*: the chosen value is the "
+             "grid's smallest or largest (with the knob's natural bounds); *flat*: every value scored the same.",
              ""]
     rows = []
     for name, entry in record["policies"].items():
@@ -263,10 +340,10 @@ def tuning_markdown(record: dict) -> str:
                           + ("**" if r["value"] == chosen else "") for r in entry["grid"])
         learners = entry.get("n_learners", record["n_learners"])
         label = name if learners == record["n_learners"] else f"{name} ({learners} learners)"
-        rows.append([label, entry["setting"], cells, f"{chosen:g}"])
+        rows.append([label, entry["setting"], cells, f"{chosen:g}" + edge_note(name, entry)])
     lines += table_lines(["baseline", "knob", f"grid: mean {objective}", "chosen"], rows)
     return "\n".join(lines) + "\n"
 
 
 __all__ = ["TUNABLE", "TUNING_SEED", "TUNED_SUFFIX", "Knob", "tune", "save_tuning", "load_tuning",
-           "tuned_policies", "tuning_markdown", "merge_tuning", "tuning_path", "tunable_policies", "tunable_names", "base_scheduler"]
+           "tuned_policies", "tuning_markdown", "merge_tuning", "extend_tuning", "extension_grid", "tuning_path", "tunable_policies", "tunable_names", "base_scheduler"]
