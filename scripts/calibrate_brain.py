@@ -12,11 +12,13 @@ random numbers (fixed seeds) so the loss is deterministic. Loss: the sum over fi
 squared deviation z from the paper in units of the interval's half-width on that side, linear
 beyond 3 half-widths (Huber) so one far-off row does not dominate but still pulls.
 
-Writes ``--record`` (default ``calibration.json``: the record of the ``calibrated`` preset's fit;
-``calibration_refit.json`` is the 2026-12-05 refit with the spread and within-session mechanisms and
-``calibration_refit_acquisition.json`` the one after it with gradual, forgettable acquisition from the
-FIELDS start below; neither is promoted to a preset) (fitted values, loss, evaluations, fitted and held-out rows at the fit's
-size); the values go into ``PRESETS["calibrated"]`` in ``envs/learners/brain.py`` by hand, rounded.
+Writes ``--record`` (fitted values, loss, evaluations, fitted and held-out rows at the fit's size; default
+``calibration.json``, the record of the first ``calibrated`` preset, forget_sd at its bound 3.0).
+``calibration_refit.json`` is the 2026-12-05 refit with the spread and within-session mechanisms,
+``calibration_refit_acquisition.json`` the one after it with gradual, forgettable acquisition (neither
+promoted), and ``calibration_refit_transfer.json`` the one with retrieval as online consolidation from the
+FIELDS start below, promoted to ``PRESETS["calibrated"]`` in ``envs/learners/brain.py`` (by hand, rounded to
+4 digits).
 """
 
 from __future__ import annotations
@@ -39,19 +41,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: (field, transform, start): "logit" for (0, 1) shares, "log" for positive values; w10 is FSRS's
 #: w[10] (how fast the stability gain of a success grows as recall at review falls: the spacing ridge).
-FIELDS = (("encoding_strength", "logit", 0.2639), ("acquisition_rate", "logit", 0.2),
-          ("acquisition_floor", "logit", 0.3), ("initial_consolidated_fraction", "log", 0.05091),
-          ("labile_fast_share", "logit", 0.6837), ("labile_fast_tau_hours", "log", 0.5128),
-          ("labile_tau_days", "log", 1.197), ("sleep_transfer", "log", 0.5805), ("sleep_retention", "logit", 0.5137),
-          ("forget_sd", "log", 0.3359), ("encoding_sd", "log", 0.6331), ("same_day_retrieval_share", "logit", 0.2948),
-          ("w10", "log", 0.2958))
-#: The start is the 2026-12-05 refit (results/science/calibration_refit.json, which started from the
-#: ``calibrated`` preset with forget_sd 0.3, sleep_transfer 1, encoding_sd 0.6, same_day_retrieval_share 0.3)
-#: with gradual acquisition (acquisition_rate 0.2: learning 13 items to criterion takes ~15 passes, not 2-3)
-#: and an acquisition_floor of 0.3 (the encoded share is forgotten along the consolidated curve, down to 30%).
+FIELDS = (("encoding_strength", "logit", 0.35), ("acquisition_rate", "logit", 0.922),
+          ("acquisition_floor", "logit", 0.5), ("initial_consolidated_fraction", "log", 0.0383),
+          ("labile_fast_share", "logit", 0.625), ("labile_fast_tau_hours", "log", 0.541),
+          ("labile_tau_days", "log", 0.537), ("sleep_transfer", "log", 0.169), ("sleep_retention", "logit", 0.464),
+          ("forget_sd", "log", 0.6), ("encoding_sd", "log", 0.5), ("same_day_retrieval_share", "logit", 0.05),
+          ("w10", "log", 0.246), ("retrieval_transfer", "log", 0.3))
+#: The start is the first ``calibrated`` preset (calibration.json) with its degenerate forget_sd (3.0, the
+#: validator's bound: a population of learners who never forget and learners who forget everything, which
+#: flattens every difference in S and swamps Hedges' g) brought to 0.6, encoding_sd 0.5, acquisition_floor 0.5,
+#: same_day_retrieval_share 0.05 and retrieval as online consolidation on (retrieval_transfer 0.3). A restudy's
+#: share of it stays lab_novice's restudy_gain_fraction (0.3), not fitted: every study in the fitted protocols is
+#: an item's first exposure, so the fitted rows do not depend on it (it acts on held-out rows only). Earlier
+#: records started elsewhere: calibration_refit.json from ``calibrated`` with forget_sd 0.3, sleep_transfer 1,
+#: encoding_sd 0.6, same_day_retrieval_share 0.3;
+#: calibration_refit_acquisition.json from that refit with acquisition_rate 0.2 and acquisition_floor 0.3
+#: (their ``values`` keep the fields they fitted; the rest are lab_novice's).
 #: Nelder-Mead's first simplex: the start plus this step along each transformed coordinate (wide, because
-#: the loss is piecewise constant at small scales: passes to criterion are counts). The start is where a
-#: first 10-minute fit from (0.4, 0.4, 0.01, 0.5, 0.5 h, 1 d, 2, -, 0.8, 1.2) with a capped loss ended.
+#: the loss is piecewise constant at small scales: passes to criterion are counts).
 SIMPLEX_STEP = 0.7
 
 
@@ -62,7 +69,8 @@ class Budget(Exception):
 #: Upper bounds a log-transformed value may not cross: BrainParams' valid ranges, and, for the two spreads,
 #: a plausibility cap (forget_sd 1 = a 2.7x forgetting-rate ratio between learners one SD apart;
 #: encoding_sd 1.5), so the fit cannot buy agreement with a degenerate population.
-CAPS = dict(forget_sd=1.0, encoding_sd=1.5, sleep_transfer=100.0, labile_tau_days=365.0, initial_consolidated_fraction=10.0)
+CAPS = dict(forget_sd=1.0, encoding_sd=1.5, sleep_transfer=100.0, labile_tau_days=365.0,
+            initial_consolidated_fraction=10.0, retrieval_transfer=100.0)
 
 
 def decode(theta) -> dict:

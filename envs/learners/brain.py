@@ -53,6 +53,13 @@ McNaughton & O'Reilly 1995):
   grows ``S`` by FSRS's same-day rule plus a share ``same_day_retrieval_share`` of the gap to FSRS's
   long-term desirable-difficulty gain at the current recall (retrieval as a fast route to
   consolidation, Antony et al. 2017; the harder the retrieval, the larger the gain, Pyc & Rawson 2009).
+- **Retrieval as online consolidation** (off in ``lab_novice``): a successful retrieval moves a share of the
+  labile trace into the consolidated one at once, ``S += kappa_r L`` (``L`` the labile trace just before it),
+  a restudy ``psi kappa_r L`` (``psi = restudy_gain_fraction``): retrieval as a fast, sleep-independent route to
+  consolidation (Antony, Ferreira, Norman & Wimber 2017, TiCS 21:573). Unlike FSRS's same-day rule (a
+  multiplicative gain that is ~1 for a new item) and the labile delta rule (which saturates after a few
+  exposures), this adds a fixed amount per exposure, so consolidated strength keeps growing with massed
+  readings and tests beat restudies at a delay.
 - **Between-learner spread**: besides the forgetting and sleep multipliers, each learner has an
   encoding-ability multiplier ``exp(encoding_sd z)`` on ``encoding_strength`` (capped so ``enc <= 1``):
   people differ in how much one exposure lays down, which sets the spread of scores and so the size of
@@ -150,6 +157,9 @@ class BrainParams:
     #   the current recall) that a successful retrieval earns before the next sleep, on top of FSRS's same-day
     #   rule; 0 in lab_novice (FSRS's same-day rule only), fitted in calibrated presets (within-session retrieval
     #   gain: Antony et al. 2017; Pyc & Rawson 2009, JML 60:437) [D]
+    retrieval_transfer: Array  # () kappa_r [days of S per unit L] moved from the labile into the consolidated trace
+    #   by a successful retrieval (a restudy moves restudy_gain_fraction of it): retrieval as a fast route to
+    #   consolidation (Antony et al. 2017, TiCS 21:573); 0 in lab_novice, fitted in calibrated presets [D]
     labile_rate_test: Array  # () [1] labile learning rate after a successful retrieval (small error); 0.5 [D]
     labile_rate_study: Array  # () [1] labile learning rate after a study or a failure with feedback (full
     #   error); 1.0 [D]
@@ -262,7 +272,7 @@ def _base_fields() -> dict:
         initial_consolidated_fraction=0.087, restudy_gain_fraction=0.3,
         encoding_strength=0.9, acquisition_rate=1.0, acquisition_floor=1.0, labile_tau_days=0.5, labile_fast_share=0.0,
         labile_fast_tau_hours=1.0,
-        labile_rate_test=0.5, labile_rate_study=1.0, same_day_retrieval_share=0.0,
+        labile_rate_test=0.5, labile_rate_study=1.0, same_day_retrieval_share=0.0, retrieval_transfer=0.0,
         sleep_transfer=1.0, sleep_retention=0.3, sleep_capacity=120.0, sleep_quality=1.0,
         sleep_duration_hours=8.0,
         pressure_onset_hours=16.0, pressure_slope=0.03, pressure_floor=0.4, hours_awake_at_start=1.0,
@@ -291,11 +301,17 @@ PRESETS: dict[str, dict] = {
     "sleep_deprived": dict(sleep_duration_hours=5.0, sleep_quality=0.8, attention=0.8),
     # lab_novice fitted jointly to classic experiments (`studygym replicate`; scripts/calibrate_brain.py:
     # derivative-free Nelder-Mead over these fields on every item-learner experiment except
-    # studygym.evaluation.replicate.HELD_OUT; fit record in results/science/calibration.json). Its own FSRS w[10]
-    # (the growth of a success's stability gain as recall falls: the spacing ridge) [fitted].
-    "calibrated": dict(encoding_strength=0.350, acquisition_rate=0.922, initial_consolidated_fraction=0.0383,
-                       labile_fast_share=0.625, labile_fast_tau_hours=0.541, labile_tau_days=0.537,
-                       sleep_transfer=0.169, sleep_retention=0.464, forget_sd=3.0, w=_lab_weights(w10=0.246)),
+    # studygym.evaluation.replicate.HELD_OUT; fit record results/science/calibration_refit_transfer.json, 96
+    # learners, values rounded to 4 digits). Retrieval as online consolidation on (retrieval_transfer); its own
+    # FSRS w[10] (the growth of a success's stability gain as recall falls: the spacing ridge) [fitted]. The
+    # first calibrated preset (record results/science/calibration.json) had forget_sd 3.0, the validator's bound:
+    # a population of never- and always-forgetting learners that flattened every difference in S (no testing
+    # effect, flat repetition savings) and swamped Hedges' g (sleep effects ~0 at 256 learners).
+    "calibrated": dict(encoding_strength=0.5764, acquisition_rate=0.8832, acquisition_floor=0.7983,
+                       initial_consolidated_fraction=0.03768, labile_fast_share=0.7267, labile_fast_tau_hours=0.4504,
+                       labile_tau_days=0.4236, sleep_transfer=0.3161, sleep_retention=0.6104, forget_sd=1.0,
+                       encoding_sd=0.1925, same_day_retrieval_share=0.05356, retrieval_transfer=0.3527,
+                       w=_lab_weights(w10=0.2347)),
 }
 
 
@@ -338,6 +354,7 @@ _RANGES = (
     ("attention", 0.0, 1.0, False), ("stress", 0.0, 1.0, False), ("age_factor", 0.0, 1.0, False),
     ("forget_sd", 0.0, 3.0, False), ("difficulty_sd", 0.0, 9.0, False), ("sleep_sd", 0.0, 3.0, False),
     ("encoding_sd", 0.0, 3.0, False), ("same_day_retrieval_share", 0.0, 1.0, False),
+    ("retrieval_transfer", 0.0, 100.0, False),
 )
 
 
@@ -369,6 +386,11 @@ def labile_decay(dt: Array, params: BrainParams) -> Array:
 def labile_now(state: BrainState, now: Array, params: BrainParams) -> Array:
     """Labile trace per item at ``now`` (decayed from each item's last exposure)."""
     return state.labile * labile_decay(now - state.last_review, params)
+
+
+def labile_before(state: BrainState, item: Array, now: Array, params: BrainParams) -> Array:
+    """Labile trace of ``item`` at ``now``, before an exposure there."""
+    return state.labile[item] * labile_decay(now - state.last_review[item], params)
 
 
 def tag_now(state: BrainState, now: Array, params: BrainParams) -> Array:
@@ -447,11 +469,10 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
             labile_rate: Array, dopamine: Array, stability: Array, difficulty: Array,
             retrieval_tag: Array) -> BrainState:
     """Shared bookkeeping of any exposure: labile delta rule, tag, capture, interference."""
-    since_last = jnp.maximum(now - state.last_review[item], 0.0)
     acquired_now = retained_acquired(state.acquired[item], consolidated_recall(
         state, now, params, jnp.maximum(state.stability[item], fsrs.STABILITY_MIN), state.consolidated_since[item]),
         params)
-    old_labile = state.labile[item] * labile_decay(since_last, params)
+    old_labile = labile_before(state, item, now, params)
     new_labile = old_labile + labile_rate * enc * (1.0 - old_labile)
     tags = tag_now(state, now, params)
     new_tag = jnp.maximum(tags[item], enc)
@@ -619,8 +640,10 @@ class BrainLearner(LearnerBase):
         enc = encoding(state, now, params)
         first_s, first_d = first_exposure(state, item, params, grade, enc)
         s_fsrs, d_fsrs = consolidated_review(state, item, now, params, recall, grade)
-        # A success grows S by the FSRS gain scaled by how well it was encoded; a lapse is FSRS's.
-        success_s = stability + enc * (s_fsrs - stability)
+        # A success grows S by the FSRS gain scaled by how well it was encoded, plus the labile share it
+        # consolidates at once (retrieval_transfer; 0 in lab_novice); a lapse is FSRS's.
+        success_s = (stability + enc * (s_fsrs - stability)
+                     + params.retrieval_transfer * labile_before(state, item, now, params))
         new_s = jnp.where(seen, jnp.where(recalled, success_s, s_fsrs), first_s)
         new_d = jnp.where(seen, d_fsrs, first_d)
 
@@ -646,7 +669,8 @@ class BrainLearner(LearnerBase):
         enc = encoding(state, now, params)
         first_s, first_d = first_exposure(state, item, params, 3, enc)
         s_fsrs, _ = consolidated_review(state, item, now, params, recall, 3)
-        restudy_s = stability + params.restudy_gain_fraction * enc * (s_fsrs - stability)
+        restudy_s = stability + params.restudy_gain_fraction * (enc * (s_fsrs - stability) + params.retrieval_transfer
+                                                                * labile_before(state, item, now, params))
         new_s = jnp.where(seen, restudy_s, first_s)
         new_d = jnp.where(seen, difficulty, first_d)
         return _expose(state, item, now, params, enc, params.labile_rate_study, jnp.float32(0.0), new_s,
@@ -744,6 +768,11 @@ MECHANISMS = (
          parameters=("same_day_retrieval_share",),
          source="Antony et al. 2017, TiCS 21:573; Pyc & Rawson 2009, JML 60:437",
          tests=("test_brain_calibration_mechanisms.py::test_within_session_retrieval_gain",)),
+    dict(mechanism="Retrieval as online consolidation",
+         equation="success: S += kappa_r L; restudy: S += psi kappa_r L (L: the labile trace before the exposure)",
+         parameters=("retrieval_transfer", "restudy_gain_fraction"),
+         source="Antony, Ferreira, Norman & Wimber 2017, TiCS 21:573",
+         tests=("test_brain_calibration_mechanisms.py::test_retrieval_transfer_accumulates_and_favours_tests",)),
     dict(mechanism="Between-learner spread",
          equation="per learner: enc x exp(encoding_sd z1) (capped at 1), forgetting time x exp(forget_sd z2), "
                   "sleep transfer x exp(sleep_sd z3)",
