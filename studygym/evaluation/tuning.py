@@ -67,7 +67,7 @@ TUNABLE: dict[str, Knob] = {
                  "desired retention, set in Anki by simulating the learner (FSRS's CMRR)", "below 1"),
     "hlr": Knob("threshold", (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99),
                 "recall threshold below which an item is due (Settles & Meeder leave it to the app)", "between 0 and 1"),
-    "memorize": Knob("q", (0.0001, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0),
+    "memorize": Knob("q", (1e-6, 1e-5, 0.0001, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0),
                      "q, the cost of reviewing in MEMORIZE's objective (Tabibian et al.)", "above 0"),
     "threshold": Knob("threshold", (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99),
                       "recall threshold, tuned on the reward by Reddy et al. 2017", "between 0 and 1"),
