@@ -265,13 +265,10 @@ def test_harness_evaluates_a_loaded_policy(tmp_path, untrained_tiny):
 
 
 def run_cli(argv):
-    import argparse
+    """``studygym train ...`` through the dispatcher (which turns user errors into exit status 2)."""
+    from studygym.cli import main
 
-    from studygym.cli import train as cli_train
-
-    parser = argparse.ArgumentParser()
-    cli_train.add_arguments(parser)
-    return cli_train.run(parser.parse_args(argv))
+    return main(["train", *argv])
 
 
 def test_cli_refuses_to_overwrite_an_existing_run(tmp_path, capsys):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import studygym
-from studygym.cli import evaluate as cli_evaluate, train as cli_train
+from studygym.cli import evaluate as cli_evaluate, main as cli_main
 from studygym.agents import sb3
 from studygym.agents.policy import Policy
 from studygym.evaluation.harness import evaluate, summarize
@@ -209,9 +209,8 @@ def test_training_refuses_to_overwrite_unless_forced(trained, vec_env):
 
 
 def run_train_cli(argv):
-    parser = argparse.ArgumentParser()
-    cli_train.add_arguments(parser)
-    return cli_train.run(parser.parse_args(argv))
+    """``studygym train ...`` through the dispatcher (which turns user errors into exit status 2)."""
+    return cli_main(["train", *argv])
 
 
 def test_cli_trains_and_evaluate_reads_the_run(tmp_path, capsys):

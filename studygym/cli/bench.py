@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from studygym.evaluation.suites import SUITES, run_suite
@@ -20,11 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    try:
-        boards = run_suite(args.suite, args.out, learners=args.learners, seed=args.seed, force=args.force)
-    except (ValueError, FileExistsError) as error:
-        print(f"studygym: error: {error}", file=sys.stderr)
-        return 2
+    boards = run_suite(args.suite, args.out, learners=args.learners, seed=args.seed, force=args.force)
     for env_id, board in boards.items():
         print(f"\n## {env_id}\n\n{board}")
     print(f"suite {args.suite}: {time.perf_counter() - start:.1f}s; wrote {args.out}/{args.suite}/")

@@ -16,7 +16,6 @@ writes ``OUT/tb/`` (TensorBoard), ``OUT/checkpoints/`` and ``OUT/model.zip``; ev
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -55,43 +54,39 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     out = Path(args.out)
+    check_positive_int("--steps", args.steps)
+    check_seed("--seed", args.seed)
+    if args.chunk is not None:
+        check_positive_int("--chunk", args.chunk)
+    check_writable(out, args.force, OUTPUT_FILES)
+    hyper = check_hyper(dict(args.hyper))
+    steps_per_update = hyper["n_learners"] * hyper["n_steps"]
+    n_updates = max(1, -(-args.steps // steps_per_update))
+    chunk = args.chunk or max(1, -(-n_updates // 20))
+    bar = tqdm(total=n_updates * steps_per_update, desc=f"train ppo on {args.env}", unit="step",
+               unit_scale=True)
+    progress = {"done": 0}
+
+    def on_chunk(updates_done, curve_chunk):
+        bar.update((updates_done - progress["done"]) * steps_per_update)
+        progress["done"] = updates_done
+        returns = np.asarray(curve_chunk["episode_return"])
+        knowledge = np.asarray(curve_chunk["knowledge_final"])
+        shown = {}
+        if np.isfinite(returns).any():
+            shown["return"] = f"{np.nanmean(returns):.4f}"
+        if np.isfinite(knowledge).any():
+            shown["knowledge"] = f"{np.nanmean(knowledge):.3f}"
+        bar.set_postfix(shown)
+
     try:
-        check_positive_int("--steps", args.steps)
-        check_seed("--seed", args.seed)
-        if args.chunk is not None:
-            check_positive_int("--chunk", args.chunk)
-        check_writable(out, args.force, OUTPUT_FILES)
-        hyper = check_hyper(dict(args.hyper))
-        steps_per_update = hyper["n_learners"] * hyper["n_steps"]
-        n_updates = max(1, -(-args.steps // steps_per_update))
-        chunk = args.chunk or max(1, -(-n_updates // 20))
-        bar = tqdm(total=n_updates * steps_per_update, desc=f"train ppo on {args.env}", unit="step",
-                   unit_scale=True)
-        progress = {"done": 0}
-
-        def on_chunk(updates_done, curve_chunk):
-            bar.update((updates_done - progress["done"]) * steps_per_update)
-            progress["done"] = updates_done
-            returns = np.asarray(curve_chunk["episode_return"])
-            knowledge = np.asarray(curve_chunk["knowledge_final"])
-            shown = {}
-            if np.isfinite(returns).any():
-                shown["return"] = f"{np.nanmean(returns):.4f}"
-            if np.isfinite(knowledge).any():
-                shown["knowledge"] = f"{np.nanmean(knowledge):.3f}"
-            bar.set_postfix(shown)
-
-        try:
-            trained = train(args.env, args.steps, args.seed, overrides=dict(args.overrides), chunk_updates=chunk,
-                            callback=on_chunk, **hyper)
-        finally:
-            bar.close()
-        trained.save(out, force=args.force)
-        plot_learning_curve(trained.curve, out / "learning_curve.png",
-                            f"PPO on {args.env} (seed {args.seed})")
-    except (ValueError, FileExistsError) as error:
-        print(f"studygym: error: {error}", file=sys.stderr)
-        return 2
+        trained = train(args.env, args.steps, args.seed, overrides=dict(args.overrides), chunk_updates=chunk,
+                        callback=on_chunk, **hyper)
+    finally:
+        bar.close()
+    trained.save(out, force=args.force)
+    plot_learning_curve(trained.curve, out / "learning_curve.png",
+                        f"PPO on {args.env} (seed {args.seed})")
     config = trained.config
     print(f"trained {config['env_steps']:,} env steps in {config['train_seconds']:.1f}s "
           f"({config['env_steps'] / max(config['train_seconds'], 1e-9):,.0f} steps/s, compile included)")
@@ -108,15 +103,11 @@ def run_sb3(args: argparse.Namespace) -> int:
     algo = args.agent.removeprefix("sb3-")
     hyper = dict(args.hyper)
     n_envs = hyper.pop("n_envs", 8)
-    try:
-        check_positive_int("--steps", args.steps)
-        check_seed("--seed", args.seed)
-        check_positive_int("n_envs", n_envs)
-        trained = train_sb3(algo, args.env, args.steps, args.seed, args.out, overrides=dict(args.overrides),
-                            n_envs=n_envs, hyper=hyper, force=args.force, progress=True)
-    except (ValueError, FileExistsError) as error:
-        print(f"studygym: error: {error}", file=sys.stderr)
-        return 2
+    check_positive_int("--steps", args.steps)
+    check_seed("--seed", args.seed)
+    check_positive_int("n_envs", n_envs)
+    trained = train_sb3(algo, args.env, args.steps, args.seed, args.out, overrides=dict(args.overrides),
+                        n_envs=n_envs, hyper=hyper, force=args.force, progress=True)
     config = trained.config
     print(f"trained {config['env_steps']:,} env steps in {config['train_seconds']:.1f}s "
           f"({config['steps_per_second']:,.0f} steps/s, {n_envs} envs)")
