@@ -18,7 +18,9 @@ Writes ``--record`` (fitted values, loss, evaluations, fitted and held-out rows 
 ``calibration_refit_acquisition.json`` the one after it with gradual, forgettable acquisition (neither
 promoted), and ``calibration_refit_transfer.json`` the one with retrieval as online consolidation from the
 FIELDS start below, promoted to ``PRESETS["calibrated"]`` in ``envs/learners/brain.py`` (by hand, rounded to
-4 digits).
+4 digits). ``calibration_refit_stage3.json`` is a further stage from that preset at 256 learners with
+forget_sd's cap raised to 1.5 (not promoted: 14/28 rows within at 256 learners, seed 0, held-out 1/9, vs the
+preset's 15/28 and 2/9).
 """
 
 from __future__ import annotations
@@ -67,9 +69,12 @@ class Budget(Exception):
 
 
 #: Upper bounds a log-transformed value may not cross: BrainParams' valid ranges, and, for the two spreads,
-#: a plausibility cap (forget_sd 1 = a 2.7x forgetting-rate ratio between learners one SD apart;
-#: encoding_sd 1.5), so the fit cannot buy agreement with a degenerate population.
-CAPS = dict(forget_sd=1.0, encoding_sd=1.5, sleep_transfer=100.0, labile_tau_days=365.0,
+#: a plausibility cap, so the fit cannot buy agreement with a degenerate population. forget_sd's cap is a fit
+#: bound, not a physical one (the validator allows 3.0): 1.0 (a 2.7x forgetting-rate ratio between learners one
+#: SD apart) for every record up to calibration_refit_transfer.json, which ended on it; raised to 1.5 (4.5x one SD
+#: apart) from calibration_refit_stage3.json on, half the validator's 3.0 whose mixture of never- and
+#: always-forgetting learners flattened every difference in S. Each record stores the caps it ran under.
+CAPS = dict(forget_sd=1.5, encoding_sd=1.5, sleep_transfer=100.0, labile_tau_days=365.0,
             initial_consolidated_fraction=10.0, retrieval_transfer=100.0)
 
 
@@ -143,7 +148,7 @@ def main(argv=None) -> int:
     before = Context(BRAIN, brain_preset("lab_novice"), skill, args.learners, args.seed)
     result = dict(
         method="scipy.optimize.minimize Nelder-Mead (derivative-free), transformed parameters, common random numbers",
-        learners=args.learners, seed=args.seed, evaluations=evals[0], loss=best["loss"],
+        learners=args.learners, seed=args.seed, evaluations=evals[0], loss=best["loss"], caps=CAPS,
         loss_lab_novice=loss(run_experiments(fitted, before)),
         values=best["values"], fitted_experiments=[e.name for e in fitted], held_out=[e.name for e in held],
         fitted_rows=run_experiments(fitted, ctx).drop(columns="citation").to_dict("records"),
