@@ -88,6 +88,8 @@ SECTIONS = {
     "fit-table": lambda: include("results/fit/model_table.md", "run `scripts/fit_models.py` to generate"),
     "personal-schedule": lambda: include("results/personal/personal.md", "run `scripts/personal_schedule.py`"),
     "throughput": lambda: include("results/bench/throughput.md", "run `scripts/bench_throughput.py`"),
+    "throughput-medians": lambda: include("results/bench/throughput_runs/medians.md",
+                                          "run `scripts/bench_throughput.py --json` three times, then `--medians`"),
 }
 
 
