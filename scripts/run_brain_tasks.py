@@ -26,7 +26,8 @@ import pandas as pd
 
 import studygym
 from studygym.evaluation.harness import bootstrap_ci, evaluate, summarize
-from studygym.evaluation.report import PLANNER, best_classic, planner_margin, planner_margin_markdown, write_results
+from studygym.evaluation.report import (PLANNER, best_classic, paired_difference, planner_margin,
+                                        planner_margin_markdown, write_results)
 from studygym.evaluation.suites import board_policies
 from studygym.markdown import markdown_table
 
@@ -59,10 +60,8 @@ def planner_line(df: pd.DataFrame, best: str, metric: str = "episode_return") ->
     """The planner's paired difference against the best tuned classic ``best`` (the headroom it leaves)."""
     if PLANNER not in set(df["policy"]):
         return ""
-    table = df.pivot_table(index="learner", columns="policy", values=metric)[[PLANNER, best]].dropna()
-    diff = (table[PLANNER] - table[best]).to_numpy(dtype=np.float64)
-    lo, hi = bootstrap_ci(diff)
-    return (f"\nHeadroom: {PLANNER} - {best} (the best tuned classic) = {diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}] "
+    mean, lo, hi = paired_difference(df, PLANNER, best, metric)
+    return (f"\nHeadroom: {PLANNER} - {best} (the best tuned classic) = {mean:+.4f} [{lo:+.4f}, {hi:+.4f}] "
             f"on {metric} (paired bootstrap over learners, 95% CI).\n")
 
 

@@ -89,7 +89,7 @@ def extend(out: Path, env_id: str, overrides: dict, learners: int, grids: dict, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from studygym.evaluation.tuning import load_tuning, merge_tuning, save_tuning, tune, tuning_markdown
+    from studygym.evaluation.tuning import load_tuning, merge_tuning, save_tuning, tune, tuning_markdown, tuning_path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=None, help=f"comma-separated settings (default all: {', '.join(SETTINGS)})")
@@ -122,19 +122,19 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     for name in names:
         env_id, overrides = settings[name]
-        if args.extend and load_tuning(out, env_id, overrides) is None:
+        saved = load_tuning(out, env_id, overrides) is not None
+        if args.extend and not saved:
             parser.error(f"--extend: no saved tuning of {name} in {out}")
-        if load_tuning(out, env_id, overrides) is not None and not (args.force or args.merge or args.extend):
+        if saved and not (args.force or args.merge or args.extend):
             parser.error(f"tuning of {name} exists in {out}; pass --force to overwrite or --merge to add to it")
     for name in names:
         env_id, overrides = settings[name]
         learners = args.learners if args.learners is not None else LEARNERS.get(name, 256)
         reduced = REDUCED.get(name, {})
         grids = {**reduced.get("grids", {}), **json.loads(args.grids)}
-        if args.extend:
-            record = extend(out, env_id, overrides, learners, grids, policies)
-            path = save_tuning(record, out, force=True)
-            print(f"{name}: extended {path}", flush=True)
+        if args.extend:  # extend() saves after each baseline it extends
+            extend(out, env_id, overrides, learners, grids, policies)
+            print(f"{name}: extended {tuning_path(out, env_id, overrides)}", flush=True)
             continue
         record = tune(env_id, overrides, n_learners=learners, grids=grids,
                       policies=policies if policies is not None else reduced.get("policies"),

@@ -96,6 +96,14 @@ def headroom_markdown(lines: list[dict], metric: str = "episode_return") -> str:
                    "(paired bootstrap over learners, 95% CI).\n" for r in lines)
 
 
+def paired_difference(df: pd.DataFrame, a: str, b: str, metric: str = "episode_return") -> tuple[float, float, float]:
+    """Mean of ``a - b`` on ``metric`` over the learners both met, and its paired 95% bootstrap CI."""
+    table = df.pivot_table(index="learner", columns="policy", values=metric)[[a, b]].dropna()
+    diff = (table[a] - table[b]).to_numpy(dtype=np.float64)
+    lo, hi = bootstrap_ci(diff)
+    return float(diff.mean()), lo, hi
+
+
 def planner_margin(df: pd.DataFrame, summary: pd.DataFrame, metric: str = "episode_return") -> dict | None:
     """The planner's paired margin over the best other policy on ``metric`` (privileged and learned
     policies included): the check that the upper reference is at least as good as every policy.
@@ -105,10 +113,8 @@ def planner_margin(df: pd.DataFrame, summary: pd.DataFrame, metric: str = "episo
     if PLANNER not in set(summary.loc[~summary["failed"], "policy"]) or others.empty:
         return None
     best = str(others.sort_values(metric, ascending=False).iloc[0]["policy"])
-    table = df.pivot_table(index="learner", columns="policy", values=metric)[[PLANNER, best]].dropna()
-    diff = (table[PLANNER] - table[best]).to_numpy(dtype=np.float64)
-    lo, hi = bootstrap_ci(diff)
-    return {"best": best, "margin": float(diff.mean()), "lo": lo, "hi": hi}
+    margin, lo, hi = paired_difference(df, PLANNER, best, metric)
+    return {"best": best, "margin": margin, "lo": lo, "hi": hi}
 
 
 def planner_margin_markdown(margin: dict | None, metric: str = "episode_return") -> str:
@@ -152,4 +158,4 @@ def write_results(df: pd.DataFrame, out_dir: str | Path, *, force: bool = False,
     return summary, board
 
 
-__all__ = ["write_results", "planner_margin", "planner_margin_markdown", "headroom_lines", "headroom_markdown", "best_classic", "is_learned", "check_writable", "RESULT_FILES", "plot_knowledge_over_time", "plot_reviews_vs_retention"]
+__all__ = ["write_results", "planner_margin", "paired_difference", "planner_margin_markdown", "headroom_lines", "headroom_markdown", "best_classic", "is_learned", "check_writable", "RESULT_FILES", "plot_knowledge_over_time", "plot_reviews_vs_retention"]

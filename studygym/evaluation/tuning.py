@@ -184,10 +184,7 @@ def tune(env_id: str, overrides: dict | None = None, *, objective: str | None = 
             row = summary[summary["policy"] == policy.name].iloc[0]
             rows.append({"value": value, "mean": row[objective], "lo": row[f"{objective}_lo"],
                          "hi": row[f"{objective}_hi"], "failed": bool(row["failed"])})
-        ok = [r for r in rows if not r["failed"] and np.isfinite(r["mean"])]
-        if not ok:
-            raise ValueError(f"every grid value of {name}.{knob.setting} failed on {env_id}")
-        best = max(ok, key=lambda r: r["mean"])  # max keeps the first of equal means
+        best = best_row(rows, f"{name}.{knob.setting}", env_id)
         record["policies"][name] = {"setting": knob.setting, "why": knob.why, "grid": rows,
                                     "chosen": {knob.setting: best["value"]}}
         if log:
@@ -197,6 +194,25 @@ def tune(env_id: str, overrides: dict | None = None, *, objective: str | None = 
     return record
 
 
+def best_row(rows: list[dict], knob: str, env_id: str) -> dict:
+    """The grid row with the best mean among those that neither failed nor are NaN (the first of equal
+    means: grids ascend, so ties go to the smaller value)."""
+    ok = [r for r in rows if not r["failed"] and np.isfinite(r["mean"])]
+    if not ok:
+        raise ValueError(f"every grid value of {knob} failed on {env_id}")
+    return max(ok, key=lambda r: r["mean"])
+
+
+def check_same_configuration(old: dict, new: dict, verb: str) -> None:
+    """Raise unless two tuning records are of the same env, objective and overrides (``verb``: what
+    the caller would do with them, for the message)."""
+    for field in ("env_id", "objective"):
+        if old[field] != new[field]:
+            raise ValueError(f"cannot {verb} tunings of different {field}: {old[field]!r} vs {new[field]!r}")
+    if canonical_overrides(old["overrides"]) != canonical_overrides(new["overrides"]):
+        raise ValueError(f"cannot {verb} tunings of different overrides: {old['overrides']} vs {new['overrides']}")
+
+
 def merge_tuning(old: dict | None, new: dict) -> dict:
     """``old`` with the baselines tuned in ``new`` added or replaced, the others kept as they were
     (e.g. one newly tunable scheduler tuned without re-running the rest). Each merged entry records
@@ -204,11 +220,7 @@ def merge_tuning(old: dict | None, new: dict) -> dict:
     objective."""
     if old is None:
         return new
-    for field in ("env_id", "objective"):
-        if old[field] != new[field]:
-            raise ValueError(f"cannot merge tunings of different {field}: {old[field]!r} vs {new[field]!r}")
-    if canonical_overrides(old["overrides"]) != canonical_overrides(new["overrides"]):
-        raise ValueError(f"cannot merge tunings of different overrides: {old['overrides']} vs {new['overrides']}")
+    check_same_configuration(old, new, "merge")
     merged = {**old, "policies": dict(old["policies"])}
     for name, entry in new["policies"].items():
         merged["policies"][name] = {**entry, "n_learners": new["n_learners"], "seed": new["seed"]}
@@ -239,11 +251,7 @@ def extend_tuning(old: dict, new: dict, atol: float = REPRODUCE_ATOL) -> dict:
     """
     if old is None:
         raise ValueError("nothing to extend: no saved tuning of this env configuration")
-    for field in ("env_id", "objective"):
-        if old[field] != new[field]:
-            raise ValueError(f"cannot extend tunings of different {field}: {old[field]!r} vs {new[field]!r}")
-    if canonical_overrides(old["overrides"]) != canonical_overrides(new["overrides"]):
-        raise ValueError(f"cannot extend tunings of different overrides: {old['overrides']} vs {new['overrides']}")
+    check_same_configuration(old, new, "extend")
     merged = {**old, "policies": dict(old["policies"])}
     for name, entry in new["policies"].items():
         if name not in old["policies"]:
@@ -264,8 +272,7 @@ def extend_tuning(old: dict, new: dict, atol: float = REPRODUCE_ATOL) -> dict:
             else:
                 rows[row["value"]] = row
         grid = [rows[v] for v in sorted(rows)]
-        ok = [r for r in grid if not r["failed"] and np.isfinite(r["mean"])]
-        best = max(ok, key=lambda r: r["mean"])
+        best = best_row(grid, f"{name}.{saved['setting']}", old["env_id"])
         merged["policies"][name] = {**saved, "grid": grid, "chosen": {saved["setting"]: best["value"]},
                                     "n_learners": learners, "seed": seed}
     merged["seconds"] = round(old.get("seconds", 0.0) + new.get("seconds", 0.0), 1)
