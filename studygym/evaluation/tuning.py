@@ -61,7 +61,7 @@ class Knob:
 TUNABLE: dict[str, Knob] = {
     "fixed": Knob("interval_days", (0.125, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0),
                   "the review interval (a user's choice)", "at least one slot"),
-    "leitner": Knob("base", (1.5, 2.0, 3.0, 4.0), "box k is reviewed every base^(k-1) days (base 2 is the "
+    "leitner": Knob("base", (1.5, 2.0, 3.0, 4.0, 6.0), "box k is reviewed every base^(k-1) days (base 2 is the "
                     "popular variant in Settles & Meeder 2016, Fig. 3)", "above 1"),
     "fsrs": Knob("desired_retention", (0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 0.97, 0.98, 0.99),
                  "desired retention, set in Anki by simulating the learner (FSRS's CMRR)", "below 1"),
