@@ -1,7 +1,7 @@
 """Fit the brain learner's ``calibrated`` preset to the classic experiments of ``studygym replicate``.
 
     .venv/bin/python scripts/calibrate_brain.py [--learners 32] [--minutes 20] [--out results/science]
-        [--record calibration.json] [--start JSON] [--provenance TEXT]
+        [--record calibration.json] [--force] [--start JSON] [--provenance TEXT]
 
 Fits, jointly, the parameters below (starting from ``lab_novice``) to every item-learner experiment of
 ``studygym.evaluation.replicate.EXPERIMENTS`` except those in ``HELD_OUT`` (and the skill-learner ones, which
@@ -36,7 +36,7 @@ from scipy.optimize import minimize
 
 from studygym.envs.learners.brain import BRAIN, brain_preset
 from studygym.envs.learners.skill import skill_params
-from studygym.files import write_json
+from studygym.files import check_writable, write_json
 from studygym.evaluation.replicate import EXPERIMENTS, HELD_OUT, Context, run_experiments
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,8 +111,14 @@ def main(argv=None) -> int:
     parser.add_argument("--start", default=None,
                         help="JSON object of start values (default: FIELDS); with --minutes 0 they are only evaluated")
     parser.add_argument("--record", default="calibration.json", help="file name of the fit record under --out")
+    parser.add_argument("--force", action="store_true",
+                        help="replace --record if it exists (without it an existing record is never overwritten)")
     parser.add_argument("--provenance", default="", help="a note stored in calibration.json (e.g. the fit run)")
     args = parser.parse_args(argv)
+    try:  # before any work, so a fit never runs only to be refused (or to overwrite a committed record)
+        check_writable(args.out, args.force, [args.record])
+    except OSError as error:
+        parser.error(str(error))
     fitted = [e for e in EXPERIMENTS if e.learner == "item" and e.name not in HELD_OUT]
     held = [e for e in EXPERIMENTS if e.learner == "item" and e.name in HELD_OUT]
     skill = skill_params()
