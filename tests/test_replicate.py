@@ -79,6 +79,22 @@ def test_optimal_gap_and_hedges_g():
     assert math.isnan(R.hedges_g(np.ones(5), np.ones(5)))
 
 
+def test_cohens_dz_standardises_paired_differences():
+    rng = np.random.default_rng(1)
+    base = rng.normal(0.0, 1.0, 20000)  # a large shared (between-learner) spread
+    shifted = base + rng.normal(0.2, 0.5, 20000)
+    assert R.cohens_dz(shifted, base) == pytest.approx(0.4, abs=0.03)  # 0.2 / 0.5: the spread cancels
+    assert R.hedges_g(shifted, base) < 0.25  # independent groups would see it through the spread
+    assert math.isnan(R.cohens_dz(np.ones(5), np.ones(5)))
+
+
+def test_reward_timing_experiment_runs_for_a_learner_without_reward_events(tmp_path):
+    out = tmp_path / "rme"
+    assert main(["replicate", "--learner", "fsrs", "--only", "koevoet_postma_2024_rme", "--learners", "6",
+                 "--out", str(out)]) == 0
+    _check_outputs(out, ["koevoet_postma_2024_rme"])
+
+
 def test_cohort_schedules_run_forwards_and_forks_are_paired():
     ctx = R.Context(BRAIN, brain_preset("lab_novice"), skill_params(), 4, 0)
     cohort = ctx.cohort()
