@@ -54,8 +54,10 @@ LEARNERS = {"sspmmc": 8, "curriculum": 64, "deeptutor-efc": 100, "deeptutor-hlr"
 #: that won on Review-v0 (60 items, FSRS and brain learners).
 # Values past the first grid's edges (leitner 4, 6; fsrs 0.75, 0.8; hlr 0.03, 0.05; memorize 30, 100;
 # threshold 0.5, 0.6; ebisu 0.03, 0.05) were added with --extend where the first grid's best sat at its edge,
-# then leitner 8, 12 (base 6 won the first extension).
-_CURRICULUM = {"grids": {"fixed": [6.0, 8.0, 12.0], "leitner": [2.0, 3.0, 4.0, 6.0, 8.0, 12.0], "fsrs": [0.75, 0.8, 0.85, 0.9],
+# then leitner 8, 12 (base 6 won the first extension), then 16, 24 (base 12 won; at 24 >= the 20-day
+# episode a box-2 item is never due again, so larger bases change nothing).
+_CURRICULUM = {"grids": {"fixed": [6.0, 8.0, 12.0], "leitner": [2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0],
+                         "fsrs": [0.75, 0.8, 0.85, 0.9],
                          "hlr": [0.03, 0.05, 0.1, 0.3, 0.5], "memorize": [1.0, 10.0, 30.0, 100.0],
                          "threshold": [0.5, 0.6, 0.7, 0.8, 0.9], "ebisu": [0.03, 0.05, 0.1, 0.2, 0.5]}}
 _DEEPTUTOR = {"policies": ["leitner", "fsrs", "hlr", "memorize", "threshold", "ebisu"],
