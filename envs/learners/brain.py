@@ -60,6 +60,15 @@ McNaughton & O'Reilly 1995):
   multiplicative gain that is ~1 for a new item) and the labile delta rule (which saturates after a few
   exposures), this adds a fixed amount per exposure, so consolidated strength keeps growing with massed
   readings and tests beat restudies at a delay.
+- **A slow, multiscale trace** (off in ``lab_novice``): a third trace ``M`` in [0, 1] decays over a long time
+  scale, ``M(t) = M e^(-t m / tau_M)`` (``m`` the learner's forgetting multiplier), and supports recall with the
+  others, ``R = 1 - (1 - R_S)(1 - L)(1 - M)``. Each exposure of a seen item adds what the faster traces no longer
+  predict, ``M <- M + g_M enc (1 - R_fast) (1 - M)`` with ``R_fast = 1 - (1 - R_S)(1 - L)`` just before it (a
+  restudy ``psi`` times that): a cascade of leaky integrators in which the slow scale learns only the faster
+  scales' error, so its gain grows with the gap relative to the faster traces' time scales and the spacing
+  optimum lengthens with the retention interval (the multiscale context model's cascade of leaky integrators,
+  Mozer, Pashler, Cepeda, Lindsey & Vul 2009, NIPS 22:1321). Massed readings add little to it (the
+  faster traces still predict the item). Sleep leaves it as it is.
 - **Between-learner spread**: besides the forgetting and sleep multipliers, each learner has an
   encoding-ability multiplier ``exp(encoding_sd z)`` on ``encoding_strength`` (capped so ``enc <= 1``):
   people differ in how much one exposure lays down, which sets the spread of scores and so the size of
@@ -160,6 +169,10 @@ class BrainParams:
     retrieval_transfer: Array  # () kappa_r [days of S per unit L] moved from the labile into the consolidated trace
     #   by a successful retrieval (a restudy moves restudy_gain_fraction of it): retrieval as a fast route to
     #   consolidation (Antony et al. 2017, TiCS 21:573); 0 in lab_novice, fitted in calibrated presets [D]
+    slow_gain: Array  # () g_M [1] share of the faster traces' error (1 - R_fast just before an exposure of a seen item)
+    #   written into the slow trace M per exposure (a restudy restudy_gain_fraction of it): the multiscale context
+    #   model's slow integrator (Mozer et al. 2009, NIPS 22:1321); 0 in lab_novice (no slow trace) [D]
+    slow_tau_days: Array  # () tau_M [days] time constant of the slow trace; 365 d [D]
     labile_rate_test: Array  # () [1] labile learning rate after a successful retrieval (small error); 0.5 [D]
     labile_rate_study: Array  # () [1] labile learning rate after a study or a failure with feedback (full
     #   error); 1.0 [D]
@@ -235,6 +248,8 @@ class BrainState:
     #   exposure, moved back at each sleep so that sleep conserves recall
     seen: Array  # (N,) bool
     labile: Array  # (N,) labile trace L at last_review (decays as exp(-dt / tau_L))
+    slow: Array  # (N,) slow multiscale trace M at last_review (decays as exp(-dt forget_mult / tau_M)); stays 0 when
+    #   slow_gain = 0
     acquired: Array  # (N,) A, the share of the item encoded (recall is A x R; 1 after one exposure when
     #   acquisition_rate = 1)
     tag: Array  # (N,) synaptic tag E at last_review (decays as exp(-dt / tau_E))
@@ -273,6 +288,7 @@ def _base_fields() -> dict:
         encoding_strength=0.9, acquisition_rate=1.0, acquisition_floor=1.0, labile_tau_days=0.5, labile_fast_share=0.0,
         labile_fast_tau_hours=1.0,
         labile_rate_test=0.5, labile_rate_study=1.0, same_day_retrieval_share=0.0, retrieval_transfer=0.0,
+        slow_gain=0.0, slow_tau_days=365.0,
         sleep_transfer=1.0, sleep_retention=0.3, sleep_capacity=120.0, sleep_quality=1.0,
         sleep_duration_hours=8.0,
         pressure_onset_hours=16.0, pressure_slope=0.03, pressure_floor=0.4, hours_awake_at_start=1.0,
@@ -300,18 +316,21 @@ PRESETS: dict[str, dict] = {
     # and drowsy attention at encoding (Newbury et al. 2021) [D].
     "sleep_deprived": dict(sleep_duration_hours=5.0, sleep_quality=0.8, attention=0.8),
     # lab_novice fitted jointly to classic experiments (`studygym replicate`; scripts/calibrate_brain.py:
-    # derivative-free Nelder-Mead over these fields on every item-learner experiment except
-    # studygym.evaluation.replicate.HELD_OUT; fit record results/science/calibration_refit_transfer.json, 96
-    # learners, values rounded to 4 digits). Retrieval as online consolidation on (retrieval_transfer); its own
-    # FSRS w[10] (the growth of a success's stability gain as recall falls: the spacing ridge) [fitted]. The
-    # first calibrated preset (record results/science/calibration.json) had forget_sd 3.0, the validator's bound:
-    # a population of never- and always-forgetting learners that flattened every difference in S (no testing
-    # effect, flat repetition savings) and swamped Hedges' g (sleep effects ~0 at 256 learners).
-    "calibrated": dict(encoding_strength=0.5764, acquisition_rate=0.8832, acquisition_floor=0.7983,
-                       initial_consolidated_fraction=0.03768, labile_fast_share=0.7267, labile_fast_tau_hours=0.4504,
-                       labile_tau_days=0.4236, sleep_transfer=0.3161, sleep_retention=0.6104, forget_sd=1.0,
-                       encoding_sd=0.1925, same_day_retrieval_share=0.05356, retrieval_transfer=0.3527,
-                       w=_lab_weights(w10=0.2347)),
+    # derivative-free Nelder-Mead on every item-learner experiment except studygym.evaluation.replicate.HELD_OUT).
+    # Fit record results/science/calibration_refit_multiscale.json (256 learners, seed 0, hinge loss, 282
+    # evaluations in 30 min, 13 fields fitted from the previous calibrated preset, values rounded to 4 digits):
+    # adds the slow multiscale trace (slow_gain, slow_tau_days; Mozer et al. 2009) and its own sleep-pressure
+    # slope to the previous preset (record calibration_refit_transfer.json, 96 learners: retrieval as online
+    # consolidation, its own FSRS w[10], the growth of a success's stability gain as recall falls) [fitted].
+    # The first calibrated preset (record results/science/calibration.json) had forget_sd 3.0, the validator's
+    # bound: a population of never- and always-forgetting learners that flattened every difference in S (no
+    # testing effect, flat repetition savings) and swamped Hedges' g (sleep effects ~0 at 256 learners).
+    "calibrated": dict(encoding_strength=0.5764, acquisition_rate=0.8832, acquisition_floor=0.6982,
+                       initial_consolidated_fraction=0.03165, labile_fast_share=0.7785, labile_fast_tau_hours=0.4628,
+                       labile_tau_days=1.001, sleep_transfer=0.6388, sleep_retention=0.6492, forget_sd=1.209,
+                       encoding_sd=0.2355, same_day_retrieval_share=0.05356, retrieval_transfer=0.3527,
+                       slow_gain=0.1771, slow_tau_days=432.7, pressure_slope=0.03938,
+                       w=_lab_weights(w10=0.3217)),
 }
 
 
@@ -354,7 +373,7 @@ _RANGES = (
     ("attention", 0.0, 1.0, False), ("stress", 0.0, 1.0, False), ("age_factor", 0.0, 1.0, False),
     ("forget_sd", 0.0, 3.0, False), ("difficulty_sd", 0.0, 9.0, False), ("sleep_sd", 0.0, 3.0, False),
     ("encoding_sd", 0.0, 3.0, False), ("same_day_retrieval_share", 0.0, 1.0, False),
-    ("retrieval_transfer", 0.0, 100.0, False),
+    ("retrieval_transfer", 0.0, 100.0, False), ("slow_gain", 0.0, 1.0, False), ("slow_tau_days", 0.0, 1e5, True),
 )
 
 
@@ -444,12 +463,19 @@ def consolidated_recall(state: BrainState, now: Array, params: BrainParams, stab
 
 
 def item_recall(state: BrainState, now: Array, params: BrainParams, stability: Array, consolidated_since: Array,
-                last_review: Array, labile: Array, acquired: Array) -> Array:
-    """Recall probability (before the stress penalty): the encoded share A (as retained now) times what either
-    trace supports."""
+                last_review: Array, labile: Array, acquired: Array, slow: Array) -> Array:
+    """Recall probability (before the stress penalty): the encoded share A (as retained now) times what any
+    trace supports (consolidated, labile, slow)."""
     consolidated = consolidated_recall(state, now, params, stability, consolidated_since)
     labile_left = labile * labile_decay(now - last_review, params)
-    return retained_acquired(acquired, consolidated, params) * (1.0 - (1.0 - consolidated) * (1.0 - labile_left))
+    slow_left = slow_now(state, slow, now - last_review, params)
+    return retained_acquired(acquired, consolidated, params) * (
+        1.0 - (1.0 - consolidated) * (1.0 - labile_left) * (1.0 - slow_left))
+
+
+def slow_now(state: BrainState, slow: Array, dt: Array, params: BrainParams) -> Array:
+    """The slow trace ``dt`` days after its reference time (the item's last exposure): ``M e^(-dt m / tau_M)``."""
+    return slow * jnp.exp(-jnp.maximum(dt, 0.0) * state.forget_mult / params.slow_tau_days)
 
 
 def retained_acquired(acquired: Array, consolidated: Array, params: BrainParams) -> Array:
@@ -467,12 +493,18 @@ def elapsed_for_recall(w: Array, recall: Array, stability: Array) -> Array:
 
 def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc: Array,
             labile_rate: Array, dopamine: Array, stability: Array, difficulty: Array,
-            retrieval_tag: Array) -> BrainState:
-    """Shared bookkeeping of any exposure: labile delta rule, tag, capture, interference."""
-    acquired_now = retained_acquired(state.acquired[item], consolidated_recall(
-        state, now, params, jnp.maximum(state.stability[item], fsrs.STABILITY_MIN), state.consolidated_since[item]),
-        params)
+            retrieval_tag: Array, slow_share: Array = 1.0) -> BrainState:
+    """Shared bookkeeping of any exposure: labile delta rule, slow trace (``slow_share`` x its gain), tag,
+    capture, interference."""
+    consolidated_before = consolidated_recall(
+        state, now, params, jnp.maximum(state.stability[item], fsrs.STABILITY_MIN), state.consolidated_since[item])
+    acquired_now = retained_acquired(state.acquired[item], consolidated_before, params)
     old_labile = labile_before(state, item, now, params)
+    # The slow integrator learns what the faster traces no longer predict (seen items only; 0 when slow_gain = 0).
+    old_slow = slow_now(state, state.slow[item], now - state.last_review[item], params)
+    fast_error = (1.0 - consolidated_before) * (1.0 - old_labile)
+    new_slow = old_slow + jnp.where(state.seen[item], slow_share * params.slow_gain * enc * fast_error, 0.0) * (
+        1.0 - old_slow)
     new_labile = old_labile + labile_rate * enc * (1.0 - old_labile)
     tags = tag_now(state, now, params)
     new_tag = jnp.maximum(tags[item], enc)
@@ -495,6 +527,7 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
         seen=state.seen.at[item].set(True),
         labile=(state.labile * keep).at[item].set(new_labile),
         acquired=state.acquired.at[item].set(acquired_now + acquisition(enc, params) * (1.0 - acquired_now)),
+        slow=state.slow.at[item].set(new_slow),
         tag=state.tag.at[item].set(new_tag),
         captured=captured.at[item].set(captured_item),
         retrieval_tag=state.retrieval_tag.at[item].set(retrieval_tag),
@@ -602,6 +635,7 @@ class BrainLearner(LearnerBase):
             seen=jnp.zeros(n_items, bool),
             labile=zeros,
             acquired=zeros,
+            slow=zeros,
             tag=zeros,
             captured=zeros,
             retrieval_tag=zeros,
@@ -620,7 +654,7 @@ class BrainLearner(LearnerBase):
 
     def recall_prob(self, state: BrainState, now: Array, params: BrainParams) -> Array:
         recall = item_recall(state, now, params, state.stability, state.consolidated_since, state.last_review,
-                             state.labile, state.acquired)
+                             state.labile, state.acquired, state.slow)
         return jnp.where(state.seen, stressed_recall(recall, params), 0.0)
 
     def practice(self, key: Array, state: BrainState, item: Array, now: Array,
@@ -631,7 +665,7 @@ class BrainLearner(LearnerBase):
         stability = state.stability[item]
         recall = stressed_recall(item_recall(state, now, params, stability, state.consolidated_since[item],
                                              state.last_review[item], state.labile[item],
-                                             state.acquired[item]), params)
+                                             state.acquired[item], state.slow[item]), params)
         recalled = seen & (jax.random.uniform(key_recall) < recall)
         success_grade = 2 + jax.random.choice(key_grade, 3, p=params.success_grade_probs)
         first_grade = 1 + jax.random.choice(key_grade, 4, p=params.first_grade_probs)
@@ -665,7 +699,7 @@ class BrainLearner(LearnerBase):
         stability, difficulty = state.stability[item], state.difficulty[item]
         recall = stressed_recall(item_recall(state, now, params, stability, state.consolidated_since[item],
                                              state.last_review[item], state.labile[item],
-                                             state.acquired[item]), params)
+                                             state.acquired[item], state.slow[item]), params)
         enc = encoding(state, now, params)
         first_s, first_d = first_exposure(state, item, params, 3, enc)
         s_fsrs, _ = consolidated_review(state, item, now, params, recall, 3)
@@ -674,7 +708,7 @@ class BrainLearner(LearnerBase):
         new_s = jnp.where(seen, restudy_s, first_s)
         new_d = jnp.where(seen, difficulty, first_d)
         return _expose(state, item, now, params, enc, params.labile_rate_study, jnp.float32(0.0), new_s,
-                       new_d, state.retrieval_tag[item])
+                       new_d, state.retrieval_tag[item], params.restudy_gain_fraction)
 
     def elapse(self, state: BrainState, now: Array, params: BrainParams) -> BrainState:
         # Every decaying quantity is stored at its reference time and decayed in closed form when
@@ -773,6 +807,12 @@ MECHANISMS = (
          parameters=("retrieval_transfer", "restudy_gain_fraction"),
          source="Antony, Ferreira, Norman & Wimber 2017, TiCS 21:573",
          tests=("test_brain_calibration_mechanisms.py::test_retrieval_transfer_accumulates_and_favours_tests",)),
+    dict(mechanism="Slow multiscale trace (spacing at long retention intervals)",
+         equation="R = 1 - (1 - R_S)(1 - L)(1 - M); M(t) = M e^(-t m / tau_M); exposure of a seen item: "
+                  "M <- M + g_M enc (1 - R_S)(1 - L)(1 - M) (restudy: psi x)",
+         parameters=("slow_gain", "slow_tau_days"),
+         source="Mozer, Pashler, Cepeda, Lindsey & Vul 2009, NIPS 22:1321 (multiscale context model)",
+         tests=("test_brain_calibration_mechanisms.py::test_slow_trace_is_off_by_default_and_favours_longer_gaps",)),
     dict(mechanism="Between-learner spread",
          equation="per learner: enc x exp(encoding_sd z1) (capped at 1), forgetting time x exp(forget_sd z2), "
                   "sleep transfer x exp(sleep_sd z3)",

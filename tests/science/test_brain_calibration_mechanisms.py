@@ -123,3 +123,25 @@ def test_retrieval_transfer_accumulates_and_favours_tests():
         restudied = _after_readings(transfer, 3, "restudy").until(week).mean_recall(week, ITEMS)
         return tested - restudied
     assert effect(0.5) > effect(0.0) + 0.03
+
+
+def _reviewed(gap_days: float, slow_gain: float) -> Cohort:
+    return Cohort(slow_gain=slow_gain, n_learners=64).practice(at(0, 10), ITEMS).practice(at(gap_days, 10), ITEMS)
+
+
+def test_slow_trace_is_off_by_default_and_favours_longer_gaps():
+    """The slow multiscale trace (Mozer et al. 2009's cascade of leaky integrators): (1) off in lab_novice (the
+    trace stays 0); (2) a review writes into it what the faster traces no longer predict, so a review after 20
+    days writes more than one after a day, and a massed re-reading almost nothing; (3) hence at a 1-year retention
+    interval the longer gap gains more over the shorter one with the trace on than off (the spacing optimum
+    lengthens with the retention interval, Cepeda et al. 2008)."""
+    assert float(brain_preset("lab_novice").slow_gain) == 0.0
+    assert float(np.abs(np.asarray(_reviewed(1.0, 0.0).state.slow)).max()) == 0.0
+    slow = {gap: float(np.asarray(_reviewed(gap, 0.5).state.slow)[:, ITEMS].mean()) for gap in (1.0 / 1440, 1.0, 20.0)}
+    assert slow[1.0 / 1440] < 0.05 * slow[20.0] and slow[1.0] < slow[20.0]
+
+    def long_run_gain(slow_gain):
+        recall = {gap: _reviewed(gap, slow_gain).until(at(gap + 350, 10)).mean_recall(at(gap + 350, 10), ITEMS)
+                  for gap in (1.0, 20.0)}
+        return recall[20.0] - recall[1.0]
+    assert long_run_gain(0.9) > long_run_gain(0.0) + 0.02
