@@ -3,7 +3,8 @@
 Runs each scheduler on the same simulated brain learners (same seed: paired) under each order,
 plus an ablation without the brain's schema and interference, and writes results/curriculum/:
 ``episodes.csv`` (one row per order x policy x learner), ``order_gaps.md`` (good minus the other
-orders on delayed retention, paired, with 95% bootstrap CIs and paired t) and ``leaderboard.md``.
+orders on delayed retention, paired, with 95% bootstrap CIs and paired t) and ``leaderboard.md`` (the
+four schedulers' tables per order: an order experiment, not the leaderboard, which is ``all/``).
 
     .venv/bin/python scripts/run_curriculum.py            # 128 learners (about 10 min on 2 cores)
     .venv/bin/python scripts/run_curriculum.py --learners 32 --out /tmp/curriculum
@@ -94,7 +95,11 @@ def main(argv=None) -> None:
     for order in ORDERS:
         part = episodes[(episodes.variant == "brain") & (episodes.order == order)].drop(columns=["order", "variant"])
         boards.append(f"## order = {order}\n\n" + leaderboard_markdown(summarize(part), sort_by="episode_return"))
-    (out / "leaderboard.md").write_text("# Curriculum-v0 leaderboards by order\n\n" + header + "\n".join(boards))
+    note = ("An order experiment, not a leaderboard: four schedulers at their published settings under each "
+            "introduction order, ranked by the env's objective (episode_return). The leaderboard (every policy, "
+            "the tuned rows `<name>_tuned` and the planner) is `all/leaderboard.md`.\n\n")
+    (out / "leaderboard.md").write_text("# Curriculum-v0 by introduction order\n\n" + header + note
+                                        + "\n".join(boards))
     print((out / "order_gaps.md").read_text())
 
 
