@@ -469,8 +469,11 @@ def item_recall(state: BrainState, now: Array, params: BrainParams, stability: A
     consolidated = consolidated_recall(state, now, params, stability, consolidated_since)
     labile_left = labile * labile_decay(now - last_review, params)
     slow_left = slow_now(state, slow, now - last_review, params)
-    return retained_acquired(acquired, consolidated, params) * (
-        1.0 - (1.0 - consolidated) * (1.0 - labile_left) * (1.0 - slow_left))
+    fast = 1.0 - (1.0 - consolidated) * (1.0 - labile_left)
+    # Without a slow trace (lab_novice) the recall is the two-trace expression, bit for bit: multiplying by
+    # (1 - 0) changes how XLA contracts the products, and privileged policies' argmax ties then flip.
+    either = jnp.where(slow_left > 0.0, fast + (1.0 - fast) * slow_left, fast)
+    return retained_acquired(acquired, consolidated, params) * either
 
 
 def slow_now(state: BrainState, slow: Array, dt: Array, params: BrainParams) -> Array:
