@@ -64,10 +64,19 @@ _DEEPTUTOR = {"policies": ["leitner", "fsrs", "hlr", "memorize", "threshold", "e
               # Reddy et al. tune Threshold's threshold; {0.3, ..., 0.9} is the script's old grid.
               # Values past the first grid's edges (leitner 1.5, 4, 6; fsrs 0.6, 0.7; hlr 0.03, 0.05, 0.2;
               # memorize 30, 100; threshold 0.1, 0.2; ebisu 0.05, 0.1) were added with --extend where the
-              # first grid's best sat at its edge on one of the three set-ups.
-              "grids": {"leitner": [1.5, 2.0, 3.0, 4.0, 6.0], "fsrs": [0.6, 0.7, 0.8, 0.9],
-                        "hlr": [0.03, 0.05, 0.1, 0.2, 0.5], "memorize": [1.0, 10.0, 30.0, 100.0],
-                        "threshold": [0.1, 0.2, 0.3, 0.5, 0.7, 0.9], "ebisu": [0.05, 0.1, 0.2, 0.5]}}
+              # first grid's best sat at its edge on one of the three set-ups. The widened grid's best sat at
+              # its new edge again (leitner 6 on EFC/HLR; fsrs 0.6 on GPL; hlr 0.03, memorize 100, ebisu 0.05
+              # on all three; threshold 0.1 tied with 0.2 and 0.3 on EFC/GPL), so a second --extend added
+              # leitner 8, 12; fsrs 0.5; hlr 0.01, 0.02; memorize 300, 1000; threshold 0.05; ebisu 0.02, 0.03.
+              # Its best sat at the edge once more for hlr (0.01), memorize (1000) and ebisu (0.02) on all three
+              # and fsrs (0.5) on GPL, so a third --extend added fsrs 0.3, 0.4; hlr 0.003, 0.005; memorize 3000,
+              # 10000; ebisu 0.005, 0.01. Threshold's smallest value is not widened: on EFC and GPL 0.05 to 0.3
+              # score exactly the same (a plateau; ties go to the smaller value), below HLR's chosen 0.5.
+              "grids": {"leitner": [1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0], "fsrs": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+                        "hlr": [0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5],
+                        "memorize": [1.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0],
+                        "threshold": [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9],
+                        "ebisu": [0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5]}}
 REDUCED = {"curriculum": _CURRICULUM,
            "deeptutor-efc": _DEEPTUTOR, "deeptutor-hlr": _DEEPTUTOR, "deeptutor-gpl": _DEEPTUTOR}
 
