@@ -30,6 +30,9 @@ McNaughton & O'Reilly 1995):
   2016; Crowley et al. 2024; Spencer et al. 2007). Sleep conserves recall at bedtime (the
   consolidated curve's clock is set back to where the larger S gives the recall the labile trace
   gave): it stabilises, it does not improve, and its benefit is slower forgetting afterwards.
+  With ``sleep_labile_sparing`` p_s > 0 (off in ``lab_novice``) the labile trace also skips a share p_s of
+  the night's decay (its clock moves forward by p_s x the night): forgetting is less during sleep than
+  waking (Jenkins & Dallenbach 1924; Ellenbogen et al. 2006).
   Time since waking degrades encoding beyond 16 h awake (Yoo et al. 2007).
 - **Dopamine**: a success releases ``surprise_gain * (1 - R)`` (a reward-prediction error; Jang et
   al. 2019); :func:`reward_event` releases ``max(r - r_hat, 0)`` for an external reward or novelty.
@@ -182,6 +185,9 @@ class BrainParams:
     #   Erdfelder 2021: g = 0.28-0.44) [D]
     sleep_retention: Array  # () rho [1] share of the labile trace kept after a night (SHY downscaling, Tononi
     #   & Cirelli 2014; science.md s8); 0.3 [D]
+    sleep_labile_sparing: Array  # () p_s [1] share of the night during which the labile trace does not decay
+    #   (forgetting is less during sleep than waking: Jenkins & Dallenbach 1924; sleep shelters fresh traces from
+    #   interference: Ellenbogen et al. 2006); 0 in lab_novice (a night decays the labile trace like waking) [D]
     sleep_capacity: Array  # () cap [L-units] nightly transfer capacity, transfer x min(1, cap / total labile
     #   load); 120: with ~0.7 L per item at bedtime, full transfer for 160 items and about half per item for
     #   320 (Feld, Weis & Born 2016: sleep helped 160 pairs, not 320) [D]
@@ -247,7 +253,9 @@ class BrainState:
     consolidated_since: Array  # (N,) reference time of the consolidated forgetting curve, days: the last
     #   exposure, moved back at each sleep so that sleep conserves recall
     seen: Array  # (N,) bool
-    labile: Array  # (N,) labile trace L at last_review (decays as exp(-dt / tau_L))
+    labile: Array  # (N,) labile trace L at labile_since (decays as exp(-dt / tau_L))
+    labile_since: Array  # (N,) reference time of the labile trace, days: the last exposure, moved forward at each
+    #   sleep by the spared share of the night (sleep_labile_sparing; equal to last_review when it is 0)
     slow: Array  # (N,) slow multiscale trace M at last_review (decays as exp(-dt forget_mult / tau_M)); stays 0 when
     #   slow_gain = 0
     acquired: Array  # (N,) A, the share of the item encoded (recall is A x R; 1 after one exposure when
@@ -289,7 +297,7 @@ def _base_fields() -> dict:
         labile_fast_tau_hours=1.0,
         labile_rate_test=0.5, labile_rate_study=1.0, same_day_retrieval_share=0.0, retrieval_transfer=0.0,
         slow_gain=0.0, slow_tau_days=365.0,
-        sleep_transfer=1.0, sleep_retention=0.3, sleep_capacity=120.0, sleep_quality=1.0,
+        sleep_transfer=1.0, sleep_retention=0.3, sleep_labile_sparing=0.0, sleep_capacity=120.0, sleep_quality=1.0,
         sleep_duration_hours=8.0,
         pressure_onset_hours=16.0, pressure_slope=0.03, pressure_floor=0.4, hours_awake_at_start=1.0,
         tag_tau_hours=1.5, pool_tau_hours=1.0, capture_gain=1.0, tag_consolidation_gain=1.0,
@@ -317,19 +325,21 @@ PRESETS: dict[str, dict] = {
     "sleep_deprived": dict(sleep_duration_hours=5.0, sleep_quality=0.8, attention=0.8),
     # lab_novice fitted jointly to classic experiments (`studygym replicate`; scripts/calibrate_brain.py:
     # derivative-free Nelder-Mead on every item-learner experiment except studygym.evaluation.replicate.HELD_OUT).
-    # Fit record results/science/calibration_refit_multiscale.json (256 learners, seed 0, hinge loss, 282
-    # evaluations in 30 min, 13 fields fitted from the previous calibrated preset, values rounded to 4 digits):
-    # adds the slow multiscale trace (slow_gain, slow_tau_days; Mozer et al. 2009) and its own sleep-pressure
-    # slope to the previous preset (record calibration_refit_transfer.json, 96 learners: retrieval as online
+    # Fit record results/science/calibration_refit_sleep_sparing.json (256 learners, seed 0, hinge loss, 173
+    # evaluations in 15 min, 4 fields fitted from the previous calibrated preset, values rounded to 4 digits): adds
+    # sleep sparing the labile trace (sleep_labile_sparing; Jenkins & Dallenbach 1924) and refits labile_tau_days,
+    # sleep_transfer and sleep_retention [fitted]. Before it, record calibration_refit_multiscale.json (256
+    # learners, seed 0, hinge loss, 282 evaluations in 30 min, 13 fields): adds the slow multiscale trace
+    # (slow_gain, slow_tau_days; Mozer et al. 2009) and its own sleep-pressure slope to the previous preset (record calibration_refit_transfer.json, 96 learners: retrieval as online
     # consolidation, its own FSRS w[10], the growth of a success's stability gain as recall falls) [fitted].
     # The first calibrated preset (record results/science/calibration.json) had forget_sd 3.0, the validator's
     # bound: a population of never- and always-forgetting learners that flattened every difference in S (no
     # testing effect, flat repetition savings) and swamped Hedges' g (sleep effects ~0 at 256 learners).
     "calibrated": dict(encoding_strength=0.5764, acquisition_rate=0.8832, acquisition_floor=0.6982,
                        initial_consolidated_fraction=0.03165, labile_fast_share=0.7785, labile_fast_tau_hours=0.4628,
-                       labile_tau_days=1.001, sleep_transfer=0.6388, sleep_retention=0.6492, forget_sd=1.209,
+                       labile_tau_days=2.658, sleep_transfer=0.7907, sleep_retention=0.3911, forget_sd=1.209,
                        encoding_sd=0.2355, same_day_retrieval_share=0.05356, retrieval_transfer=0.3527,
-                       slow_gain=0.1771, slow_tau_days=432.7, pressure_slope=0.03938,
+                       slow_gain=0.1771, slow_tau_days=432.7, pressure_slope=0.03938, sleep_labile_sparing=0.4157,
                        w=_lab_weights(w10=0.3217)),
 }
 
@@ -359,6 +369,7 @@ _RANGES = (
     ("labile_fast_share", 0.0, 1.0, False), ("labile_fast_tau_hours", 0.0, 1e4, True),
     ("labile_rate_test", 0.0, 1.0, False), ("labile_rate_study", 0.0, 1.0, False),
     ("sleep_transfer", 0.0, 100.0, False), ("sleep_retention", 0.0, 1.0, False),
+    ("sleep_labile_sparing", 0.0, 1.0, False),
     ("sleep_capacity", 0.0, None, True), ("sleep_quality", 0.0, 1.0, False),
     ("sleep_duration_hours", 0.0, 24.0, False),
     ("pressure_onset_hours", 0.0, 48.0, False), ("pressure_slope", 0.0, 1.0, False),
@@ -404,12 +415,12 @@ def labile_decay(dt: Array, params: BrainParams) -> Array:
 
 def labile_now(state: BrainState, now: Array, params: BrainParams) -> Array:
     """Labile trace per item at ``now`` (decayed from each item's last exposure)."""
-    return state.labile * labile_decay(now - state.last_review, params)
+    return state.labile * labile_decay(now - state.labile_since, params)
 
 
 def labile_before(state: BrainState, item: Array, now: Array, params: BrainParams) -> Array:
     """Labile trace of ``item`` at ``now``, before an exposure there."""
-    return state.labile[item] * labile_decay(now - state.last_review[item], params)
+    return state.labile[item] * labile_decay(now - state.labile_since[item], params)
 
 
 def tag_now(state: BrainState, now: Array, params: BrainParams) -> Array:
@@ -463,11 +474,11 @@ def consolidated_recall(state: BrainState, now: Array, params: BrainParams, stab
 
 
 def item_recall(state: BrainState, now: Array, params: BrainParams, stability: Array, consolidated_since: Array,
-                last_review: Array, labile: Array, acquired: Array, slow: Array) -> Array:
+                last_review: Array, labile: Array, acquired: Array, slow: Array, labile_since: Array) -> Array:
     """Recall probability (before the stress penalty): the encoded share A (as retained now) times what any
     trace supports (consolidated, labile, slow)."""
     consolidated = consolidated_recall(state, now, params, stability, consolidated_since)
-    labile_left = labile * labile_decay(now - last_review, params)
+    labile_left = labile * labile_decay(now - labile_since, params)
     slow_left = slow_now(state, slow, now - last_review, params)
     fast = 1.0 - (1.0 - consolidated) * (1.0 - labile_left)
     # Without a slow trace (lab_novice) the recall is the two-trace expression, bit for bit: multiplying by
@@ -526,6 +537,7 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
         stability=state.stability.at[item].set(stability),
         difficulty=state.difficulty.at[item].set(difficulty),
         last_review=state.last_review.at[item].set(now),
+        labile_since=state.labile_since.at[item].set(now),
         consolidated_since=state.consolidated_since.at[item].set(now),
         seen=state.seen.at[item].set(True),
         labile=(state.labile * keep).at[item].set(new_labile),
@@ -637,6 +649,7 @@ class BrainLearner(LearnerBase):
             consolidated_since=zeros,
             seen=jnp.zeros(n_items, bool),
             labile=zeros,
+            labile_since=zeros,
             acquired=zeros,
             slow=zeros,
             tag=zeros,
@@ -657,7 +670,7 @@ class BrainLearner(LearnerBase):
 
     def recall_prob(self, state: BrainState, now: Array, params: BrainParams) -> Array:
         recall = item_recall(state, now, params, state.stability, state.consolidated_since, state.last_review,
-                             state.labile, state.acquired, state.slow)
+                             state.labile, state.acquired, state.slow, state.labile_since)
         return jnp.where(state.seen, stressed_recall(recall, params), 0.0)
 
     def practice(self, key: Array, state: BrainState, item: Array, now: Array,
@@ -668,7 +681,8 @@ class BrainLearner(LearnerBase):
         stability = state.stability[item]
         recall = stressed_recall(item_recall(state, now, params, stability, state.consolidated_since[item],
                                              state.last_review[item], state.labile[item],
-                                             state.acquired[item], state.slow[item]), params)
+                                             state.acquired[item], state.slow[item], state.labile_since[item]),
+                               params)
         recalled = seen & (jax.random.uniform(key_recall) < recall)
         success_grade = 2 + jax.random.choice(key_grade, 3, p=params.success_grade_probs)
         first_grade = 1 + jax.random.choice(key_grade, 4, p=params.first_grade_probs)
@@ -702,7 +716,8 @@ class BrainLearner(LearnerBase):
         stability, difficulty = state.stability[item], state.difficulty[item]
         recall = stressed_recall(item_recall(state, now, params, stability, state.consolidated_since[item],
                                              state.last_review[item], state.labile[item],
-                                             state.acquired[item], state.slow[item]), params)
+                                             state.acquired[item], state.slow[item], state.labile_since[item]),
+                               params)
         enc = encoding(state, now, params)
         first_s, first_d = first_exposure(state, item, params, 3, enc)
         s_fsrs, _ = consolidated_review(state, item, now, params, recall, 3)
@@ -725,7 +740,9 @@ class BrainLearner(LearnerBase):
         ``share = min(1, cap / sum L)`` (limited capacity, Feld et al. 2016) and
         ``q = quality x min(1, hours / 8) x age x stress x learner multiplier``; then
         ``L *= rho`` (SHY downscaling), tags and captured salience reset, and the learner wakes
-        ``sleep_duration_hours`` later.
+        ``sleep_duration_hours`` later. With ``sleep_labile_sparing`` p_s > 0 the labile trace's clock moves
+        forward by p_s x the night, so it decays only over the waking time after it (p_s = 1); reads during
+        the night itself (the learner is asleep) see it undecayed.
 
         Sleep stabilises rather than improves: recall at ``now`` is conserved (the consolidated
         curve takes over what the downscaled labile trace gave, its clock set back to where the
@@ -758,6 +775,11 @@ class BrainLearner(LearnerBase):
             consolidated_since=jnp.where(state.seen, since, state.consolidated_since),
             acquired=jnp.where(state.seen, acquired, state.acquired),
             labile=state.labile * params.sleep_retention,
+            # Sleep spares the labile trace a share p_s of the night's decay (Jenkins & Dallenbach 1924): its clock
+            # moves forward by p_s x the night. Guarded, so that at p_s = 0 (lab_novice) nothing is recomputed.
+            labile_since=jnp.where((params.sleep_labile_sparing > 0.0) & state.seen,
+                                   state.labile_since + params.sleep_labile_sparing * params.sleep_duration_hours / 24.0,
+                                   state.labile_since),
             tag=zeros, captured=zeros, retrieval_tag=zeros,
             pool=jnp.float32(0.0), pool_time=jnp.asarray(now, jnp.float32),
             awake_since=jnp.asarray(now + params.sleep_duration_hours / 24.0, jnp.float32),
@@ -837,6 +859,11 @@ MECHANISMS = (
          tests=("test_brain_learner.py::test_sleep_stabilises_recall_and_slows_forgetting",
                 "test_facts_sleep.py::test_sleep_between_sessions_beats_an_equal_wake_gap",
                 "test_facts_sleep.py::test_all_nighter_cram_matches_spaced_on_the_exam_but_not_a_week_later")),
+    dict(mechanism="Sleep spares the labile trace",
+         equation="at each sleep: labile clock t_L += p_s x night, so L decays over waking time only (p_s = 1)",
+         parameters=("sleep_labile_sparing",),
+         source="Jenkins & Dallenbach 1924, Am J Psychol; Ellenbogen et al. 2006, Curr Biol 16:1290",
+         tests=("test_brain_calibration_mechanisms.py::test_sleep_labile_sparing_is_off_by_default_and_slows_labile_loss",)),
     dict(mechanism="Limited sleep capacity",
          equation="share = min(1, cap / sum_k L_k)",
          parameters=("sleep_capacity",),

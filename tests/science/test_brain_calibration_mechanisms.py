@@ -145,3 +145,26 @@ def test_slow_trace_is_off_by_default_and_favours_longer_gaps():
                   for gap in (1.0, 20.0)}
         return recall[20.0] - recall[1.0]
     assert long_run_gain(0.9) > long_run_gain(0.0) + 0.02
+
+
+def test_sleep_labile_sparing_is_off_by_default_and_slows_labile_loss():
+    """Sleep spares the labile trace part of the night's decay (forgetting is less during sleep than waking,
+    Jenkins & Dallenbach 1924): (1) off in lab_novice (the labile clock stays the last exposure through a
+    night); (2) with it on, recall 12 h after learning is higher when the learner slept, and (3) an interval
+    awake is untouched (it acts only through sleep)."""
+    assert float(brain_preset("lab_novice").sleep_labile_sparing) == 0.0
+
+    def arm(sparing, sleep):
+        # Little downscaling and transfer, so the labile trace carries recall through the night.
+        cohort = Cohort(sleep_labile_sparing=sparing, sleep_retention=0.9, sleep_transfer=0.1,
+                        n_learners=64).study(at(0, 21), ITEMS)
+        if sleep:
+            cohort = cohort.sleep(at(0, 22))
+        return cohort
+
+    slept = arm(0.0, True)
+    np.testing.assert_array_equal(np.asarray(slept.state.labile_since), np.asarray(slept.state.last_review))
+    test_time = at(1, 9)
+    spared = arm(1.0, True).mean_recall(test_time, ITEMS)
+    assert spared > slept.mean_recall(test_time, ITEMS) + 0.02
+    assert arm(1.0, False).mean_recall(test_time, ITEMS) == arm(0.0, False).mean_recall(test_time, ITEMS)
