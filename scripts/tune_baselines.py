@@ -72,11 +72,13 @@ _DEEPTUTOR = {"policies": ["leitner", "fsrs", "hlr", "memorize", "threshold", "e
               # and fsrs (0.5) on GPL, so a third --extend added fsrs 0.3, 0.4; hlr 0.003, 0.005; memorize 3000,
               # 10000; ebisu 0.005, 0.01. Threshold's smallest value is not widened: on EFC and GPL 0.05 to 0.3
               # score exactly the same (a plateau; ties go to the smaller value), below HLR's chosen 0.5.
+              # A fourth --extend added hlr 0.001, memorize 30000, 100000 and ebisu 0.002 (hlr 0.003,
+              # memorize 10000 and GPL's ebisu 0.005 were at the edge again).
               "grids": {"leitner": [1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0], "fsrs": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
-                        "hlr": [0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5],
-                        "memorize": [1.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0],
+                        "hlr": [0.001, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5],
+                        "memorize": [1.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0, 100000.0],
                         "threshold": [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9],
-                        "ebisu": [0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5]}}
+                        "ebisu": [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5]}}
 REDUCED = {"curriculum": _CURRICULUM,
            "deeptutor-efc": _DEEPTUTOR, "deeptutor-hlr": _DEEPTUTOR, "deeptutor-gpl": _DEEPTUTOR}
 
