@@ -24,13 +24,14 @@ Writes ``--record`` (fitted values, loss, evaluations, fitted and held-out rows 
 ``calibration_refit_acquisition.json`` the one after it with gradual, forgettable acquisition (neither
 promoted), and ``calibration_refit_transfer.json`` the one with retrieval as online consolidation from the
 FIELDS start below, promoted to ``PRESETS["calibrated"]`` in ``envs/learners/brain.py`` (by hand, rounded to
-4 digits) until calibration_refit_multiscale.json replaced it. ``calibration_refit_stage3.json`` is a further stage from that preset at 256 learners with
-forget_sd's cap raised to 1.5 (not promoted: 14/28 rows within at 256 learners, seed 0, held-out 1/9, vs the
-preset's 15/28 and 2/9). ``calibration_refit_multiscale.json`` adds the slow multiscale trace (slow_gain,
-slow_tau_days: the spacing optimum at long retention intervals) and pressure_slope (encoding after a night
-awake) to the fit, with the hinge loss at 256 learners and seed 0 (the scorecard's own draws), promoted to
-``PRESETS["calibrated"]`` (rounded to 4 digits): item rows within 9/23 -> 12/23 at seed 0, and 11/23, 12/23,
-12/23 vs the previous preset's 11/23, 10/23, 11/23 at seeds 1-3, which the fit never saw.
+4 digits) until calibration_refit_multiscale.json replaced it. ``calibration_refit_stage3.json`` is a further
+stage from that preset at 256 learners with forget_sd's cap raised to 1.5 (not promoted: 14/28 rows within
+at 256 learners, seed 0, held-out 1/9, vs the preset's 15/28 and 2/9). ``calibration_refit_multiscale.json``
+adds the slow multiscale trace (slow_gain, slow_tau_days: the spacing optimum at long retention intervals)
+and pressure_slope (encoding after a night awake) to the fit, with the hinge loss at 256 learners and seed 0
+(the scorecard's own draws), promoted to ``PRESETS["calibrated"]`` (rounded to 4 digits; replaced since by
+the sleep-sparing fit below): item rows within 9/23 -> 12/23 at seed 0, and 11/23, 12/23, 12/23 vs the
+previous preset's 11/23, 10/23, 11/23 at seeds 1-3, which the fit never saw.
 ``calibration_refit_sleep_sparing.json`` adds sleep_labile_sparing (the labile trace skips a share of the
 night's decay: Jenkins & Dallenbach 1924) and refits labile_tau_days, sleep_transfer and sleep_retention from
 that preset (hinge loss, 256 learners, seed 0, 15 min), promoted to ``PRESETS["calibrated"]`` (rounded to 4

@@ -16,10 +16,10 @@ def _stub_rows(experiments, ctx):
                              paper_low=0.4, paper_high=0.6, model=0.55, within=True, citation="x"))
 
 
-def test_an_existing_record_is_refused_without_force_and_named(tmp_path, monkeypatch, capsys):
+def test_an_existing_record_is_refused_without_force_and_named(tmp_path, capsys):
+    """Refused before any replication runs (no stand-in needed: the check comes first)."""
     record = tmp_path / "calibration.json"
     record.write_text('{"kept": true}')
-    monkeypatch.setattr(CALIBRATE, "run_experiments", _stub_rows)
     with pytest.raises(SystemExit) as exit_info:
         CALIBRATE.main(["--out", str(tmp_path), "--minutes", "0", "--learners", "2"])
     assert exit_info.value.code == 2

@@ -330,8 +330,9 @@ PRESETS: dict[str, dict] = {
     # sleep sparing the labile trace (sleep_labile_sparing; Jenkins & Dallenbach 1924) and refits labile_tau_days,
     # sleep_transfer and sleep_retention [fitted]. Before it, record calibration_refit_multiscale.json (256
     # learners, seed 0, hinge loss, 282 evaluations in 30 min, 13 fields): adds the slow multiscale trace
-    # (slow_gain, slow_tau_days; Mozer et al. 2009) and its own sleep-pressure slope to the previous preset (record calibration_refit_transfer.json, 96 learners: retrieval as online
-    # consolidation, its own FSRS w[10], the growth of a success's stability gain as recall falls) [fitted].
+    # (slow_gain, slow_tau_days; Mozer et al. 2009) and its own sleep-pressure slope to the previous preset
+    # (record calibration_refit_transfer.json, 96 learners: retrieval as online consolidation, its own FSRS
+    # w[10], the growth of a success's stability gain as recall falls) [fitted].
     # The first calibrated preset (record results/science/calibration.json) had forget_sd 3.0, the validator's
     # bound: a population of never- and always-forgetting learners that flattened every difference in S (no
     # testing effect, flat repetition savings) and swamped Hedges' g (sleep effects ~0 at 256 learners).
