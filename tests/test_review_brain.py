@@ -111,3 +111,25 @@ def test_ppo_trains_on_brain_learners(env_id):
     trained = ppo.train(env_id, 2 * 8 * 9, seed=0, overrides=overrides, n_learners=8, n_steps=9, hidden=8)
     df = evaluate([trained.policy()], env_id, n_learners=4, seed=1, curves=False, **overrides)
     assert not df["failed"].any()
+
+
+@pytest.mark.parametrize("preset", ["lab_novice", "calibrated"])
+def test_practice_and_restudy_at_item_n_leave_the_brain_state_unchanged(preset):
+    """Review-v0 rests at item ``n_items`` (out_of_range_item_rests): after exposures that leave dopamine,
+    tags, captured salience and labile traces behind, practice and restudy there change nothing, bit for bit,
+    while practice at a real item does change the state."""
+    env, params = studygym.make("Review-v0", **SMALL, preset=preset)
+    learner, p = env.learner, params.learner
+    assert learner.out_of_range_item_rests
+    state = learner.init(jax.random.key(0), p, 12)
+    for t, item in enumerate([0, 1, 0, 2, 1, 0]):
+        _, state = learner.practice(jax.random.key(t), state, item, 0.01 * t, p)
+    assert float(state.pool) > 0 and float(jnp.max(state.captured)) > 0 and float(jnp.max(state.labile)) > 0
+    now = 0.07
+    _, rested = jax.jit(learner.practice)(jax.random.key(9), state, 12, now, p)
+    restudied = jax.jit(learner.restudy)(state, 12, now, p)
+    for after in (rested, restudied):
+        for old, new in zip(jax.tree.leaves(state), jax.tree.leaves(after)):
+            np.testing.assert_array_equal(np.asarray(new), np.asarray(old))
+    _, practiced = jax.jit(learner.practice)(jax.random.key(9), state, 3, now, p)
+    assert bool(practiced.seen[3]) and not bool(state.seen[3])
