@@ -73,12 +73,20 @@ _DEEPTUTOR = {"policies": ["leitner", "fsrs", "hlr", "memorize", "threshold", "e
               # 10000; ebisu 0.005, 0.01. Threshold's smallest value is not widened: on EFC and GPL 0.05 to 0.3
               # score exactly the same (a plateau; ties go to the smaller value), below HLR's chosen 0.5.
               # A fourth --extend added hlr 0.001, memorize 30000, 100000 and ebisu 0.002 (hlr 0.003,
-              # memorize 10000 and GPL's ebisu 0.005 were at the edge again).
+              # memorize 10000 and GPL's ebisu 0.005 were at the edge again). A fifth added hlr 0.0001, 0.0003
+              # and ebisu 0.0005, 0.001, as both thresholds approached their natural bound 0. HLR's kept rising
+              # on EFC and HLR (0.0001 chosen), Ebisu's on GPL (0.0005), so a sixth added hlr 1e-6, 1e-9 and
+              # ebisu 0.0001, 0.0002, and a seventh (GPL's Ebisu at 0.0001 again) ebisu 1e-6, 1e-5.
+              # Ebisu's best is now inside the grid on all three. HLR's score keeps growing about linearly in
+              # log(threshold) all the way down (1e-9 chosen on all three): on EFC (32 training learners) HLR
+              # reviews at every one of the 200 steps at every threshold from 0.5 to 1e-9, so a smaller
+              # threshold only narrows the due set to its lowest predictions. Its tuned value sits at the
+              # knob's bound 0, not at a grid edge one could widen; hlr_tuned stays below the best tuned classic.
               "grids": {"leitner": [1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0], "fsrs": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
-                        "hlr": [0.001, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5],
+                        "hlr": [1e-9, 1e-6, 0.0001, 0.0003, 0.001, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5],
                         "memorize": [1.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0, 100000.0],
                         "threshold": [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9],
-                        "ebisu": [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5]}}
+                        "ebisu": [1e-6, 1e-5, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5]}}
 REDUCED = {"curriculum": _CURRICULUM,
            "deeptutor-efc": _DEEPTUTOR, "deeptutor-hlr": _DEEPTUTOR, "deeptutor-gpl": _DEEPTUTOR}
 
