@@ -632,6 +632,12 @@ def portfolio_candidates(env: Any) -> tuple[list, int]:
     raise ValueError(f"no policy portfolio for env {env.name!r}")
 
 
+#: SSPMMC-DHP-v0's rollout budget per candidate and decision, in word-days (deck size x days): 8
+#: futures of a 300-word, 250-day deck; 2 (the floor) at 1,000 words and up, where one future of
+#: the default 10,000-word, 365-day deck already costs 3.65 M word-days.
+SSPMMC_ROLLOUT_WORD_DAYS = 600_000
+
+
 def portfolio_defaults(env: Any) -> dict:
     """:class:`PortfolioPlanner`'s defaults per env: ``n_samples`` futures per candidate, replanning
     every ``stride`` steps over the last ``window`` steps (``None``: the whole episode).
@@ -648,7 +654,8 @@ def portfolio_defaults(env: Any) -> dict:
       order (:class:`ClusteredOracle`) does (0.942 against 0.904 for ``oracle_85``, 256 learners).
       Two decisions (trials 0 and 140), 2 futures: 6 + 3 episodes of rollouts per learner.
     - SSPMMC-DHP-v0 (1,000 words, daily cost limit 60, 16 learners): 0.4685 against 0.4673 for
-      ``sspmmc``. Its episodes are long (10,000 words at the default), so 2 futures and 3 decisions.
+      ``sspmmc``. Its episodes are long (10,000 words at the default), so 3 decisions and 2 futures on
+      decks of 1,000 words and up, more on small decks (:data:`SSPMMC_ROLLOUT_WORD_DAYS`).
 
     On Deck-v0 at its default 10,000 cards and on SSPMMC-DHP-v0 at its defaults, 1000 learners take
     far more than a few minutes: the planner runs there on the suites' smaller decks and few learners.
@@ -661,7 +668,13 @@ def portfolio_defaults(env: Any) -> dict:
         return {"n_samples": 2, "stride": -(-steps // 2), "window": None, "confidence": 2.0}
     # SSPMMC-DHP-v0: the candidates differ by little, and with 2 futures a 2-SE test switched on
     # noise (-0.0008 against sspmmc on 8 small-deck learners): switch only on a 4-SE advantage.
-    return {"n_samples": 2, "stride": max(1, steps // 3), "window": None, "confidence": 4.0}
+    # Returns are whole words, so 2 futures often agree exactly, show no spread and pass the test
+    # on a 1-word rollout advantage: still -0.0008 at 4 SE (300 words, 250 days, 8 learners, seed 3).
+    # More futures fix it (8: +0.0000, the same words as sspmmc on every learner), but a future costs
+    # a whole episode of the deck, so the futures fill a fixed budget of word-days per decision.
+    words, days = int(env.config.deck_size), int(env.config.n_days)
+    n_samples = int(np.clip(SSPMMC_ROLLOUT_WORD_DAYS // max(1, words * days), 2, 8))
+    return {"n_samples": n_samples, "stride": max(1, steps // 3), "window": None, "confidence": 4.0}
 
 
 @pytree_dataclass
