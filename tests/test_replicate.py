@@ -115,3 +115,20 @@ def test_full_registry_runs_for_the_brain_and_fsrs_learners(tmp_path):
     fsrs_out = tmp_path / "fsrs"
     assert main(["replicate", "--learner", "fsrs", "--only", FAST, "--learners", "8", "--out", str(fsrs_out)]) == 0
     _check_outputs(fsrs_out, FAST.split(","))
+
+
+def test_ebbinghaus_lists_are_nonsense_syllables_for_the_brain_learner_only():
+    """Both Ebbinghaus experiments study NONSENSE_SYLLABLES (a material property): the brain learner's params get
+    the material's exposure share, a learner without one keeps its params, and the calibrated learner then needs
+    about Ebbinghaus's 31 readings for a fresh 16-syllable list (Memory, section 19), where it learns a list of
+    ordinary items in a few passes."""
+    from studygym.envs.learners.fsrs import FSRS
+    fsrs_params = FSRS.default_params()
+    assert R.nonsense_syllables(fsrs_params) is fsrs_params
+    params = brain_preset("calibrated")
+    assert float(R.nonsense_syllables(params).material_exposure_share) == pytest.approx(R.NONSENSE_SYLLABLES)
+    assert float(params.material_exposure_share) == 1.0
+    ctx = R.Context(BRAIN, params, skill_params(), 32, 0)
+    words = ctx.cohort().to_criterion(R.at(0, 10), np.arange(16)).mean()
+    syllables = ctx.cohort(params=R.nonsense_syllables(params)).to_criterion(R.at(0, 10), np.arange(16)).mean()
+    assert words < 6 and 25 < syllables < 37

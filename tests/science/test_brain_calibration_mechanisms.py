@@ -168,3 +168,54 @@ def test_sleep_labile_sparing_is_off_by_default_and_slows_labile_loss():
     spared = arm(1.0, True).mean_recall(test_time, ITEMS)
     assert spared > slept.mean_recall(test_time, ITEMS) + 0.02
     assert arm(1.0, False).mean_recall(test_time, ITEMS) == arm(0.0, False).mean_recall(test_time, ITEMS)
+
+
+def test_material_exposure_share_is_neutral_by_default_and_slows_acquisition():
+    """Harder material (Ebbinghaus's nonsense syllables) counts as a share m of an exposure for acquisition:
+    (1) m = 1 in every preset, and any m leaves acquisition at once (c = 1, lab_novice) as it is; (2) with gradual
+    acquisition an exposure acquires 1 - (1 - c)^m, so material at m = 1/4 needs four exposures for what one
+    exposure of ordinary material lays down, and immediate recall after one study is lower."""
+    lab = brain_preset("lab_novice")
+    assert all(float(brain_preset(name).material_exposure_share) == 1.0 for name in ("lab_novice", "calibrated"))
+    assert float(acquisition(lab.encoding_strength, lab.replace(material_exposure_share=0.1))) == pytest.approx(1.0)
+    gradual = brain_preset("lab_novice", acquisition_rate=0.5)
+    hard = gradual.replace(material_exposure_share=jax.numpy.float32(0.25))
+    assert float(acquisition(gradual.encoding_strength, hard)) == pytest.approx(1 - 0.5 ** 0.25, rel=1e-5)
+    easy_once = Cohort(acquisition_rate=0.5).restudy(at(0, 10), ITEMS).recall(at(0, 10.05), ITEMS).mean()
+    hard_once = (Cohort(acquisition_rate=0.5, material_exposure_share=0.25).restudy(at(0, 10), ITEMS)
+                 .recall(at(0, 10.05), ITEMS).mean())
+    assert hard_once < easy_once - 0.2
+
+
+def _next_day_recall(flag: float, readings: int) -> float:
+    cohort = Cohort(acquisition_rate=0.5, material_exposure_share=0.2, acquisition_floor=0.3,
+                    exposure_forgetting=flag, n_learners=64)
+    for i in range(readings):
+        cohort.restudy(at(0, 10) + i / 1440.0, ITEMS)
+    return cohort.until(at(1, 10)).mean_recall(at(1, 10), ITEMS)
+
+
+def test_exposure_forgetting_keeps_a_share_of_every_exposure():
+    """exposure_forgetting 1 forgets a share of the accumulated exposures (A(t) = 1 - (1 - A)^k), not of the
+    encoded share (A k): (1) off (0) in every preset before its fit, and validated as a choice of form; (2) the
+    worth retained, -log(1 - A(t)), is the same share k of every exposure, so it doubles from 8 to 16 exposures
+    where A k saturates; (3) through the protocol, next-day recall keeps growing from 10 to 30 massed readings of
+    hard material with the exposure form, by more than with the share form (Ebbinghaus 1885, section 22: each
+    reading saved about the same time 24 h later, from 8 to 53 readings)."""
+    from studygym.envs.learners.brain import retained_acquired
+    assert float(brain_preset("lab_novice").exposure_forgetting) == 0.0
+    with pytest.raises(ValueError, match=r"learner\.exposure_forgetting must be 0 or 1"):
+        BRAIN.validate_params(brain_preset("lab_novice", exposure_forgetting=0.5))
+    c, floor = 0.2, 0.3
+    acquired = jax.numpy.asarray([1 - (1 - c) ** 8, 1 - (1 - c) ** 16])
+    since = jax.numpy.asarray([2.0, 2.0])  # days since the labile clock: the labile decay is ~0, k ~ the floor
+    worth = {}
+    for flag in (0.0, 1.0):
+        params = brain_preset("lab_novice", acquisition_floor=floor, exposure_forgetting=flag, labile_tau_days=0.05)
+        kept = np.asarray(retained_acquired(acquired, jax.numpy.zeros(2), params, since))
+        worth[flag] = -np.log(1 - kept)
+    assert worth[1.0][1] == pytest.approx(2 * worth[1.0][0], rel=1e-3)
+    assert worth[1.0][0] == pytest.approx(-8 * np.log(1 - c) * floor, rel=1e-2)
+    assert worth[0.0][1] < 1.3 * worth[0.0][0]
+    gain = {flag: _next_day_recall(flag, 30) - _next_day_recall(flag, 10) for flag in (0.0, 1.0)}
+    assert gain[1.0] > 0.05 and gain[1.0] > gain[0.0] + 0.02
