@@ -18,9 +18,9 @@ from studygym.cli import main as cli_main
 from studygym.registry import CLASSIC
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Every classic scheduler (not the planner, whose rollouts would dominate the run, nor the privileged
-#: oracle: no real app can read the learner).
-POLICIES = ",".join(CLASSIC)
+#: Every classic scheduler and the planner, the privileged upper reference (its base chosen on the
+#: training learners), which shows the headroom the best app-side schedule leaves for this person.
+POLICIES = ",".join((*CLASSIC, "planner"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if code != 0:
         return code
     population = next(line for line in printed.splitlines() if line.startswith("Fitted FSRS-6"))
+    population += "\n\n" + next(line for line in printed.splitlines() if line.startswith("The planner's base"))
     board = (out / "builtin" / "leaderboard.md").read_text().strip()
     shown = " ".join(c if " " not in c else repr(c) for c in command).replace(str(out), "results/personal")
     (out / "personal.md").write_text(

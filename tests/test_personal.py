@@ -46,6 +46,27 @@ def test_learner_from_a_log_ranks_the_schedulers_for_that_person(small_log, tmp_
     assert again.loss_history == result.loss_history
 
 
+def test_learner_from_gives_the_planner_the_best_app_side_base_on_training_learners(small_log, tmp_path, capsys):
+    """The planner's defaults were chosen for the registered populations; for a person's fit its base is
+    the app-side policy of highest objective on the training learners (not the evaluation's)."""
+    from studygym.evaluation.harness import evaluate
+    from studygym.evaluation.tuning import TUNING_SEED
+    from studygym.registry import make
+
+    tiny = [a if a != "random,leitner" else "massed,pimsleur,planner" for a in TINY]
+    out = tmp_path / "me"
+    assert main(["evaluate", "--learner-from", str(small_log), *tiny, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    overrides = {**personal_fit(str(out)).overrides(), "n_items": 5, "n_days": 3}
+    env, _ = make("Review-v0", **overrides)
+    train = evaluate("massed,pimsleur", "Review-v0", n_learners=2, seed=TUNING_SEED, curves=False, **overrides)
+    best = train.groupby("policy")[env.objective].mean().idxmax()
+    assert f"The planner's base: {best}, the best app-side policy on the 2 training learners" in printed
+    episodes = pd.read_csv(out / "episodes.csv")
+    assert sorted(episodes["policy"].unique()) == ["massed", "pimsleur", "planner"]
+    assert not episodes["failed"].any()
+
+
 @pytest.mark.parametrize("make_source, message", [
     (lambda d: d / "missing.csv", "no such file"),
     (lambda d: (d / "junk.csv").write_text("not,a,log\n1,2,3\n") and d / "junk.csv", "junk.csv"),

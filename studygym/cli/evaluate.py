@@ -5,7 +5,9 @@
 estimated from the log (:mod:`studygym.fitting.population`: per-card difficulty spread, the fit's
 uncertainty, the spread between people where the log has a ``user_id`` column), the tunable
 schedulers are tuned on training learners of that population (``--tune-learners``, another seed than
-the evaluation's), and every scheduler is ranked on held-out learners of it. LOG may also be a fit
+the evaluation's), and every scheduler is ranked on held-out learners of it. The planner (``planner``
+in ``--policies``), the privileged upper reference, takes as its base the best app-side policy on
+those training learners (its defaults were chosen for the registered populations). LOG may also be a fit
 result (a ``params.json``, or a ``studygym fit`` folder) that carries its population.
 """
 
@@ -23,8 +25,8 @@ from studygym.fitting.core import FitResult, fit
 from studygym.evaluation.harness import evaluate, resolve_policies
 from studygym.fitting.population import with_population
 from studygym.registry import make
-from studygym.evaluation.report import check_writable, write_results
-from studygym.evaluation.tuning import tunable_names, tune, tuned_policies
+from studygym.evaluation.report import PLANNER, check_writable, write_results
+from studygym.evaluation.tuning import planner_on_training_learners, tunable_names, tune, tuned_policies
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -54,8 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fit-steps", type=int, default=300, help="with --learner-from LOG: gradient steps of "
                                                                    "the fit (default 300)")
     parser.add_argument("--tune-learners", type=int, default=64,
-                        help="with --learner-from: training learners to tune each scheduler's knob on "
-                             "(0: no tuning; default 64)")
+                        help="with --learner-from: training learners to tune each scheduler's knob and "
+                             "choose the planner's base on (0: neither; default 64)")
 
 
 def check_reference(reference: str | None, names) -> None:
@@ -121,6 +123,12 @@ def run_personal(args: argparse.Namespace, overrides: dict) -> int:
     if args.tune_learners and tunable:
         record = tune(args.env, overrides, n_learners=args.tune_learners, policies=tunable)
         policies = policies + tuned_policies(env, record)
+    base_line = ""
+    if args.tune_learners and PLANNER in [p.name for p in policies]:
+        planner, base, score = planner_on_training_learners(env, args.env, overrides, policies, args.tune_learners)
+        policies = [planner if p.name == PLANNER else p for p in policies]
+        base_line = (f"The planner's base: {base}, the best app-side policy on the {args.tune_learners} "
+                     f"training learners ({env.objective} {score:.4f}).")
     check_reference(args.reference, [p.name for p in policies])
     df = evaluate(policies, args.env, n_learners=args.learners, seed=args.seed, progress=True, **overrides)
     title = f"{args.env}: {args.learners} learners around the fit of {result.source or args.learner_from}"
@@ -128,6 +136,8 @@ def run_personal(args: argparse.Namespace, overrides: dict) -> int:
     result.save_params(Path(args.out) / "params.json")
     write_json(Path(args.out) / "population.json", result.population, indent=2)
     print(population_line(result))
+    if base_line:
+        print(base_line)
     print(board)
     print(f"wrote {args.out}/episodes.csv, leaderboard.md, summary.csv, params.json, population.json and figures")
     return 1 if df["failed"].any() else 0

@@ -316,6 +316,27 @@ def tuned_policies(env, record: dict | None) -> list:
     return out
 
 
+def planner_on_training_learners(env, env_id: str, overrides: dict, policies: Sequence, n_learners: int,
+                                 seed: int = TUNING_SEED) -> tuple[Any, str, float]:
+    """The planner for a population its defaults were not chosen on (a user's fitted learners):
+    ``(planner, base name, base score)``, its base the best of ``policies`` (app-side ones: not
+    privileged, not learned) on ``n_learners`` training learners (``seed``, disjoint from evaluation)
+    by the env's objective, the way :func:`~studygym.agents.schedulers.planner.default_settings` chose
+    each env's base. Measured on 16 learners around the fit of the shipped log (Review-v0, 60 items):
+    with its default base (tuned HLR) the planner scored 0.298, below ``pimsleur``'s 0.385; with
+    ``pimsleur`` as its base, 0.428."""
+    from studygym.agents.schedulers.planner import Planner
+    from studygym.evaluation.report import is_learned
+
+    apps = [p for p in policies if not getattr(p, "privileged", False) and not is_learned(p.name)]
+    if not apps:
+        raise ValueError("the planner's base is chosen among app-side policies; none was given")
+    df = evaluate(apps, env_id, n_learners=n_learners, seed=seed, curves=False, **overrides)
+    means = df[~df["failed"]].groupby("policy")[env.objective].mean()
+    best = str(means.idxmax())
+    return Planner(env, base=next(p for p in apps if p.name == best)), best, float(means[best])
+
+
 def edge_note(name: str, entry: dict) -> str:
     """`` (flat)`` where every grid value scored the same (the knob does nothing here); `` (grid edge;
     <bounds>)`` where the chosen value is the grid's smallest or largest (a value beyond it might do
@@ -353,4 +374,5 @@ def tuning_markdown(record: dict) -> str:
 
 
 __all__ = ["TUNABLE", "TUNING_SEED", "TUNED_SUFFIX", "Knob", "tune", "save_tuning", "load_tuning",
-           "tuned_policies", "tuning_markdown", "merge_tuning", "extend_tuning", "extension_grid", "tuning_path", "tunable_policies", "tunable_names", "base_scheduler"]
+           "tuned_policies", "tuning_markdown", "merge_tuning", "extend_tuning", "extension_grid", "tuning_path", "tunable_policies", "tunable_names", "base_scheduler",
+           "planner_on_training_learners"]
