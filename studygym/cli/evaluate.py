@@ -22,6 +22,7 @@ from studygym.envs.core import check_nonnegative_int, check_positive_int, check_
 from studygym.errors import did_you_mean
 from studygym.files import write_json
 from studygym.fitting.core import FitResult, fit
+from studygym.agents.schedulers.planner import portfolio_kind
 from studygym.evaluation.harness import evaluate, resolve_policies
 from studygym.fitting.population import with_population
 from studygym.registry import make
@@ -124,7 +125,7 @@ def run_personal(args: argparse.Namespace, overrides: dict) -> int:
         record = tune(args.env, overrides, n_learners=args.tune_learners, policies=tunable)
         policies = policies + tuned_policies(env, record)
     base_line = ""
-    if args.tune_learners and PLANNER in [p.name for p in policies]:
+    if args.tune_learners and PLANNER in [p.name for p in policies] and not portfolio_kind(env):
         planner, base, score = planner_on_training_learners(env, args.env, overrides, policies, args.tune_learners)
         policies = [planner if p.name == PLANNER else p for p in policies]
         base_line = (f"The planner's base: {base}, the best app-side policy on the {args.tune_learners} "

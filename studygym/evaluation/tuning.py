@@ -29,8 +29,10 @@ import numpy as np
 
 from studygym.agents.policy import Constant
 from studygym.agents.schedulers import practice
+from studygym.agents.schedulers.planner import Planner, portfolio_kind
 from studygym.agents.schedulers.sspmmc import ThresholdIntervalScheduler
 from studygym.evaluation.harness import evaluate, summarize
+from studygym.evaluation.report import is_learned
 from studygym.markdown import table_lines
 from studygym.policies import all_policies, is_deck, policy_by_name
 from studygym.registry import make
@@ -325,9 +327,9 @@ def planner_on_training_learners(env, env_id: str, overrides: dict, policies: Se
     each env's base. Measured on 16 learners around the fit of the shipped log (Review-v0, 60 items):
     with its default base (tuned HLR) the planner scored 0.298, below ``pimsleur``'s 0.385; with
     ``pimsleur`` as its base, 0.428."""
-    from studygym.agents.schedulers.planner import Planner
-    from studygym.evaluation.report import is_learned
-
+    if portfolio_kind(env):
+        raise ValueError(f"on {env.name} the planner chooses among whole policies (PortfolioPlanner); "
+                         "its base is not chosen here")
     apps = [p for p in policies if not getattr(p, "privileged", False) and not is_learned(p.name)]
     if not apps:
         raise ValueError("the planner's base is chosen among app-side policies; none was given")
