@@ -512,13 +512,14 @@ def item_recall(state: BrainState, now: Array, params: BrainParams, stability: A
     """Recall probability (before the stress penalty): the encoded share A (as retained now) times what any
     trace supports (consolidated, labile, slow)."""
     consolidated = consolidated_recall(state, now, params, stability, consolidated_since)
-    labile_left = labile * labile_decay(now - labile_since, params)
+    labile_share = labile_decay(now - labile_since, params)
+    labile_left = labile * labile_share
     slow_left = slow_now(state, slow, now - last_review, params)
     fast = 1.0 - (1.0 - consolidated) * (1.0 - labile_left)
     # Without a slow trace (lab_novice) the recall is the two-trace expression, bit for bit: multiplying by
     # (1 - 0) changes how XLA contracts the products, and privileged policies' argmax ties then flip.
     either = jnp.where(slow_left > 0.0, fast + (1.0 - fast) * slow_left, fast)
-    return retained_acquired(acquired, consolidated, params, now - labile_since) * either
+    return retained_acquired(acquired, consolidated, params, labile_share) * either
 
 
 def slow_now(state: BrainState, slow: Array, dt: Array, params: BrainParams) -> Array:
@@ -531,15 +532,16 @@ def slow_now(state: BrainState, slow: Array, dt: Array, params: BrainParams) -> 
 UNACQUIRED_MIN = 1e-6
 
 
-def retained_acquired(acquired: Array, consolidated: Array, params: BrainParams, since_labile: Array) -> Array:
+def retained_acquired(acquired: Array, consolidated: Array, params: BrainParams, labile_share: Array) -> Array:
     """The encoded share A still available, the stored A (at the item's last exposure) losing a share ``1 - phi``
     (``phi = acquisition_floor``; 1 in lab_novice: an encoded item stays encoded). ``exposure_forgetting`` 0:
     ``A (phi + (1 - phi) R_S)``, along the consolidated forgetting curve. ``exposure_forgetting`` 1:
     ``1 - (1 - A)^(phi + (1 - phi) lambda(t))``, a share of the accumulated exposures lost along the labile trace's
-    decay ``lambda`` (:func:`labile_decay`, ``t = since_labile`` the time since the labile trace's reference time):
-    what has been laid down by exposures, and not yet consolidated, is held with the fast trace."""
+    decay ``lambda(t)`` (``labile_share``: :func:`labile_decay` at the time since the labile trace's reference time,
+    which the caller has computed for the labile trace itself): what has been laid down by exposures, and not yet
+    consolidated, is held with the fast trace."""
     keep = params.acquisition_floor + (1.0 - params.acquisition_floor) * consolidated
-    held = params.acquisition_floor + (1.0 - params.acquisition_floor) * labile_decay(since_labile, params)
+    held = params.acquisition_floor + (1.0 - params.acquisition_floor) * labile_share
     return jnp.where(params.exposure_forgetting > 0.0,
                      1.0 - jnp.power(jnp.maximum(1.0 - acquired, UNACQUIRED_MIN), held), acquired * keep)
 
@@ -560,9 +562,9 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
     in_range = item < state.seen.shape[-1]
     consolidated_before = consolidated_recall(
         state, now, params, jnp.maximum(state.stability[item], fsrs.STABILITY_MIN), state.consolidated_since[item])
-    acquired_now = retained_acquired(state.acquired[item], consolidated_before, params,
-                                     now - state.labile_since[item])
-    old_labile = labile_before(state, item, now, params)
+    labile_share = labile_decay(now - state.labile_since[item], params)
+    acquired_now = retained_acquired(state.acquired[item], consolidated_before, params, labile_share)
+    old_labile = state.labile[item] * labile_share  # labile_before's expression, its decay computed once
     # The slow integrator learns what the faster traces no longer predict (seen items only; 0 when slow_gain = 0).
     old_slow = slow_now(state, state.slow[item], now - state.last_review[item], params)
     fast_error = (1.0 - consolidated_before) * (1.0 - old_labile)
@@ -577,7 +579,6 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
     # dopamine lingers from an earlier surprise or reward is strengthened too.
     captured = jnp.maximum(state.captured, params.capture_gain * tags * jnp.where(in_range, dopamine, 0.0))
     captured_item = jnp.maximum(captured[item], params.capture_gain * new_tag * pool)
-    # Interference: waking exposure to a similar item erodes unconsolidated traces only.
     # Interference: waking exposure to a similar item erodes unconsolidated traces only.
     others = jnp.arange(state.cluster.shape[0]) != item
     similar = (state.cluster == state.cluster[item]) & others

@@ -202,7 +202,7 @@ def test_exposure_forgetting_keeps_a_share_of_every_exposure():
     where A k saturates; (3) through the protocol, next-day recall keeps growing from 10 to 30 massed readings of
     hard material with the exposure form, by more than with the share form (Ebbinghaus 1885, section 22: each
     reading saved about the same time 24 h later, from 8 to 53 readings)."""
-    from studygym.envs.learners.brain import retained_acquired
+    from studygym.envs.learners.brain import labile_decay, retained_acquired
     assert float(brain_preset("lab_novice").exposure_forgetting) == 0.0
     with pytest.raises(ValueError, match=r"learner\.exposure_forgetting must be 0 or 1"):
         BRAIN.validate_params(brain_preset("lab_novice", exposure_forgetting=0.5))
@@ -212,7 +212,7 @@ def test_exposure_forgetting_keeps_a_share_of_every_exposure():
     worth = {}
     for flag in (0.0, 1.0):
         params = brain_preset("lab_novice", acquisition_floor=floor, exposure_forgetting=flag, labile_tau_days=0.05)
-        kept = np.asarray(retained_acquired(acquired, jax.numpy.zeros(2), params, since))
+        kept = np.asarray(retained_acquired(acquired, jax.numpy.zeros(2), params, labile_decay(since, params)))
         worth[flag] = -np.log(1 - kept)
     assert worth[1.0][1] == pytest.approx(2 * worth[1.0][0], rel=1e-3)
     assert worth[1.0][0] == pytest.approx(-8 * np.log(1 - c) * floor, rel=1e-2)
