@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     if code != 0:
         return code
     population = next(line for line in printed.splitlines() if line.startswith("Fitted FSRS-6"))
-    population += "\n\n" + next(line for line in printed.splitlines() if line.startswith("The planner's base"))
+    # with --tune-learners 0 the planner keeps its defaults and no base line is printed
+    population += "".join("\n\n" + line for line in printed.splitlines() if line.startswith("The planner's base"))
     board = (out / "builtin" / "leaderboard.md").read_text().strip()
     shown = " ".join(c if " " not in c else repr(c) for c in command).replace(str(out), "results/personal")
     (out / "personal.md").write_text(
