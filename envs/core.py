@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.custom_batching import custom_vmap
+from jax.extend.random import define_prng_impl, threefry_prng_impl
 
 Array = jax.Array
 PRNGKey = jax.Array
@@ -467,18 +468,27 @@ class AutoReset:
         reset = jax.vmap(self.env.reset, in_axes=(0, params_axis))
         return out, done, lambda: reset(fold(keys, 1), params)
 
-    def step_some(self, keys, states, actions, params=None, *, params_axis=None):
+    def step_some(self, keys, states, actions, params=None, *, params_axis=None, obs_map=None):
         """Batched step (vmapped over the leading axis) that resets exactly the envs whose episode
         ended, for batches whose episodes do not end together. The reset is computed (for the
         whole batch, then selected per env) inside one ``lax.cond`` on "some env ended", so steps
         where none did cost nothing extra.
+
+        ``obs_map``: an elementwise map of observations (the adapters' ``normalize=True``), applied
+        to the step's observations and, inside the reset branch, to the reset's: both returned
+        observations (the next and ``info["final_obs"]``) are then mapped, with the map computed
+        once per step instead of once for each.
         """
         (obs, states, reward, terminated, truncated, info), done, reset_all = self._step_all(
             keys, states, actions, params, params_axis)
+        if obs_map is not None:
+            obs = obs_map(obs)
 
         def reset_done(carry):
             obs, states = carry
             new_obs, new_states = reset_all()
+            if obs_map is not None:
+                new_obs = obs_map(new_obs)
 
             def pick(new, old):
                 return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), new, old)
@@ -689,6 +699,78 @@ def cond_any(pred: Array, true_fun, false_fun, *operands):
     return branch(jnp.asarray(pred), operands)
 
 
+# ----------------------------------------------------------------------------------------------
+# Threefry keys whose hash is unrolled (the same bits as jax's default keys, fewer kernels on CPU)
+# ----------------------------------------------------------------------------------------------
+#
+# On CPU, jax lowers the Threefry-2x32 hash as a rolled loop (a ``while`` of 5 iterations, to keep
+# compile times short), so each split, fold_in or draw of a jitted step runs as a loop of several
+# small kernels. A step of a small batch (an adapter's 64 envs) spends more time starting those
+# kernels than computing. ``UNROLLED_THREEFRY`` is jax's threefry2x32 PRNG (the same seed, split,
+# fold_in and random bits, hence bit for bit the same numbers from the same key data) with the 20
+# rounds written out, which XLA fuses into one kernel per hash.
+
+_THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def threefry2x32(k1: Array, k2: Array, x1: Array, x2: Array) -> tuple[Array, Array]:
+    """The Threefry-2x32 hash (20 rounds, Salmon et al. 2011) of counts ``(x1, x2)`` under key
+    ``(k1, k2)``, uint32, broadcast; unrolled. The same bits as ``jax.random``'s threefry2x32."""
+    ks = (k1, k2, k1 ^ k2 ^ np.uint32(0x1BD11BDA))
+    x1, x2 = x1 + ks[0], x2 + ks[1]
+    for i in range(5):
+        for r in _THREEFRY_ROTATIONS[i % 2]:
+            x1 = x1 + x2
+            x2 = ((x2 << np.uint32(r)) | (x2 >> np.uint32(32 - r))) ^ x1
+        x1 = x1 + ks[(i + 1) % 3]
+        x2 = x2 + ks[(i + 2) % 3] + np.uint32(i + 1)
+    return x1, x2
+
+
+def _counts(shape) -> tuple[Array, Array]:
+    """``jax.random``'s counters for ``shape``: a uint64 iota as (high, low) uint32 halves."""
+    size = int(np.prod(shape, dtype=np.int64))
+    if size >= 2**32:
+        raise ValueError(f"UNROLLED_THREEFRY draws at most 2**32 - 1 values at once, asked for shape {shape}")
+    return jnp.zeros(shape, jnp.uint32), jax.lax.iota(jnp.uint32, size).reshape(shape)
+
+
+def _partitionable() -> bool:
+    # jax's threefry derives split keys and bits one way with this flag (the default) and another
+    # without it; the unrolled hash implements the default and defers to jax otherwise.
+    return bool(jax.config.jax_threefry_partitionable)
+
+
+def _unrolled_split(key: Array, shape) -> Array:
+    if not _partitionable():
+        return threefry_prng_impl.split(key, shape)
+    bits1, bits2 = threefry2x32(key[0], key[1], *_counts(shape))
+    return jnp.stack([bits1, bits2], axis=bits1.ndim)
+
+
+def _unrolled_fold_in(key: Array, data: Array) -> Array:
+    count = threefry_prng_impl.seed(jnp.asarray(data, jnp.uint32))  # (0, data), as jax's fold_in
+    bits1, bits2 = threefry2x32(key[0], key[1], count[0], count[1])
+    return jnp.stack([bits1, bits2])
+
+
+def _unrolled_random_bits(key: Array, bit_width: int, shape) -> Array:
+    if not _partitionable():
+        return threefry_prng_impl.random_bits(key, bit_width, shape)
+    bits1, bits2 = threefry2x32(key[0], key[1], *_counts(shape))
+    if bit_width == 64:
+        return (bits1.astype(jnp.uint64) << jnp.uint64(32)) | bits2.astype(jnp.uint64)
+    bits = bits1 ^ bits2
+    return bits if bit_width == 32 else bits.astype({8: jnp.uint8, 16: jnp.uint16}[bit_width])
+
+
+#: jax's threefry2x32 PRNG with the hash unrolled: ``jax.random.wrap_key_data(data, impl=UNROLLED_THREEFRY)``
+#: of a threefry key's data gives the same numbers from every ``jax.random`` function.
+UNROLLED_THREEFRY = define_prng_impl(key_shape=(2,), seed=threefry_prng_impl.seed, split=_unrolled_split,
+                                     random_bits=_unrolled_random_bits, fold_in=_unrolled_fold_in,
+                                     name="threefry2x32_unrolled", tag="fry_unrolled")
+
+
 def fast_pow(x: Array, c: Array) -> Array:
     """``x ** c`` for ``x > 0`` as ``exp(c * log(x))`` (several times faster under XLA on CPU)."""
     return jnp.exp(c * jnp.log(x))
@@ -704,5 +786,5 @@ __all__ = [
     "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "cond_any", "fast_pow", "pow1p",
     "item_obs", "split_item_obs", "item_obs_index", "item_obs_high", "scripted_rollout", "feature_columns",
     "check_contract", "normalize_action", "check_nonnegative_int", "check_seed", "check_config_types",
-    "check_param_shape", "SEED_HIGH", "CONFIG_BOUNDS", "MAX_EPISODE_STEPS",
+    "check_param_shape", "SEED_HIGH", "UNROLLED_THREEFRY", "threefry2x32", "CONFIG_BOUNDS", "MAX_EPISODE_STEPS",
 ]

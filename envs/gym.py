@@ -29,7 +29,8 @@ from gymnasium.vector import VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from studygym import render
-from studygym.envs.core import AutoReset, Box, check_positive_int, check_seed, feature_columns
+from studygym.envs.core import (UNROLLED_THREEFRY, AutoReset, Box, check_positive_int, check_seed,
+                                feature_columns)
 from studygym.registry import make, registered_ids
 
 try:  # gymnasium >= 1.1 declares a vector env's autoreset mode; 1.0 has no AutoresetMode
@@ -242,6 +243,21 @@ class FlatCarry:
                     leaves[leaf] = part != 0
                 else:
                     leaves[leaf] = jax.lax.bitcast_convert_type(part, dtype)
+        return jax.tree.unflatten(self.treedef, leaves)
+
+    def unpack_numpy(self, packed):
+        """The pytree from ``pack``'s vectors, copied to the host in one piece: each leaf a numpy
+        view of that copy (bools a fresh array), bit for bit the packed values. Not for keys."""
+        flat = np.concatenate([np.asarray(part) for part in packed]) if len(packed) > 1 else np.asarray(packed[0])
+        order = [leaf for chunk in self._chunks for leaf in chunk]
+        leaves, start = [None] * len(self.specs), 0
+        for leaf in order:
+            is_key, shape, dtype, size = self.specs[leaf]
+            if is_key:
+                raise TypeError("FlatCarry.unpack_numpy does not unpack PRNG keys")
+            part = flat[start:start + size].reshape(shape)
+            start += size
+            leaves[leaf] = part != 0 if dtype == jnp.bool_ else part.view(np.dtype(dtype))
         return jax.tree.unflatten(self.treedef, leaves)
 
 
@@ -574,55 +590,95 @@ class BatchedCore:
         self.single_observation_space = (raw_space if unit is None else unit.space()).to_gym()
         self.single_action_space = env.action_space(params).to_gym()
         batched_reset = jax.vmap(env.reset, in_axes=(0, None))
-        batched_step = AutoReset(env).step_some  # per-env same-step reset
+        autoreset = AutoReset(env)
 
         # Keys travel between calls as raw key data (uint32): typed key arrays cost Python time
-        # on every call (wrapping and checking the outputs).
+        # on every call (wrapping and checking the outputs). Inside, they are jax's threefry keys
+        # with the hash unrolled (UNROLLED_THREEFRY: the same numbers, one kernel per hash instead
+        # of a loop of several).
+        def keys_of(key_data):
+            return jax.random.wrap_key_data(key_data, impl=UNROLLED_THREEFRY)
+
         def reset(key_data):
-            split = jax.vmap(jax.random.split)(jax.random.wrap_key_data(key_data))
+            split = jax.vmap(jax.random.split)(keys_of(key_data))
             obs, state = batched_reset(split[:, 1], params)
             return jax.random.key_data(split[:, 0]), scale(obs), state
 
         def step(key_data, state, actions):
-            split = jax.vmap(jax.random.split)(jax.random.wrap_key_data(key_data))
-            next_obs, state, reward, terminated, truncated, info = batched_step(split[:, 1], state, actions, params)
-            final_obs = scale(info.pop("final_obs"))
-            return (jax.random.key_data(split[:, 0]), state, (scale(next_obs), reward, terminated, truncated), info,
-                    final_obs)
+            split = jax.vmap(jax.random.split)(keys_of(key_data))
+            # The observation map runs once per step (before step_some's per-env select), and
+            # maps both the next and the final observations.
+            next_obs, state, reward, terminated, truncated, info = autoreset.step_some(
+                split[:, 1], state, actions, params, obs_map=unit)
+            final_obs = info.pop("final_obs")
+            return jax.random.key_data(split[:, 0]), state, (next_obs, reward, terminated, truncated), info, final_obs
 
         keys0 = jax.eval_shape(lambda: jax.random.key_data(jax.random.split(jax.random.key(0), n_envs)))
         keys, _, state = jax.eval_shape(reset, keys0)
         actions0 = jnp.zeros((n_envs, *self.single_action_space.shape), jnp.asarray(self.single_action_space.sample()).dtype)
-        # Per step, one host copy of (obs, reward, terminated, truncated); info and the final
-        # observations stay on the device unless an episode ended. The batch's state stays a
-        # pytree: packing it into one vector copies the whole batch's state every step and measured
-        # ~30% slower at 64 envs (the single env's state is small enough to pack).
+        # A jitted call pays per argument and result buffer (~20 state leaves, ~10 info entries: a
+        # no-op jit with those 18 arguments and 30 results took ~165 us at 64 envs, a quarter of
+        # the step). So, per step: one host copy of (obs, reward,
+        # terminated, truncated); the info as one uint32 vector (bit-cast: exact), fetched only
+        # when read; the final observations stay on the device unless an episode ended. The
+        # batch's key and state travel as one uint32 vector when small (FLAT_CARRY_WORDS: the
+        # vector is rebuilt, a copy of the state, every step), else as the pytree.
         self._packer = Packer(lambda *args: step(*args)[2], keys, state, actions0)
+        info_shapes = jax.eval_shape(step, keys, state, actions0)[3]
+        self._info = _flat_or_none(info_shapes)
+        carry_words = sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves((keys, state)))
+        self._carry = _flat_or_none((keys, state)) if carry_words <= FLAT_CARRY_WORDS else None
+        carry_in = (lambda carry: carry) if self._carry is None else self._carry.unpack
+        carry_out = (lambda carry: carry) if self._carry is None else self._carry.pack
+        info_out = (lambda info: info) if self._info is None else self._info.pack
+
+        def packed_reset(key_data):
+            keys, obs, state = reset(key_data)
+            return carry_out((keys, state)), obs
 
         def packed_step(carry, actions):
-            keys, state, out, info, final_obs = step(*carry, actions)
-            return (keys, state), self._packer.pack(out), info, final_obs
+            keys, state, out, info, final_obs = step(*carry_in(carry), actions)
+            return carry_out((keys, state)), self._packer.pack(out), info_out(info), final_obs
 
-        self._reset = jax.jit(reset)
+        self._reset = jax.jit(packed_reset)
         # The carry is donated: the step updates the per-item records in place instead of copying
-        # the batch's state every call.
+        # the batch's state every call (a pytree carry), or rebuilds the vector in its buffer.
         self._step = jax.jit(packed_step, donate_argnums=0)
-        self.state = None  # (key data, env states)
+        self.state = None  # the carry: (key data, env states), packed unless large
 
     def reset(self, seeds: list[int]) -> np.ndarray:
         keys = jnp.stack([jax.random.key_data(jax.random.key(check_seed("seed", s))) for s in seeds])
-        keys, obs, state = self._reset(keys)
-        self.state = (keys, state)
+        self.state, obs = self._reset(keys)
         return np.array(obs)  # a writable copy (SB3 hands it to torch)
 
     def step(self, actions: np.ndarray):
         """``(obs, reward, terminated, truncated)`` as numpy, then ``info`` and ``final_obs`` as
-        device arrays (fetch them only when an episode ended)."""
+        device values (fetch them only when needed: :meth:`info_numpy`, ``np.asarray``)."""
         if self.state is None:
             raise RuntimeError("call reset() before step()")
         self.state, packed, info, final_obs = self._step(self.state, actions)  # numpy in: no device_put here
         obs, reward, terminated, truncated = self._packer.unpack(packed)
         return obs, reward, terminated, truncated, info, final_obs
+
+    def info_numpy(self, info) -> dict:
+        """``step``'s ``info`` as a dict of numpy arrays (one host copy)."""
+        return _to_numpy_info(info) if self._info is None else self._info.unpack_numpy(info)
+
+
+#: Largest batch carry (32-bit words: keys and every env's state) passed between steps as one
+#: vector; a larger one stays a pytree, updated in place (its copy would cost more than the buffers).
+FLAT_CARRY_WORDS = 2**16
+
+
+def _flat_or_none(example) -> FlatCarry | None:
+    """A :class:`FlatCarry` of one vector for ``example``, or ``None`` where a leaf is not 32-bit or
+    bool (or there is none)."""
+    if not jax.tree.leaves(example):
+        return None
+    try:
+        return FlatCarry(example, chunk=None)
+    except TypeError:
+        return None
 
 
 class StudyGymVectorEnv(VectorEnv):
@@ -663,7 +719,8 @@ class StudyGymVectorEnv(VectorEnv):
         actions = check_actions(self.single_action_space, actions, self.num_envs, self.core.env_id)
         obs, reward, terminated, truncated, info, final_obs = self.core.step(actions)
         terminated, truncated = np.asarray(terminated), np.asarray(truncated)
-        infos = _to_numpy_info(info)
+        info = self.core.info_numpy(info)
+        infos = dict(info)
         done = terminated | truncated
         if done.any():
             final = np.asarray(final_obs)
@@ -739,7 +796,7 @@ def _make_sb3_vec_env_class():
             infos = [{} for _ in range(self.num_envs)]
             if done.any():
                 final = np.asarray(final_obs)
-                info = _to_numpy_info(info)
+                info = self.core.info_numpy(info)
                 elapsed = round(time.time() - self.t_start, 6)
                 for i in np.flatnonzero(done):
                     infos[i] = {k: v[i].item() for k, v in info.items()}

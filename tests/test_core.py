@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from studygym.envs.core import cond_any
+from studygym.envs.core import UNROLLED_THREEFRY, cond_any
 
 
 def expensive(x, y):
@@ -45,3 +45,18 @@ def test_nested_vmap():
     want = reference(pred, x, y[:, None])
     for key in ("a", "b"):
         np.testing.assert_allclose(out[key], want[key], rtol=1e-6)
+
+
+def test_unrolled_threefry_draws_the_same_numbers_as_jax_threefry():
+    """UNROLLED_THREEFRY only unrolls the hash: the same key data gives bit-identical keys and draws."""
+    draws = [lambda k: jax.random.key_data(jax.random.split(k)), lambda k: jax.random.key_data(jax.random.split(k, (3, 5))),
+             lambda k: jax.random.key_data(jax.random.fold_in(k, 123456789)), lambda k: jax.random.uniform(k),
+             lambda k: jax.random.normal(k, (30,)), lambda k: jax.random.randint(k, (11,), 0, 100),
+             lambda k: jax.random.bits(k, (5,), jnp.uint8), lambda k: jax.random.permutation(k, 20),
+             lambda k: jax.vmap(lambda key: jax.random.uniform(jax.random.fold_in(key, 0)))(jax.random.split(k, 64))]
+    for seed in (0, 7, 2**31 - 1, 2**40 + 3):
+        key = jax.random.key(seed)
+        unrolled = jax.random.wrap_key_data(jax.random.key_data(key), impl=UNROLLED_THREEFRY)
+        for draw in draws:
+            expected, got = np.asarray(jax.jit(draw)(key)), np.asarray(jax.jit(draw)(unrolled))
+            assert expected.dtype == got.dtype and expected.tobytes() == got.tobytes()
