@@ -92,6 +92,8 @@ def check_actions(space: gymnasium.Space, actions: Any, n_envs: int, where: str)
         arr = np.asarray(actions).reshape(-1)
         if arr.shape != (n_envs,):
             raise ValueError(f"{where}: expected {n_envs} actions, got shape {np.shape(actions)}")
+        if arr.dtype.kind in "iu" and arr.min() >= 0 and arr.max() < space.n:
+            return arr.astype(np.int32)  # the common case (an agent's integer actions): two reductions
         if not np.issubdtype(arr.dtype, np.integer):
             if not (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))):
                 raise ValueError(f"{where}: actions must be integers in [0, {space.n - 1}], got {arr[:5]}")
