@@ -36,6 +36,11 @@ previous preset's 11/23, 10/23, 11/23 at seeds 1-3, which the fit never saw.
 night's decay: Jenkins & Dallenbach 1924) and refits labile_tau_days, sleep_transfer and sleep_retention from
 that preset (hinge loss, 256 learners, seed 0, 15 min), promoted to ``PRESETS["calibrated"]`` (rounded to 4
 digits): all rows within 18/29 -> 19/29 at seed 0, 17/29 -> 17/29 at seed 1.
+``calibration_refit_exposures.json`` adds the forgetting of accumulated exposures (exposure_forgetting 1) with
+Ebbinghaus's nonsense syllables and refits 8 fields; ``calibration_refit_encoded_forgetting.json`` refits from it
+the four fields that shape forgetting over minutes to days (``--fields
+acquisition_floor,labile_tau_days,labile_fast_share,labile_fast_tau_hours``, two stages, the second after
+``replicate.NONSENSE_SYLLABLES`` was set again by its rule); each was promoted in turn (its provenance says how).
 """
 
 from __future__ import annotations

@@ -346,28 +346,31 @@ PRESETS: dict[str, dict] = {
     # and drowsy attention at encoding (Newbury et al. 2021) [D].
     "sleep_deprived": dict(sleep_duration_hours=5.0, sleep_quality=0.8, attention=0.8),
     # lab_novice fitted jointly to classic experiments (`studygym replicate`; scripts/calibrate_brain.py:
-    # derivative-free Nelder-Mead on every item-learner experiment except studygym.evaluation.replicate.HELD_OUT).
-    # Fit record results/science/calibration_refit_exposures.json (256 learners, seed 0, hinge loss; two stages of 22
-    # and 11 min, 104 + 48 evaluations, 8 fields from the previous calibrated preset, values rounded to 4 digits): the
-    # encoded share forgets a share of its accumulated exposures along the labile decay (exposure_forgetting 1;
-    # Ebbinghaus 1885 section 22), with Ebbinghaus's lists studied as nonsense syllables (replicate.NONSENSE_SYLLABLES),
+    # derivative-free Nelder-Mead on every item-learner experiment except studygym.evaluation.replicate.HELD_OUT). Fit
+    # record results/science/calibration_refit_encoded_forgetting.json (256 learners, seed 0, hinge loss; two stages
+    # of 16 and 18 min, 127 + 122 evaluations, values rounded to 4 digits): from the preset below, refits the four
+    # fields that shape forgetting over minutes to days (acquisition_floor, labile_fast_share, labile_fast_tau_hours,
+    # labile_tau_days), with replicate.NONSENSE_SYLLABLES set again by its rule [fitted]. Before it, fit record
+    # results/science/calibration_refit_exposures.json (256 learners, seed 0, hinge loss; two stages of 22 and 11 min,
+    # 104 + 48 evaluations, 8 fields from the previous calibrated preset, values rounded to 4 digits): the encoded
+    # share forgets a share of its accumulated exposures along the labile decay (exposure_forgetting 1; Ebbinghaus
+    # 1885 section 22), with Ebbinghaus's lists studied as nonsense syllables (replicate.NONSENSE_SYLLABLES),
     # refitting acquisition_floor, labile_fast_share, labile_tau_days, sleep_transfer, sleep_retention, encoding_sd,
     # slow_gain and pressure_slope [fitted]. Before it, record calibration_refit_sleep_sparing.json (256 learners,
-    # seed 0, hinge loss, 173
-    # evaluations in 15 min, 4 fields fitted from the previous calibrated preset, values rounded to 4 digits): adds
-    # sleep sparing the labile trace (sleep_labile_sparing; Jenkins & Dallenbach 1924) and refits labile_tau_days,
-    # sleep_transfer and sleep_retention [fitted]. Before it, record calibration_refit_multiscale.json (256
-    # learners, seed 0, hinge loss, 282 evaluations in 30 min, 13 fields): adds the slow multiscale trace
-    # (slow_gain, slow_tau_days; Mozer et al. 2009) and its own sleep-pressure slope to the previous preset
-    # (record calibration_refit_transfer.json, 96 learners: retrieval as online consolidation, its own FSRS
-    # w[10], the growth of a success's stability gain as recall falls) [fitted].
+    # seed 0, hinge loss, 173 evaluations in 15 min, 4 fields fitted from the previous calibrated preset, values
+    # rounded to 4 digits): adds sleep sparing the labile trace (sleep_labile_sparing; Jenkins & Dallenbach 1924) and
+    # refits labile_tau_days, sleep_transfer and sleep_retention [fitted]. Before it, record
+    # calibration_refit_multiscale.json (256 learners, seed 0, hinge loss, 282 evaluations in 30 min, 13 fields): adds
+    # the slow multiscale trace (slow_gain, slow_tau_days; Mozer et al. 2009) and its own sleep-pressure slope to the
+    # previous preset (record calibration_refit_transfer.json, 96 learners: retrieval as online consolidation, its own
+    # FSRS w[10], the growth of a success's stability gain as recall falls) [fitted].
     # The first calibrated preset (record results/science/calibration.json) had forget_sd 3.0, the validator's
     # bound: a population of never- and always-forgetting learners that flattened every difference in S (no
     # testing effect, flat repetition savings) and swamped Hedges' g (sleep effects ~0 at 256 learners).
-    "calibrated": dict(encoding_strength=0.5764, acquisition_rate=0.8832, acquisition_floor=0.2832,
+    "calibrated": dict(encoding_strength=0.5764, acquisition_rate=0.8832, acquisition_floor=0.2753,
                        exposure_forgetting=1.0,
-                       initial_consolidated_fraction=0.03165, labile_fast_share=0.7618, labile_fast_tau_hours=0.4628,
-                       labile_tau_days=4.701, sleep_transfer=0.6659, sleep_retention=0.4686, forget_sd=1.209,
+                       initial_consolidated_fraction=0.03165, labile_fast_share=0.7765, labile_fast_tau_hours=0.5907,
+                       labile_tau_days=2.573, sleep_transfer=0.6659, sleep_retention=0.4686, forget_sd=1.209,
                        encoding_sd=0.1881, same_day_retrieval_share=0.05356, retrieval_transfer=0.3527,
                        slow_gain=0.3675, slow_tau_days=432.7, pressure_slope=0.02665, sleep_labile_sparing=0.4157,
                        w=_lab_weights(w10=0.3217)),
