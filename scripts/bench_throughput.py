@@ -664,7 +664,9 @@ def main(argv=None) -> int:
         "env steps PPO runs torch for a few milliseconds, after which one jitted step of 8 envs took "
         "~800-900 us against ~350 us called back to back (2026-12-05, measured on this machine with nothing "
         "else running): the compiled step's ~100 kernels start from a cold cache each time, a fixed cost "
-        "per call that 64 envs share 8 times better.")
+        "per call that 64 envs share 8 times better. The adapter changes of commits 501b31b and de52de0 (fewer "
+        "buffers and kernels per call) cut that step by about a fifth in same-run timings on a loaded machine "
+        "(right after PPO-like torch work: 64 envs 905 -> 706 us, 8 envs 578 -> 433 us).")
     text = body + footnote + "\n"
     print()
     print(text)
