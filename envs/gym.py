@@ -231,34 +231,33 @@ class FlatCarry:
             words.append(jax.lax.bitcast_convert_type(leaf, jnp.uint32).ravel())
         return tuple(_join([words[leaf] for leaf in chunk]) for chunk in self._chunks)
 
-    def unpack(self, packed: tuple[jax.Array, ...]):
-        leaves = [None] * len(self.specs)
-        for chunk, flat in zip(self._chunks, packed):
+    def _parts(self, vectors):
+        """``(leaf, spec, part)`` for every leaf: its slice of ``pack``'s vectors, in its shape."""
+        for chunk, flat in zip(self._chunks, vectors):
             start = 0
             for leaf in chunk:
-                is_key, shape, dtype, size = self.specs[leaf]
-                part = flat[start:start + size].reshape(shape)
-                start += size
-                if is_key:
-                    leaves[leaf] = jax.random.wrap_key_data(part)
-                elif dtype == jnp.bool_:
-                    leaves[leaf] = part != 0
-                else:
-                    leaves[leaf] = jax.lax.bitcast_convert_type(part, dtype)
+                spec = self.specs[leaf]
+                yield leaf, spec, flat[start:start + spec[3]].reshape(spec[1])
+                start += spec[3]
+
+    def unpack(self, packed: tuple[jax.Array, ...]):
+        leaves = [None] * len(self.specs)
+        for leaf, (is_key, _, dtype, _), part in self._parts(packed):
+            if is_key:
+                leaves[leaf] = jax.random.wrap_key_data(part)
+            elif dtype == jnp.bool_:
+                leaves[leaf] = part != 0
+            else:
+                leaves[leaf] = jax.lax.bitcast_convert_type(part, dtype)
         return jax.tree.unflatten(self.treedef, leaves)
 
     def unpack_numpy(self, packed):
-        """The pytree from ``pack``'s vectors, copied to the host in one piece: each leaf a numpy
-        view of that copy (bools a fresh array), bit for bit the packed values. Not for keys."""
-        flat = np.concatenate([np.asarray(part) for part in packed]) if len(packed) > 1 else np.asarray(packed[0])
-        order = [leaf for chunk in self._chunks for leaf in chunk]
-        leaves, start = [None] * len(self.specs), 0
-        for leaf in order:
-            is_key, shape, dtype, size = self.specs[leaf]
+        """The pytree from ``pack``'s vectors, each copied to the host once: each leaf a numpy view
+        of that copy (bools a fresh array), bit for bit the packed values. Not for keys."""
+        leaves = [None] * len(self.specs)
+        for leaf, (is_key, _, dtype, _), part in self._parts([np.asarray(vector) for vector in packed]):
             if is_key:
                 raise TypeError("FlatCarry.unpack_numpy does not unpack PRNG keys")
-            part = flat[start:start + size].reshape(shape)
-            start += size
             leaves[leaf] = part != 0 if dtype == jnp.bool_ else part.view(np.dtype(dtype))
         return jax.tree.unflatten(self.treedef, leaves)
 
