@@ -41,6 +41,8 @@ Ebbinghaus's nonsense syllables and refits 8 fields; ``calibration_refit_encoded
 the four fields that shape forgetting over minutes to days (``--fields
 acquisition_floor,labile_tau_days,labile_fast_share,labile_fast_tau_hours``, two stages, the second after
 ``replicate.NONSENSE_SYLLABLES`` was set again by its rule); each was promoted in turn (its provenance says how).
+``calibration_refit_fast_share.json`` refits the same four fields with Ebbinghaus's repetitions experiment moved from
+``HELD_OUT`` into the fit (its rows had informed the previous refit's choice of fields), promoted in turn.
 """
 
 from __future__ import annotations

@@ -35,7 +35,9 @@ def before_after(results: dict[str, pd.DataFrame]) -> str:
     first = results[presets[0]]
     lines = ["### Before / after calibration: paper vs the brain learner's presets", "",
              "Same protocols, learners and seeds for every column; **held out** = the experiment took no part "
-             "in fitting the `calibrated` preset (nor the fit records' values, fitted on the same split). Columns "
+             "in fitting the `calibrated` preset, nor any fit record's values (the records up to "
+             "`calibration_refit_encoded_forgetting` also held out `ebbinghaus_1885_repetitions`, see each record's "
+             "`held_out`). Columns "
              "named after a fit record (`results/science/<name>.json`) are not presets. Share within: " + ", ".join(
                  f"`{p}` {int(df.within.sum())}/{len(df)} ({df.within.mean():.0%})" for p, df in results.items())
              + "; held-out rows only: " + ", ".join(
