@@ -64,22 +64,22 @@ CHILD_MODES = {
     "one-core": ", process on 1 core",
 }
 
+
 def cpu_description() -> str:
     """The CPU's model name and its widest vector extension, from /proc/cpuinfo ("" where there is none).
 
     The ratios depend on the CPU, not only on its load: NumPy dispatches its float32 ``exp``/``log`` loops to
-    AVX-512 where the CPU has it, and on the first AVX-512 VM measured here the NumPy yardstick ran 4.3-4.7x as
-    fast as on the earlier VM (B = 1024 and 8192) while Review-v0 ran 2.3x (B = 1024) and 3.6x (B = 8192) as fast
-    and PPO on CartPole 3.7x, so runs on different CPUs are not comparable (see
-    results/bench/throughput_runs/README.md)."""
+    AVX-512 where the CPU has it, so runs on different CPUs are not comparable (results/bench/throughput_runs/
+    README.md gives what a change of CPU did to them)."""
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        first_cpu = Path("/proc/cpuinfo").read_text().split("\n\n")[0]  # one block per logical CPU
     except OSError:
         return ""
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    fields = {key.strip(): value.strip() for key, value in
+              (line.split(":", 1) for line in first_cpu.splitlines() if ":" in line)}
+    flags = fields.get("flags", "").split()
     isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else ""
-    return ", ".join(x for x in (model, isa) if x)
+    return ", ".join(x for x in (fields.get("model name", ""), isa) if x)
 
 
 def steps_per_second(runners: dict, repeats: int = 3) -> dict:
@@ -639,10 +639,11 @@ def main(argv=None) -> int:
             rows += child_rows(mode, notes)
 
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    cpu = cpu_description()
     header = (f"_Review-v0, N = {N_ITEMS} items, random actions; best of {repeats} timed runs after warm-up "
               f"({ADAPTER_REPEATS} for the adapter rows), ours and peer timed in turns. "
               f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} CPU cores ({platform.machine()}"
-              f"{'; ' + cpu_description() if cpu_description() else ''}; "
+              f"{'; ' + cpu if cpu else ''}; "
               f"Python {platform.python_version()}, jax {jax.__version__}, "
               f"numpy {np.__version__}); load average {load:.1f} at start, {load_end:.1f} at end"
               f"{'; `--quick` run (short, noisy)' if args.quick else ''}"
@@ -683,7 +684,8 @@ def main(argv=None) -> int:
         "env steps PPO runs torch for a few milliseconds, after which one jitted step of 8 envs took "
         "~800-900 us against ~350 us called back to back (2026-12-05, on the earlier CPU of "
         "results/bench/throughput_runs/README.md, with nothing else running): the compiled step's ~100 kernels "
-        "start from a cold cache each time, a fixed cost per call that 64 envs share 8 times better. The adapter changes of commits 501b31b and de52de0 (fewer "
+        "start from a cold cache each time, a fixed cost per call that 64 envs share 8 times better. The adapter "
+        "changes of commits 501b31b and de52de0 (fewer "
         "buffers and kernels per call) cut that step by about a fifth in same-run timings on a loaded machine "
         "(right after PPO-like torch work: 64 envs 905 -> 706 us, 8 envs 578 -> 433 us).")
     text = body + footnote + "\n"
