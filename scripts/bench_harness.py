@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from studygym.machine import machine_description
 from studygym.markdown import table_lines
 
 
@@ -87,8 +87,7 @@ def main(argv=None) -> int:
     n_learners = 64 if args.quick else 1000
     deck_size, n_days = (1000, 60) if args.quick else (10_000, 365)
 
-    lines = [f"### Harness speed ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPU cores, "
-             f"{platform.processor() or platform.machine()}, jax {jax.__version__})", "",
+    lines = [f"### Harness speed ({time.strftime('%Y-%m-%d')}, {machine_description()}, jax {jax.__version__})", "",
              ]
     rows = []
     for label, rate in bench_evaluate(n_learners, repeats):

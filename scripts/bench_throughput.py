@@ -65,23 +65,6 @@ CHILD_MODES = {
 }
 
 
-def cpu_description() -> str:
-    """The CPU's model name and its widest vector extension, from /proc/cpuinfo ("" where there is none).
-
-    The ratios depend on the CPU, not only on its load: NumPy dispatches its float32 ``exp``/``log`` loops to
-    AVX-512 where the CPU has it, so runs on different CPUs are not comparable (results/bench/throughput_runs/
-    README.md gives what a change of CPU did to them)."""
-    try:
-        first_cpu = Path("/proc/cpuinfo").read_text().split("\n\n")[0]  # one block per logical CPU
-    except OSError:
-        return ""
-    fields = {key.strip(): value.strip() for key, value in
-              (line.split(":", 1) for line in first_cpu.splitlines() if ":" in line)}
-    flags = fields.get("flags", "").split()
-    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else ""
-    return ", ".join(x for x in (fields.get("model name", ""), isa) if x)
-
-
 def steps_per_second(runners: dict, repeats: int = 3) -> dict:
     """Best-of-``repeats`` steps/s of each ``name -> (run, steps_per_run)``, timed in turns.
 
@@ -639,6 +622,8 @@ def main(argv=None) -> int:
             rows += child_rows(mode, notes)
 
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    from studygym.machine import cpu_description  # here: a child mode sets jax up before importing it
+
     cpu = cpu_description()
     header = (f"_Review-v0, N = {N_ITEMS} items, random actions; best of {repeats} timed runs after warm-up "
               f"({ADAPTER_REPEATS} for the adapter rows), ours and peer timed in turns. "
