@@ -699,6 +699,47 @@ def cond_any(pred: Array, true_fun, false_fun, *operands):
     return branch(jnp.asarray(pred), operands)
 
 
+def when_any(pred: Array, fun, state, *args):
+    """``fun(state, *args)`` where ``pred``, else ``state`` unchanged: :func:`cond_any` for a rare branch whose
+    other side leaves the state as it is (Review-v0's night), run as a loop of zero or one iteration.
+
+    ``fun`` runs only when *some* element needs it (under ``vmap`` for the whole batch, then selected
+    per element), as with :func:`cond_any`, and gives the same values bit for bit. The loop is the
+    point: XLA updates a loop's carried state in place, while a ``cond`` whose other branch returns its
+    operands copied about a dozen of a brain learner's per-item arrays on every Review-v0 step, for a
+    night every tenth step (issue 21). Where the branch runs on most steps (Tagging-v0's reward events
+    under random actions) a loop measured no faster, so such branches (that one, Sleep-v0's falling
+    asleep) stay :func:`cond_any`. ``fun`` must be a pure function of its operands returning ``state``'s structure
+    (no captured tracers); a loop has no reverse-mode derivative, which no env step needs.
+    """
+    @custom_vmap
+    def run(pred, state, args):
+        def body(carry):
+            return jnp.bool_(False), fun(carry[1], *args)
+
+        return jax.lax.while_loop(lambda carry: carry[0], body, (pred, state))[1]
+
+    @run.def_vmap
+    def run_batched(axis_size, in_batched, pred, state, args):
+        pred_batched, state_batched, args_batched = in_batched
+        state, args = jax.tree.map(
+            lambda x, batched: x if batched else jnp.broadcast_to(x, (axis_size,) + jnp.shape(x)),
+            (state, args), (state_batched, args_batched))
+        pred = jnp.broadcast_to(pred, (axis_size,))
+
+        def some(carry, *args):  # pred travels in the carry: the function may not capture it
+            pred, state = carry
+            new = jax.vmap(fun)(state, *args)
+            return pred, jax.tree.map(
+                lambda t, f: jnp.where(pred.reshape(pred.shape + (1,) * (t.ndim - 1)), t, f), new, state)
+
+        # Recursing keeps it a loop under an outer vmap too (e.g. over params).
+        out = when_any(jnp.any(pred), some, (pred, state), *args)[1]
+        return out, jax.tree.map(lambda _: True, out)
+
+    return run(jnp.asarray(pred), state, args)
+
+
 # ----------------------------------------------------------------------------------------------
 # Threefry keys whose hash is unrolled (the same bits as jax's default keys, fewer kernels on CPU)
 # ----------------------------------------------------------------------------------------------
@@ -783,7 +824,7 @@ def pow1p(x: Array, c: Array) -> Array:
 
 __all__ = [
     "Array", "PRNGKey", "pytree_dataclass", "static_dataclass", "check_range", "check_positive_int",
-    "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "cond_any", "fast_pow", "pow1p",
+    "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "cond_any", "when_any", "fast_pow", "pow1p",
     "item_obs", "split_item_obs", "item_obs_index", "item_obs_high", "scripted_rollout", "feature_columns",
     "check_contract", "normalize_action", "check_nonnegative_int", "check_seed", "check_config_types",
     "check_param_shape", "SEED_HIGH", "UNROLLED_THREEFRY", "threefry2x32", "CONFIG_BOUNDS", "MAX_EPISODE_STEPS",

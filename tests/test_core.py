@@ -1,10 +1,10 @@
-"""envs/core.py helpers: cond_any keeps branch semantics under vmap (single and nested)."""
+"""envs/core.py helpers: cond_any and when_any keep branch semantics under vmap (single and nested)."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from studygym.envs.core import UNROLLED_THREEFRY, cond_any
+from studygym.envs.core import UNROLLED_THREEFRY, cond_any, when_any
 
 
 def expensive(x, y):
@@ -45,6 +45,61 @@ def test_nested_vmap():
     want = reference(pred, x, y[:, None])
     for key in ("a", "b"):
         np.testing.assert_allclose(out[key], want[key], rtol=1e-6)
+
+
+def night(state, y):
+    """A branch that changes part of its state (as a night changes a learner's)."""
+    return {"a": jnp.sin(state["a"]) * y, "b": state["b"], "n": state["n"] + 1}
+
+
+def keep(state, y):
+    return state
+
+
+def test_when_any_gives_cond_any_values_bit_for_bit():
+    """when_any(pred, f, state) is cond_any(pred, f, identity, state): unbatched, vmapped with a batched or an
+    unbatched predicate, and under two vmaps (the outer over a parameter)."""
+    state = {"a": jnp.linspace(0.1, 2.0, 6).reshape(3, 2), "b": jnp.arange(6.0).reshape(3, 2),
+             "n": jnp.zeros((3, 2), jnp.int32)}
+    y = jnp.array([1.5, -2.0, 3.0])
+    pred = jnp.array([[True, False], [False, False], [False, True]])
+    one = jax.tree.map(lambda x: x[0, 0], state)
+    rows = jax.tree.map(lambda x: x[0], state)
+    # (how the call is wrapped, its argument tuples)
+    cases = [
+        (lambda w: lambda p, s: w(p, night, s, 2.0), [(True, one), (False, one)]),
+        (lambda w: jax.vmap(lambda p, s: w(p, night, s, 2.0)), [(pred[0], rows), (jnp.zeros(2, bool), rows)]),
+        (lambda w: jax.vmap(lambda s: w(True, night, s, 2.0)), [(rows,)]),
+        (lambda w: jax.vmap(jax.vmap(lambda p, s, y: w(p, night, s, y), in_axes=(0, 0, None))),
+         [(pred, state, y), (jnp.zeros_like(pred), state, y)]),
+    ]
+    with_cond = lambda p, f, s, *a: cond_any(p, f, keep, s, *a)  # noqa: E731
+    for wrap, calls in cases:
+        for args in calls:
+            got, want = jax.jit(wrap(when_any))(*args), jax.jit(wrap(with_cond))(*args)
+            for key in ("a", "b", "n"):
+                assert np.asarray(got[key]).tobytes() == np.asarray(want[key]).tobytes(), key
+    # Per element: the branch's values where pred holds, the state elsewhere.
+    got = jax.jit(cases[3][0](when_any))(pred, state, y)
+    np.testing.assert_array_equal(got["n"], pred.astype(np.int32))
+    np.testing.assert_array_equal(got["a"], np.where(pred, np.sin(state["a"]) * y[:, None], state["a"]))
+
+
+def test_when_any_runs_the_branch_only_when_some_element_needs_it():
+    calls = []
+
+    def counted(state, y):
+        jax.debug.callback(lambda: calls.append(1))
+        return night(state, y)
+
+    state = {"a": jnp.ones(4), "b": jnp.zeros(4), "n": jnp.zeros(4, jnp.int32)}
+    step = jax.jit(jax.vmap(lambda p, s: when_any(p, counted, s, 2.0)))
+    step(jnp.zeros(4, bool), state)["a"].block_until_ready()
+    jax.effects_barrier()
+    assert not calls
+    step(jnp.array([False, True, False, False]), state)["a"].block_until_ready()
+    jax.effects_barrier()
+    assert calls
 
 
 def test_unrolled_threefry_draws_the_same_numbers_as_jax_threefry():

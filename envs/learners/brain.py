@@ -593,13 +593,19 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
     def put(values, value):
         return values.at[item].set(value, mode="drop")
 
+    def stamp(times):  # now, written as a value computed from the item's old time (see below)
+        return jnp.where(in_range, jnp.asarray(now, jnp.float32), times[item])
+
+    # Every value scattered back is computed from the item's old value (out of range, where the scatter is
+    # dropped, the old value itself): XLA then orders the reads of each array before its write and updates it in
+    # place, as FSRSLearner.practice does; a write of a constant (now, True) costs a copy of the array every step.
     return state.replace(
         stability=put(state.stability, stability),
         difficulty=put(state.difficulty, difficulty),
-        last_review=put(state.last_review, now),
-        labile_since=put(state.labile_since, now),
-        consolidated_since=put(state.consolidated_since, now),
-        seen=put(state.seen, True),
+        last_review=put(state.last_review, stamp(state.last_review)),
+        labile_since=put(state.labile_since, stamp(state.labile_since)),
+        consolidated_since=put(state.consolidated_since, stamp(state.consolidated_since)),
+        seen=put(state.seen, state.seen[item] | in_range),
         labile=put(state.labile * keep, new_labile),
         acquired=put(state.acquired, acquired_now + acquisition(enc, params) * (1.0 - acquired_now)),
         slow=put(state.slow, new_slow),

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core import (Array, Box, Discrete, Environment, check_positive_int, check_range, cond_any, item_obs,
-                    item_obs_high, pytree_dataclass, static_dataclass, time_days)
+                    item_obs_high, pytree_dataclass, static_dataclass, time_days, when_any)
 from ..learners import delayed_recall, get_learner
 from ..learners.base import WithoutSleep
 
@@ -275,10 +275,10 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         next_step = state.step + 1
         t_next = self.time(next_step, params)
         new_day = next_step % cfg.slots_per_day == 0
-        # Nights and the delayed test are rare: cond_any runs them only on steps that need them,
-        # also under vmap (where lax.cond would evaluate them on every step).
+        # Nights and the delayed test are rare: when_any and cond_any run them only on steps that need
+        # them, also under vmap (where lax.cond would evaluate them on every step).
         if self.learner_sleeps:
-            learner_state = cond_any(new_day, self._night, self._no_night, learner_state, t_next, params)
+            learner_state = when_any(new_day, self._night, learner_state, t_next, params)
         learner_state = learner.elapse(learner_state, t_next, params.learner)
         knowledge = jnp.mean(learner.recall_prob(learner_state, t_next, params.learner))
         reward = knowledge - state.knowledge - params.cost_per_minute * seconds / 60.0
@@ -314,14 +314,11 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         }
         return self.get_obs(new_state, params), new_state, reward, terminated, jnp.bool_(False), info
 
-    # Branches of step_env's cond_any: pure functions of their operands (no captured tracers).
+    # Branches of step_env's when_any and cond_any: pure functions of their operands (no captured tracers).
     def _night(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Any:
         bedtime = self.bedtime(t_next, params)
         learner, night = self.learner, self.night_learner_params(params)
         return learner.sleep(learner.elapse(learner_state, bedtime, night), bedtime, night)
-
-    def _no_night(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Any:
-        return learner_state
 
     def _retention_delayed(self, learner_state: Any, t_next: Array, params: ReviewParams) -> Array:
         bedtime_offset = self.bedtime(t_next + self.day_length(params), params) - t_next
