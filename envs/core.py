@@ -489,11 +489,7 @@ class AutoReset:
             new_obs, new_states = reset_all()
             if obs_map is not None:
                 new_obs = obs_map(new_obs)
-
-            def pick(new, old):
-                return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), new, old)
-
-            return pick(new_obs, obs), jax.tree.map(pick, new_states, states)
+            return select_rows(done, (new_obs, new_states), (obs, states))
 
         next_obs, states = jax.lax.cond(jnp.any(done), reset_done, lambda carry: carry, (obs, states))
         info = dict(info, final_obs=obs)
@@ -657,6 +653,17 @@ def time_days(step: Array, steps_per_day: int, slot_days: Array, day_length: Arr
     return day.astype(jnp.float32) * day_length + slot.astype(jnp.float32) * slot_days
 
 
+def select_rows(pred: Array, new, old):
+    """Per leading-axis element, ``new`` where ``pred`` else ``old`` (pytrees of the same structure, ``pred`` of
+    shape (B,), leaves (B, ...)): how a batched branch keeps its result only for the elements that needed it."""
+    return jax.tree.map(lambda t, f: jnp.where(pred.reshape(pred.shape + (1,) * (t.ndim - 1)), t, f), new, old)
+
+
+def _batch_all(tree, batched, axis_size: int):
+    """``tree`` with every leaf that ``batched`` marks unbatched broadcast to a leading axis of ``axis_size``."""
+    return jax.tree.map(lambda x, b: x if b else jnp.broadcast_to(x, (axis_size,) + jnp.shape(x)), tree, batched)
+
+
 def cond_any(pred: Array, true_fun, false_fun, *operands):
     """``lax.cond(pred, true_fun, false_fun, *operands)`` that stays a branch under ``vmap``.
 
@@ -675,9 +682,7 @@ def cond_any(pred: Array, true_fun, false_fun, *operands):
     @branch.def_vmap
     def branch_batched(axis_size, in_batched, pred, operands):
         pred_batched, operands_batched = in_batched
-        operands = jax.tree.map(
-            lambda x, batched: x if batched else jnp.broadcast_to(x, (axis_size,) + jnp.shape(x)),
-            operands, operands_batched)
+        operands = _batch_all(operands, operands_batched, axis_size)
         true_all, false_all = jax.vmap(true_fun), jax.vmap(false_fun)
         def all_batched(out):
             return out, jax.tree.map(lambda _: True, out)
@@ -686,9 +691,7 @@ def cond_any(pred: Array, true_fun, false_fun, *operands):
             return all_batched(jax.lax.cond(pred, true_all, false_all, *operands))
 
         def some_true(pred, *operands):
-            chosen, other = true_all(*operands), false_all(*operands)
-            return jax.tree.map(
-                lambda t, f: jnp.where(pred.reshape(pred.shape + (1,) * (t.ndim - 1)), t, f), chosen, other)
+            return select_rows(pred, true_all(*operands), false_all(*operands))
 
         def none_true(pred, *operands):
             return false_all(*operands)
@@ -722,16 +725,12 @@ def when_any(pred: Array, fun, state, *args):
     @run.def_vmap
     def run_batched(axis_size, in_batched, pred, state, args):
         pred_batched, state_batched, args_batched = in_batched
-        state, args = jax.tree.map(
-            lambda x, batched: x if batched else jnp.broadcast_to(x, (axis_size,) + jnp.shape(x)),
-            (state, args), (state_batched, args_batched))
+        state, args = _batch_all((state, args), (state_batched, args_batched), axis_size)
         pred = jnp.broadcast_to(pred, (axis_size,))
 
         def some(carry, *args):  # pred travels in the carry: the function may not capture it
             pred, state = carry
-            new = jax.vmap(fun)(state, *args)
-            return pred, jax.tree.map(
-                lambda t, f: jnp.where(pred.reshape(pred.shape + (1,) * (t.ndim - 1)), t, f), new, state)
+            return pred, select_rows(pred, jax.vmap(fun)(state, *args), state)
 
         # Recursing keeps it a loop under an outer vmap too (e.g. over params).
         out = when_any(jnp.any(pred), some, (pred, state), *args)[1]

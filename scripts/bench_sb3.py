@@ -50,9 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from studygym.agents.sb3 import ALGOS, train_sb3
     from studygym.envs.gym import StudySB3VecEnv
-    from studygym.markdown import table_lines
-
     from studygym.machine import machine_description
+    from studygym.markdown import table_lines
 
     load_start = os.getloadavg()[0]
     header = (f"{ENV_ID} (30 items, 10 slots/day, 30 days; 154 observation floats, 31 actions); {steps:,} env steps "
