@@ -1,7 +1,8 @@
 """The NumPy yardstick of scripts/bench_throughput.py does Review-v0's per-step maths (issue 21): its
 shortcuts (per-item recall rates, unseen items counted instead of masked) give the direct formula's
 knowledge, its rewards telescope to the final knowledge, and its learners end a random-action
-course knowing what Review-v0's FSRS learners know."""
+course knowing what Review-v0's FSRS learners know. With ``observe=True`` it also keeps Review-v0's
+observation, in the env's declared layout, without changing the dynamics."""
 
 import numpy as np
 import pytest
@@ -12,10 +13,9 @@ BENCH = load_script("bench_throughput")
 
 def direct_knowledge(y) -> np.ndarray:
     """Mean recall over items from the FSRS-6 formula, masked by the seen flag (Review-v0's form)."""
-    shape = (y.batch, y.n_items)
-    elapsed = (y.time(y.step_count) - y.last_review.reshape(shape)) * y.forget_mult[:, None]
-    recall = (1.0 + y.factor * np.maximum(elapsed, 0.0) / y.stability.reshape(shape)) ** y.decay
-    return np.where(y.seen.reshape(shape), recall, 0.0).mean(axis=1)
+    elapsed = (y.time(y.step_count) - y.items(y.last_review)) * y.forget_mult[:, None]
+    recall = (1.0 + y.factor * np.maximum(elapsed, 0.0) / y.items(y.stability)) ** y.decay
+    return np.where(y.items(y.seen), recall, 0.0).mean(axis=1)
 
 
 def test_yardstick_knowledge_is_the_direct_formula_and_rewards_telescope():
@@ -61,3 +61,43 @@ def test_yardstick_learners_know_what_review_v0_learners_know():
     # Two samples of 512 learners (SD of a learner's final knowledge ~0.03): their means agree
     # to well within 0.01 when the maths is the same.
     assert abs(float(y.knowledge.mean()) - ours) < 0.01, (float(y.knowledge.mean()), ours)
+
+
+def test_yardstick_observation_is_review_v0s_layout_and_values():
+    import studygym
+    from studygym.envs.core import split_item_obs
+
+    batch, n_items = 16, 12
+    env, params = studygym.make("Review-v0", n_items=n_items)
+    assert env.item_features == ("days_since_review", "reviews", "lapses", "last_grade", "seen")
+    assert env.global_features == ("progress", "slot_of_day", "last_step_grade", "last_step_recalled")
+    plain = BENCH.NumpyReviewYardstick(batch, n_items, seed=3)
+    y = BENCH.NumpyReviewYardstick(batch, n_items, seed=3, observe=True)
+    assert y.obs.shape == (batch, env.observation_space(params).shape[0]) and not y.obs.any()
+    # The records replayed one learner at a time from each step's actions and grades.
+    reviews, lapses, last_grade = (np.zeros((batch, n_items)) for _ in range(3))
+    for _ in range(y.horizon):
+        np.testing.assert_array_equal(y.step(), plain.step())  # observing leaves the dynamics as they are
+        items, globals_ = (np.asarray(part) for part in split_item_obs(y.obs, env.obs_layout))
+        grades = globals_[:, 2]
+        for b, action in enumerate(y.actions):
+            if action < n_items:
+                lapses[b, action] += reviews[b, action] > 0 and grades[b] == 1
+                reviews[b, action] += 1
+                last_grade[b, action] = grades[b]
+            else:
+                assert grades[b] == 0  # a rest has no grade
+        seen = y.items(y.seen)
+        np.testing.assert_array_equal(items[..., 1], reviews)
+        np.testing.assert_array_equal(items[..., 2], lapses)
+        np.testing.assert_array_equal(items[..., 3], last_grade)
+        np.testing.assert_array_equal(items[..., 4], seen)
+        since = np.where(seen, y.time(y.step_count) - y.items(y.last_review), 0.0)
+        np.testing.assert_allclose(items[..., 0], since, atol=1e-6)
+        np.testing.assert_allclose(globals_[:, 0], y.step_count / y.horizon)
+        np.testing.assert_allclose(globals_[:, 1], (y.step_count % y.slots_per_day) / y.slots_per_day)
+        np.testing.assert_array_equal(globals_[:, 3], grades > 1)
+        assert (grades >= 0).all() and (grades <= 4).all()
+    assert lapses.sum() > 0 and reviews.all()  # every branch of the records was exercised
+    y.step()  # a new episode: the observation starts again from the step's records only
+    assert y.step_count == 1 and y.obs[:, n_items:2 * n_items].sum() == (y.actions < n_items).sum()
