@@ -58,7 +58,14 @@ TARGETS = {
 # Rows against the yardstick that also builds Review-v0's observation (NumpyReviewYardstick(observe=True)):
 # reported in the table and the medians beside the targeted rows, without a target of their own.
 OBSERVED_SUFFIX = ", observation in both"
-REPORTED = tuple(f"jax B={batch}{OBSERVED_SUFFIX}" for batch in (1024, 8192))
+# 64 envs: the README's path (make_sb3_vec_env's default, studygym/hyperparams/ppo.yml); 8 envs: the
+# batch of issue 21's first measurement. The same settings for both envs at each size.
+SB3_ENV_COUNTS = (64, 8)
+ONE_CORE_SUFFIX = ", process on 1 core"
+# Also reported: SB3 PPO with the whole training process pinned to one core, CartPole's too (the README's
+# advice for the SB3 VecEnv on a CPU with few cores).
+REPORTED = (*(f"jax B={batch}{OBSERVED_SUFFIX}" for batch in (1024, 8192)),
+            *(f"SB3 PPO, {n} envs{ONE_CORE_SUFFIX}" for n in SB3_ENV_COUNTS))
 # Adapter rows take the best of more runs: a run is short (~0.3 s) and thread wake-ups on a shared
 # VM vary from run to run.
 ADAPTER_REPEATS = 7
@@ -68,8 +75,10 @@ ADAPTER_REPEATS = 7
 CHILD_MODES = {
     "default": "",
     "sync": ", sync dispatch",
-    "one-core": ", process on 1 core",
+    "one-core": ONE_CORE_SUFFIX,
 }
+# The SB3 PPO rows' child processes: mode -> suffix after "N envs" in their names.
+SB3_CHILD_MODES = {"sb3": "", "sb3-one-core": ONE_CORE_SUFFIX}
 
 
 def steps_per_second(runners: dict, repeats: int = 3) -> dict:
@@ -415,27 +424,33 @@ def adapter_rows(quick: bool, repeats: int, notes: list) -> list:
     return rows
 
 
+def pin_to_one_core() -> None:
+    """Pin this process to one CPU core, as ``taskset -c 0 python ...`` does; before JAX builds its
+    thread pool, which then has one thread on that core."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
 def child_rows(mode: str, notes: list) -> list:
-    """Rows measured in a fresh child process: ``"sb3"`` (:func:`sb3_rows`), or the adapter rows run
-    one of the :data:`CHILD_MODES` ways.
+    """Rows measured in a fresh child process: the SB3 PPO rows (:func:`sb3_rows`) run one of the
+    :data:`SB3_CHILD_MODES` ways, or the adapter rows run one of the :data:`CHILD_MODES` ways.
 
     ``default``: as JAX starts by default. ``sync``: JAX's CPU client runs each call on the
     calling thread (``jax.config.update("jax_cpu_enable_async_dispatch", False)`` before JAX
-    starts). ``one-core``: the process is pinned to one CPU core (``sched_setaffinity`` before JAX
-    starts, so XLA's thread pool has one thread on that core). CartPole runs in the same child.
+    starts). ``one-core`` and ``sb3-one-core``: the process is pinned to one CPU core
+    (:func:`pin_to_one_core`). CartPole runs in the same child.
     """
     import json
     import subprocess
 
-    if mode == "one-core" and not hasattr(os, "sched_setaffinity"):
-        notes.append("one-core adapter rows skipped: no sched_setaffinity on this platform")
+    if mode in ("one-core", "sb3-one-core") and not hasattr(os, "sched_setaffinity"):
+        notes.append(f"{mode} rows skipped: no sched_setaffinity on this platform")
         return []
     out = subprocess.run([sys.executable, __file__, "--child", mode], capture_output=True, text=True)
     if out.returncode != 0:
         notes.append(f"{mode} rows failed: {out.stderr.strip().splitlines()[-1:]}")
         return []
     rows = json.loads(out.stdout.strip().splitlines()[-1])
-    suffix = CHILD_MODES.get(mode, "")
+    suffix = CHILD_MODES.get(mode, "")  # the SB3 rows name their mode themselves
     return [(config + suffix, ours, peer_name, peer) for config, ours, peer_name, peer in rows]
 
 
@@ -444,9 +459,6 @@ def child_rows(mode: str, notes: list) -> list:
 # ----------------------------------------------------------------------------------------------
 
 SB3_PPO = {"n_steps": 256, "batch_size": 256, "gamma": 0.995}  # the README's PPO settings
-# 64 envs: the README's path (make_sb3_vec_env's default, studygym/hyperparams/ppo.yml); 8 envs: the
-# batch of issue 21's first measurement. The same settings for both envs at each size.
-SB3_ENV_COUNTS = (64, 8)
 SB3_REPEATS = 3
 
 
@@ -496,7 +508,7 @@ def _zero_cost_vec_env_class():
     return ZeroCostVecEnv
 
 
-def sb3_rows(quick: bool) -> list:
+def sb3_rows(quick: bool, suffix: str = "") -> list:
     """SB3 PPO (MlpPolicy, torch on 1 thread) training on Review-v0 against the same PPO on
     CartPole-v1, at 64 and 8 envs, timed in turns (best of :data:`SB3_REPEATS` ``learn`` calls
     each, after a warm-up call that compiles the env's jitted step). Review-v0 through the path the
@@ -505,7 +517,7 @@ def sb3_rows(quick: bool) -> list:
     run trains the same PPO on a zero-cost VecEnv with Review-v0's spaces (:func:`_zero_cost_vec_env_class`):
     Review-v0 over it is the share of the agent's speed that the env keeps, and it against CartPole
     is what the larger observation and action space cost the agent itself. Run in a child process
-    (:func:`child_rows`), as a training script runs."""
+    (:func:`child_rows`), as a training script runs; ``suffix`` names the child's mode in the rows."""
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
@@ -530,10 +542,11 @@ def sb3_rows(quick: bool) -> list:
             model.learn(rollout)  # warm-up (compiles studygym's jitted step)
             runners[name] = (lambda model=model: model.learn(steps, reset_num_timesteps=False), steps)
         rate = steps_per_second(runners, 1 if quick else SB3_REPEATS)
-        rows += [(f"SB3 PPO, {n_envs} envs", rate["ours"], "same PPO on CartPole-v1 (make_vec_env)", rate["peer"]),
-                 (f"SB3 PPO, {n_envs} envs: Review-v0 vs zero-cost env", rate["ours"],
+        name = f"SB3 PPO, {n_envs} envs{suffix}"
+        rows += [(name, rate["ours"], "same PPO on CartPole-v1 (make_vec_env)", rate["peer"]),
+                 (f"{name}: Review-v0 vs zero-cost env", rate["ours"],
                   "same PPO on a zero-cost env with Review-v0's spaces", rate["zero"]),
-                 (f"SB3 PPO, {n_envs} envs: zero-cost env vs CartPole", rate["zero"],
+                 (f"{name}: zero-cost env vs CartPole", rate["zero"],
                   "same PPO on CartPole-v1 (make_vec_env)", rate["peer"])]
     return rows
 
@@ -618,12 +631,13 @@ def main(argv=None) -> int:
                         help="markdown file to write (default: results/bench/throughput.md)")
     parser.add_argument("--json", help="also write the rows as JSON to this file (for medians over runs)")
     parser.add_argument("--targets-only", action="store_true",
-                        help="only the rows with a target (B = 1024 and 8192 against NumPy, the brain learner, "
-                             "SB3 PPO against CartPole): a shorter run for repeating the ratios")
+                        help="only the rows with a target or reported beside them (B = 1024 and 8192 against "
+                             "NumPy, the brain learner, SB3 PPO against CartPole, also on one core): a shorter run "
+                             "for repeating the ratios")
     parser.add_argument("--medians", nargs="+", metavar="JSON",
                         help="print the targeted ratios of these --json files of earlier runs and their median "
                              "(writes --out if given), then exit")
-    parser.add_argument("--child", choices=sorted([*CHILD_MODES, "sb3"]),
+    parser.add_argument("--child", choices=sorted([*CHILD_MODES, *SB3_CHILD_MODES]),
                         help=argparse.SUPPRESS)  # internal: the child process of child_rows
     args = parser.parse_args(argv)
     if args.medians:
@@ -635,11 +649,13 @@ def main(argv=None) -> int:
     if args.child:
         import json
 
-        if args.child == "sb3":
-            print(json.dumps(sb3_rows(False)))
+        if args.child in SB3_CHILD_MODES:
+            if args.child == "sb3-one-core":
+                pin_to_one_core()
+            print(json.dumps(sb3_rows(False, SB3_CHILD_MODES[args.child])))
             return 0
         if args.child == "one-core":
-            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # before JAX builds its thread pool
+            pin_to_one_core()
         elif args.child == "sync":
             import jax
 
@@ -683,7 +699,7 @@ def main(argv=None) -> int:
         rows += adapter_rows(args.quick, repeats, notes)
         rows += sb3_rows(args.quick)
     else:
-        for mode in ["sb3"] if args.targets_only else [*CHILD_MODES, "sb3"]:
+        for mode in [*SB3_CHILD_MODES] if args.targets_only else [*CHILD_MODES, *SB3_CHILD_MODES]:
             rows += child_rows(mode, notes)
 
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -733,7 +749,9 @@ def main(argv=None) -> int:
         "README's `make_sb3_vec_env` default and studygym/hyperparams/ppo.yml), default Review-v0 (30 items) "
         "through `make_sb3_vec_env(normalize=True, vec_normalize=True)` (the README's path) against CartPole-v1 "
         f"through `make_vec_env` + `VecNormalize`; best of {SB3_REPEATS} `learn` calls of 2 rollouts each, in "
-        "turns, after a warm-up call, in a fresh child process. The \"zero-cost env\" rows train the same PPO "
+        "turns, after a warm-up call, in a fresh child process; \"process on 1 core\" rows: that child pinned to "
+        "one core, CartPole's PPO too (the README's advice for the SB3 VecEnv on a CPU with few cores). The "
+        "\"zero-cost env\" rows train the same PPO "
         "on a VecEnv with Review-v0's spaces (154 observation floats, 31 actions) whose step only draws random "
         "numbers: Review-v0 over it is the share of the agent's speed the env leaves it; it over CartPole is "
         "what Review-v0's larger observation and action space cost the agent's own network. Between two "
