@@ -186,8 +186,8 @@ class NumpyReviewYardstick:
     lapses, last grade and seen flag, then course progress, slot of the day, the step's grade and
     whether it was recalled), the leanest way we found: it is kept in one buffer updated in place,
     and lent to the caller without a copy (Review-v0 returns a new array every step). The record
-    fields live in the buffer itself (one ``take`` and one ``put`` of the reviewed item's four
-    records per learner), the days since review reuse the knowledge pass's ``t - L``, and the
+    fields live in the buffer itself (one ``take`` and one indexed write of the reviewed item's
+    four records per learner), the days since review reuse the knowledge pass's ``t - L``, and the
     buffer is feature-major over learners (``obs`` is its transpose, a view), so every block is a
     contiguous pass: written row by row into a ``(B, 5N + 4)`` array, NumPy's per-row overhead
     made the same writes several times slower.
