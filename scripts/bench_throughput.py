@@ -665,7 +665,9 @@ def main(argv=None) -> int:
 
     import jax
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    from studygym.machine import cpu_description, load_average  # here: a child mode sets jax up first
+
+    load = load_average()
     repeats = 3
     batches = (1, 64) if args.quick else (1024, 8192) if args.targets_only else (1, 64, 1024, 8192)
     rows, notes = [], []
@@ -702,9 +704,7 @@ def main(argv=None) -> int:
         for mode in [*SB3_CHILD_MODES] if args.targets_only else [*CHILD_MODES, *SB3_CHILD_MODES]:
             rows += child_rows(mode, notes)
 
-    load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    from studygym.machine import cpu_description  # here: a child mode sets jax up before importing it
-
+    load_end = load_average()
     cpu = cpu_description()
     header = (f"_Review-v0, N = {N_ITEMS} items, random actions; best of {repeats} timed runs after warm-up "
               f"({ADAPTER_REPEATS} for the adapter rows), ours and peer timed in turns. "

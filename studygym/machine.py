@@ -27,6 +27,12 @@ def cpu_description(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
     return ", ".join(x for x in (fields.get("model name", ""), isa) if x)
 
 
+def load_average() -> float:
+    """The 1-minute load average, as a benchmark header records it at start and end (a shared VM's other
+    work shows there); ``nan`` where the platform has none (``os.getloadavg`` is Unix-only)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def machine_description() -> str:
     """``"2 CPU cores, x86_64, Intel(R) Xeon(R) Processor, AVX-512"``: cores, architecture and CPU."""
     return ", ".join(x for x in (f"{os.cpu_count()} CPU cores", platform.machine(), cpu_description()) if x)

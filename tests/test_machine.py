@@ -1,8 +1,10 @@
 """studygym.machine: the CPU named in every benchmark header (scripts/bench_*.py)."""
 
+import math
+import os
 from pathlib import Path
 
-from studygym.machine import cpu_description, machine_description
+from studygym.machine import cpu_description, load_average, machine_description
 
 # Two logical CPUs in /proc/cpuinfo's format (a block per CPU, blank line between); the model and
 # flags are the first CPU's.
@@ -36,3 +38,11 @@ def test_machine_description_on_this_machine():
     assert text.split(",")[0].endswith("CPU cores")
     if Path("/proc/cpuinfo").exists():
         assert cpu_description() in text and cpu_description() != ""
+
+
+def test_load_average_is_the_one_minute_figure_or_nan_without_one(monkeypatch):
+    if hasattr(os, "getloadavg"):
+        monkeypatch.setattr(os, "getloadavg", lambda: (1.25, 0.5, 0.25))
+        assert load_average() == 1.25
+    monkeypatch.delattr(os, "getloadavg", raising=False)
+    assert math.isnan(load_average())
