@@ -329,7 +329,7 @@ class NumpyReviewYardstick:
         records[:, 0] += review
         records[:, 1] += review & seen & (grade == 1)
         np.copyto(records[:, 2], grade, where=review)
-        records[:, 3] += review & (records[:, 3] == 0)
+        records[:, 3] = seen | review  # the seen flag, as written to self.seen above
         self.obs_flat[at] = records  # ~2x faster than np.put for a (B, 4) index
         step_grade = np.where(review, grade, np.float32(0.0))
         globals_ = self.obs_t[5 * self.n_items:]
