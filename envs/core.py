@@ -321,7 +321,7 @@ class Environment(Generic[TState, TParams]):
 
     def reset(self, key: PRNGKey, params: TParams | None = None) -> tuple[Array, TState]:
         params = self.default_params if params is None else params
-        return self.reset_env(key, params)
+        return self.reset_env(unrolled_keys(jnp.asarray(key)), params)
 
     def step(self, key: PRNGKey, state: TState, action: Any, params: TParams | None = None):
         """One step, no auto-reset: ``(obs, state, reward, terminated, truncated, info)``.
@@ -345,7 +345,7 @@ class Environment(Generic[TState, TParams]):
         """
         params = self.default_params if params is None else params
         action = normalize_action(self.action_space(), action, self.name)
-        return self.step_env(key, state, action, params)
+        return self.step_env(unrolled_keys(jnp.asarray(key)), state, action, params)
 
     def reset_env(self, key: PRNGKey, params: TParams) -> tuple[Array, TState]:
         raise NotImplementedError
@@ -462,6 +462,7 @@ class AutoReset:
         per env per step (a split costs two), and the reset keys are derived only when a reset runs."""
         params = self.env.default_params if params is None else params
         fold = jax.vmap(jax.random.fold_in, in_axes=(0, None))
+        keys = unrolled_keys(jnp.asarray(keys))
         step = jax.vmap(self.env.step, in_axes=(0, 0, 0, params_axis))
         out = step(fold(keys, 0), states, actions, params)
         done = jnp.logical_or(out[3], out[4])  # terminated | truncated
@@ -748,7 +749,13 @@ def when_any(pred: Array, fun, state, *args):
 # small kernels. A step of a small batch (an adapter's 64 envs) spends more time starting those
 # kernels than computing. ``UNROLLED_THREEFRY`` is jax's threefry2x32 PRNG (the same seed, split,
 # fold_in and random bits, hence bit for bit the same numbers from the same key data) with the 20
-# rounds written out, which XLA fuses into one kernel per hash.
+# rounds written out, which XLA fuses into one kernel per hash. Each hash's output is stored once
+# (:func:`_stored`): left to itself, XLA copies the cheap fused hash into every kernel that reads
+# its output, some of them loops over all items, and a batch of 8192 learners then ran slower than
+# with the rolled loop.
+#
+# ``Environment.reset``/``step`` and ``AutoReset`` move jax's own threefry keys onto this PRNG
+# (:func:`unrolled_keys`), so every env draws the same numbers as before, in fewer kernels.
 
 _THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 
@@ -781,17 +788,26 @@ def _partitionable() -> bool:
     return bool(jax.config.jax_threefry_partitionable)
 
 
+def _stored(bits: Array, key: Array) -> Array:
+    """``bits`` unchanged, divided by a 1 that the compiler cannot see is 1 (it is computed from the
+    key). XLA does not copy a division into each of its consumers, so the hash feeding it runs once
+    and its output is stored; an ``optimization_barrier`` does not do this (XLA's CPU pipeline
+    expands it away before fusion)."""
+    one = jnp.minimum(key[0], np.uint32(1)) | np.uint32(1)
+    return bits // one.astype(bits.dtype)
+
+
 def _unrolled_split(key: Array, shape) -> Array:
     if not _partitionable():
         return threefry_prng_impl.split(key, shape)
     bits1, bits2 = threefry2x32(key[0], key[1], *_counts(shape))
-    return jnp.stack([bits1, bits2], axis=bits1.ndim)
+    return _stored(jnp.stack([bits1, bits2], axis=bits1.ndim), key)
 
 
 def _unrolled_fold_in(key: Array, data: Array) -> Array:
     count = threefry_prng_impl.seed(jnp.asarray(data, jnp.uint32))  # (0, data), as jax's fold_in
     bits1, bits2 = threefry2x32(key[0], key[1], count[0], count[1])
-    return jnp.stack([bits1, bits2])
+    return _stored(jnp.stack([bits1, bits2]), key)
 
 
 def _unrolled_random_bits(key: Array, bit_width: int, shape) -> Array:
@@ -799,9 +815,9 @@ def _unrolled_random_bits(key: Array, bit_width: int, shape) -> Array:
         return threefry_prng_impl.random_bits(key, bit_width, shape)
     bits1, bits2 = threefry2x32(key[0], key[1], *_counts(shape))
     if bit_width == 64:
-        return (bits1.astype(jnp.uint64) << jnp.uint64(32)) | bits2.astype(jnp.uint64)
+        return _stored((bits1.astype(jnp.uint64) << jnp.uint64(32)) | bits2.astype(jnp.uint64), key)
     bits = bits1 ^ bits2
-    return bits if bit_width == 32 else bits.astype({8: jnp.uint8, 16: jnp.uint16}[bit_width])
+    return _stored(bits if bit_width == 32 else bits.astype({8: jnp.uint8, 16: jnp.uint16}[bit_width]), key)
 
 
 #: jax's threefry2x32 PRNG with the hash unrolled: ``jax.random.wrap_key_data(data, impl=UNROLLED_THREEFRY)``
@@ -809,6 +825,20 @@ def _unrolled_random_bits(key: Array, bit_width: int, shape) -> Array:
 UNROLLED_THREEFRY = define_prng_impl(key_shape=(2,), seed=threefry_prng_impl.seed, split=_unrolled_split,
                                      random_bits=_unrolled_random_bits, fold_in=_unrolled_fold_in,
                                      name="threefry2x32_unrolled", tag="fry_unrolled")
+
+
+def unrolled_keys(key: Array) -> Array:
+    """``key`` on :data:`UNROLLED_THREEFRY` if it is jax's threefry2x32 (a typed key, or raw uint32
+    key data while threefry2x32 is jax's default PRNG): the same numbers from every draw, in fewer
+    kernels on CPU. Any other key is returned as it is."""
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if str(jax.random.key_impl(key)) != "threefry2x32":
+            return key
+        return jax.random.wrap_key_data(jax.random.key_data(key), impl=UNROLLED_THREEFRY)
+    if (key.dtype == jnp.uint32 and key.shape[-1:] == (2,)
+            and str(jax.config.jax_default_prng_impl) == "threefry2x32"):
+        return jax.random.wrap_key_data(key, impl=UNROLLED_THREEFRY)
+    return key
 
 
 def fast_pow(x: Array, c: Array) -> Array:
@@ -826,5 +856,5 @@ __all__ = [
     "Space", "Discrete", "Box", "Environment", "AutoReset", "time_days", "cond_any", "when_any", "fast_pow", "pow1p",
     "item_obs", "split_item_obs", "item_obs_index", "item_obs_high", "scripted_rollout", "feature_columns",
     "check_contract", "normalize_action", "check_nonnegative_int", "check_seed", "check_config_types",
-    "check_param_shape", "SEED_HIGH", "UNROLLED_THREEFRY", "threefry2x32", "CONFIG_BOUNDS", "MAX_EPISODE_STEPS",
+    "check_param_shape", "SEED_HIGH", "UNROLLED_THREEFRY", "threefry2x32", "unrolled_keys", "CONFIG_BOUNDS", "MAX_EPISODE_STEPS",
 ]

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from studygym.envs.core import UNROLLED_THREEFRY, cond_any, when_any
+from studygym.envs.core import UNROLLED_THREEFRY, cond_any, unrolled_keys, when_any
 
 
 def expensive(x, y):
@@ -115,3 +115,49 @@ def test_unrolled_threefry_draws_the_same_numbers_as_jax_threefry():
         for draw in draws:
             expected, got = np.asarray(jax.jit(draw)(key)), np.asarray(jax.jit(draw)(unrolled))
             assert expected.dtype == got.dtype and expected.tobytes() == got.tobytes()
+
+
+def test_unrolled_keys_moves_only_jax_threefry_keys_and_keeps_their_numbers():
+    """Typed threefry keys and raw uint32 key data go onto UNROLLED_THREEFRY with the same draws;
+    keys of another PRNG are left alone."""
+    key = jax.random.key(11)
+    for given in (key, jax.random.key_data(key)):
+        moved = unrolled_keys(given)
+        assert str(jax.random.key_impl(moved)) == str(jax.random.key_impl(jax.random.wrap_key_data(
+            jax.random.key_data(key), impl=UNROLLED_THREEFRY)))
+        assert np.asarray(jax.random.uniform(moved, (7,))).tobytes() == np.asarray(jax.random.uniform(key, (7,))).tobytes()
+    rbg = jax.random.key(11, impl="rbg")
+    assert unrolled_keys(rbg) is rbg
+    batch = jax.random.split(key, 4)
+    assert np.array_equal(jax.random.key_data(unrolled_keys(batch)), jax.random.key_data(batch))
+
+
+def test_env_draws_the_same_numbers_from_every_form_of_a_threefry_key():
+    """Environment.step moves jax's threefry keys onto the unrolled hash: a typed key, its raw data and
+    the same data already on UNROLLED_THREEFRY give one result."""
+    import studygym
+
+    env, params = studygym.make("Review-v0", n_items=12)
+    key = jax.random.key(4)
+    _, state = env.reset(key, params)
+    forms = (key, jax.random.key_data(key), jax.random.wrap_key_data(jax.random.key_data(key), impl=UNROLLED_THREEFRY))
+    outs = [jax.jit(lambda k: env.step(k, state, 3, params)[:3])(k) for k in forms]
+    for out in outs[1:]:
+        for a, b in zip(jax.tree.leaves(outs[0]), jax.tree.leaves(out)):
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+def test_unrolled_hash_runs_once_for_several_consumers():
+    """Re-measures an assumption about XLA's fusion, not studygym's maths: each unrolled hash's output is
+    stored once (``_stored``) rather than recomputed inside every kernel that reads it. Here one draw
+    feeds two loops over a (64, 50) array; each hash has 20 rotation xors, so the compiled program
+    holds the draw's hash once."""
+    x = jnp.ones((64, 50), jnp.float32)
+
+    def two_consumers(key):
+        u = jax.random.uniform(key, (64,))
+        return (u[:, None] * x).sum(1), (u[:, None] + x).max(1)
+
+    key = jax.random.wrap_key_data(jax.random.key_data(jax.random.key(0)), impl=UNROLLED_THREEFRY)
+    text = jax.jit(two_consumers).lower(key).compile().as_text()
+    assert text.count(" xor(") // 20 == 1
