@@ -754,8 +754,8 @@ def when_any(pred: Array, fun, state, *args):
 # its output, some of them loops over all items, and a batch of 8192 learners then ran slower than
 # with the rolled loop.
 #
-# ``Environment.reset``/``step`` and ``AutoReset`` move jax's own threefry keys onto this PRNG
-# (:func:`unrolled_keys`), so every env draws the same numbers as before, in fewer kernels.
+# On the CPU, ``Environment.reset``/``step`` and ``AutoReset`` move jax's own threefry keys onto
+# this PRNG (:func:`unrolled_keys`), so every env draws the same numbers as before, in fewer kernels.
 
 _THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 
@@ -829,8 +829,11 @@ UNROLLED_THREEFRY = define_prng_impl(key_shape=(2,), seed=threefry_prng_impl.see
 
 def unrolled_keys(key: Array) -> Array:
     """``key`` on :data:`UNROLLED_THREEFRY` if it is jax's threefry2x32 (a typed key, or raw uint32
-    key data while threefry2x32 is jax's default PRNG): the same numbers from every draw, in fewer
-    kernels on CPU. Any other key is returned as it is."""
+    key data while threefry2x32 is jax's default PRNG) and jax runs on the CPU: the same numbers
+    from every draw, in fewer kernels. Any other key, and every key on another backend (where jax
+    already lowers the hash unrolled), is returned as it is."""
+    if jax.default_backend() != "cpu":
+        return key
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         if str(jax.random.key_impl(key)) != "threefry2x32":
             return key

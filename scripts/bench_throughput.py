@@ -64,7 +64,9 @@ SB3_ENV_COUNTS = (64, 8)
 ONE_CORE_SUFFIX = ", process on 1 core"
 # Also reported: SB3 PPO with the whole training process pinned to one core, CartPole's too (the README's
 # advice for the SB3 VecEnv on a CPU with few cores).
-REPORTED = (*(f"jax B={batch}{OBSERVED_SUFFIX}" for batch in (1024, 8192)),
+# Rows whose loop (random actions, per-env keys) draws on jax's default threefry keys instead.
+DEFAULT_KEYS_SUFFIX = ", jax's default keys in the loop"
+REPORTED = (*(f"jax B={batch}{suffix}" for suffix in (OBSERVED_SUFFIX, DEFAULT_KEYS_SUFFIX) for batch in (1024, 8192)),
             *(f"SB3 PPO, {n} envs{ONE_CORE_SUFFIX}" for n in SB3_ENV_COUNTS))
 # Adapter rows take the best of more runs: a run is short (~0.3 s) and thread wake-ups on a shared
 # VM vary from run to run.
@@ -101,17 +103,21 @@ def steps_per_second(runners: dict, repeats: int = 3) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def prepare_jax(batch: int, n_steps: int, chunks: int = 1, learner: str = "fsrs"):
+def prepare_jax(batch: int, n_steps: int, chunks: int = 1, learner: str = "fsrs", loop_keys: str = "unrolled"):
     """``(run, env_steps)``: ``batch`` Review-v0 envs for ``n_steps`` steps in one jitted call.
 
     ``chunks > 1`` runs the batch as ``chunks`` groups one after another inside the same call
     (``lax.map`` over groups, each a vmap+scan): a group's state then stays in cache across steps.
+    ``loop_keys``: the loop's own key (its random actions and per-env keys) on ``"unrolled"``
+    threefry (``unrolled_keys``: the numbers of jax's default keys, fewer kernels on the CPU; the
+    yardstick likewise draws from NumPy's fastest generator) or ``"jax"``'s default threefry. The
+    env's own draws are on the unrolled hash either way (``Environment.step`` moves the keys).
     """
     import jax
     import jax.numpy as jnp
 
     import studygym
-    from studygym.envs.core import AutoReset
+    from studygym.envs.core import AutoReset, unrolled_keys
 
     env, params = studygym.make("Review-v0", n_items=N_ITEMS, learner=learner)
     wrapped = AutoReset(env)
@@ -143,6 +149,10 @@ def prepare_jax(batch: int, n_steps: int, chunks: int = 1, learner: str = "fsrs"
         return jax.lax.map(rollout, jax.random.split(key, chunks)).sum()
 
     key = jax.random.key(0)
+    if loop_keys == "unrolled":
+        key = unrolled_keys(key)
+    elif loop_keys != "jax":
+        raise ValueError(f"loop_keys must be 'unrolled' or 'jax', got {loop_keys!r}")
     run(key).block_until_ready()  # compile
     return (lambda: run(key).block_until_ready()), batch * n_steps
 
@@ -679,7 +689,8 @@ def main(argv=None) -> int:
         jax_steps = 30 if args.quick else {1: 3000, 64: 3000, 1024: 600, 8192: 300}[batch]
         numpy_steps = 30 if args.quick else {1: 3000, 64: 1000, 1024: 200, 8192: 30}[batch]
         runners = {"ours": prepare_jax(batch, jax_steps), "peer": prepare_numpy(batch, numpy_steps),
-                   "observed": prepare_numpy(batch, numpy_steps, observe=True)}
+                   "observed": prepare_numpy(batch, numpy_steps, observe=True),
+                   "default keys": prepare_jax(batch, jax_steps, loop_keys="jax")}
         if batch == 8192:
             # The same 8192 envs in one call, run as 8 cache-sized groups of 1024 (see notes).
             runners["chunked"] = prepare_jax(batch, jax_steps, chunks=8)
@@ -687,6 +698,7 @@ def main(argv=None) -> int:
         rows.append((f"jax B={batch}", rate["ours"], yardstick, rate["peer"]))
         rows.append((f"jax B={batch}{OBSERVED_SUFFIX}", rate["ours"], f"{yardstick} + the observation",
                      rate["observed"]))
+        rows.append((f"jax B={batch}{DEFAULT_KEYS_SUFFIX}", rate["default keys"], yardstick, rate["peer"]))
         if "chunked" in rate:
             rows.append((f"jax B={batch} as 8 x 1024", rate["chunked"], yardstick, rate["peer"]))
         print(*rows[-len(rate) + 1:], sep="\n", flush=True)
@@ -732,6 +744,10 @@ def main(argv=None) -> int:
         "four records read and written once per learner, the days since review taken from the "
         "knowledge pass, every block a contiguous pass. Reported beside the targets, without one."
         "\n- Every JAX row is one jitted call: vmap(reset), then a scan of `AutoReset.step_batch`. "
+        "The loop draws its random actions and per-env keys from `unrolled_keys(jax.random.key(0))`: "
+        "jax's threefry numbers with the hash unrolled (on the CPU jax runs it as a loop of small kernels), "
+        "as the yardstick draws from NumPy's fastest generator; the env's own draws use that hash with any "
+        f"threefry key. \"{DEFAULT_KEYS_SUFFIX[2:]}\" rows: the same loop on `jax.random.key(0)`. "
         "\"as 8 x 1024\" runs the same 8192 envs as 8 groups of 1024 in that call (`lax.map`), so a group's "
         "state and observations stay in cache; at 8192 at once, each step streams ~40 MB through memory."
         "\n- The Gymnasium and SB3 rows are measured in fresh child processes, CartPole included, as a "

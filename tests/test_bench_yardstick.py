@@ -101,3 +101,12 @@ def test_yardstick_observation_is_review_v0s_layout_and_values():
     assert lapses.sum() > 0 and reviews.all()  # every branch of the records was exercised
     y.step()  # a new episode: the observation starts again from the step's records only
     assert y.step_count == 1 and y.obs[:, n_items:2 * n_items].sum() == (y.actions < n_items).sum()
+
+
+def test_jax_rows_do_the_same_work_on_either_loop_key():
+    """The benchmark's Review-v0 loop on unrolled threefry keys (its targeted rows) and on jax's default
+    keys (the "jax's default keys in the loop" rows) draws the same actions and grades: the same rollout."""
+    results = [np.asarray(BENCH.prepare_jax(16, 40, loop_keys=keys)[0]()) for keys in ("unrolled", "jax")]
+    assert results[0].tobytes() == results[1].tobytes()
+    with pytest.raises(ValueError, match="loop_keys"):
+        BENCH.prepare_jax(16, 40, loop_keys="rbg")
