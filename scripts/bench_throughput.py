@@ -62,10 +62,10 @@ OBSERVED_SUFFIX = ", observation in both"
 # batch of issue 21's first measurement. The same settings for both envs at each size.
 SB3_ENV_COUNTS = (64, 8)
 ONE_CORE_SUFFIX = ", process on 1 core"
-# Also reported: SB3 PPO with the whole training process pinned to one core, CartPole's too (the README's
-# advice for the SB3 VecEnv on a CPU with few cores).
 # Rows whose loop (random actions, per-env keys) draws on jax's default threefry keys instead.
 DEFAULT_KEYS_SUFFIX = ", jax's default keys in the loop"
+# Also reported: those rows, and SB3 PPO with the whole training process pinned to one core, CartPole's too
+# (the README's advice for the SB3 VecEnv on a CPU with few cores).
 REPORTED = (*(f"jax B={batch}{suffix}" for suffix in (OBSERVED_SUFFIX, DEFAULT_KEYS_SUFFIX) for batch in (1024, 8192)),
             *(f"SB3 PPO, {n} envs{ONE_CORE_SUFFIX}" for n in SB3_ENV_COUNTS))
 # Adapter rows take the best of more runs: a run is short (~0.3 s) and thread wake-ups on a shared
