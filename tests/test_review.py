@@ -113,6 +113,33 @@ def test_episode_metrics_and_reward_accounting():
     assert info["successes"] <= info["retrievals"] == 4
 
 
+
+def test_app_records_replay_the_reviews_rests_and_invalid_actions():
+    """The per-item records and the observation's item blocks (reviews, lapses, last grade, last
+    review time, seen) equal a replay of the actions and the grades in ``info``: a rest or an
+    invalid action leaves every record as it was."""
+    env, params = studygym.make("Review-v0", n_items=4, n_days=20, slots_per_day=2)
+    rng = np.random.default_rng(0)
+    actions = rng.integers(-1, 12, size=env.max_steps - 1)  # -1 and 5.. invalid, 4 rests
+    out, state = rollout(env, params, jax.random.key(3), actions)
+    reviews, lapses, last_grade, last_time = (np.zeros(4) for _ in range(4))
+    for t, (a, (_, _, _, info)) in enumerate(zip(actions, out)):
+        if 0 <= a < 4:
+            lapses[a] += reviews[a] > 0 and info["grade"] == 1
+            reviews[a] += 1
+            last_grade[a] = info["grade"]
+            last_time[a] = float(env.time(jnp.int32(t), params))
+    assert 0 < lapses.sum() < reviews.sum() < len(actions)  # the replay covers lapses and rests
+    np.testing.assert_array_equal(state.reviews, reviews)
+    np.testing.assert_array_equal(state.lapses, lapses)
+    np.testing.assert_array_equal(state.last_grade, last_grade)
+    np.testing.assert_array_equal(state.last_time, last_time)
+    np.testing.assert_array_equal(state.seen, (reviews > 0).astype(np.float32))
+    items, _ = split_item_obs(out[-1][0], env.obs_layout)
+    now = float(env.time(jnp.int32(len(actions)), params))
+    np.testing.assert_allclose(items[:, 0], np.where(reviews > 0, now - last_time, 0.0), rtol=1e-6)
+    np.testing.assert_array_equal(items[:, 1:], np.stack([reviews, lapses, last_grade, reviews > 0], 1))
+
 def test_invalid_action_in_jit_rests_and_is_flagged():
     env, params = studygym.make("Review-v0", n_items=3)
     obs, state = env.reset(jax.random.key(0), params)

@@ -184,7 +184,7 @@ class CurriculumEnv(ReviewEnv):
         prerequisite, cluster = state.learner.prerequisite, state.learner.cluster
         has = prerequisite >= 0
         parent = jnp.maximum(prerequisite, 0)
-        seen = state.reviews > 0
+        seen = state.seen > 0
         prerequisite_seen = jnp.where(has, seen[parent], True)
         prerequisite_recalled = jnp.where(has, state.last_grade[parent] > 1, True)
         mates = (cluster[:, None] == cluster[None, :]) & ~jnp.eye(n, dtype=bool)

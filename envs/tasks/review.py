@@ -66,6 +66,8 @@ class ReviewState:
     lapses: Array  # (N,) float32 failed recalls of seen items
     last_grade: Array  # (N,) float32 last grade per item (0 = never reviewed)
     last_time: Array  # (N,) float32 time of the last review (days)
+    seen: Array  # (N,) float32 1.0 once reviewed, else 0.0: the observation's seen block as it is
+    #   (stored, so no step rebuilds it from the reviews: a pass over (batch, N) less, ~5% of a step)
     last_step_grade: Array  # () int32 grade of the previous step (0 = rest)
     knowledge: Array  # () mean recall probability now
     knowledge_sum: Array  # () sum of knowledge over steps so far (for the AUC)
@@ -232,6 +234,7 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
             lapses=zeros,
             last_grade=zeros,
             last_time=zeros,
+            seen=zeros,
             last_step_grade=jnp.int32(0),
             knowledge=jnp.float32(0.0),
             knowledge_sum=jnp.float32(0.0),
@@ -261,10 +264,12 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
             learner_state = jax.tree.map(lambda old, new: jnp.where(rest, old, new), state.learner, practiced)
         grade = jnp.where(rest, 0, grade)
 
-        # Read the item's records once; every value written back below is computed from them, so
-        # XLA updates the arrays in place (see FSRSLearner.practice).
-        reviews_item, lapses_item = state.reviews[item], state.lapses[item]
-        last_grade_item, last_time_item = state.last_grade[item], state.last_time[item]
+        # Read only the records the step needs (the review count, the last grade); each array read
+        # is written back from the value read, so XLA orders the read first and updates the array in
+        # place (see FSRSLearner.practice). The arrays not read (lapses, last time, seen) are only
+        # written: a read whose value only went back unchanged on a rest cost ~5-10% of a B = 1024
+        # step (a rest's write is dropped anyway).
+        reviews_item, last_grade_item = state.reviews[item], state.last_grade[item]
         seen_before = reviews_item > 0
         phase = jnp.where(seen_before, jnp.where(last_grade_item == 1, 2, 1), 0)
         seconds = jnp.where(reviewed, params.rating_seconds[phase, jnp.maximum(grade, 1) - 1], 0.0)
@@ -287,10 +292,11 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
             learner=learner_state,
             step=next_step,
             reviews=state.reviews.at[target].set(reviews_item + 1.0, mode="drop"),
-            lapses=state.lapses.at[target].set(lapses_item + lapse.astype(jnp.float32), mode="drop"),
+            lapses=state.lapses.at[target].add(lapse.astype(jnp.float32), mode="drop"),
             last_grade=state.last_grade.at[target].set(
                 jnp.where(reviewed, grade.astype(jnp.float32), last_grade_item), mode="drop"),
-            last_time=state.last_time.at[target].set(jnp.where(reviewed, now, last_time_item), mode="drop"),
+            last_time=state.last_time.at[target].set(now, mode="drop"),
+            seen=state.seen.at[target].set(1.0, mode="drop"),
             last_step_grade=grade,
             knowledge=knowledge,
             knowledge_sum=state.knowledge_sum + knowledge,
@@ -332,9 +338,8 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
     def get_obs(self, state: ReviewState, params: ReviewParams) -> Array:
         cfg = self.config
         now = self.time(state.step, params)
-        seen = state.reviews > 0
-        since = jnp.where(seen, now - state.last_time, 0.0)
-        columns = [since, state.reviews, state.lapses, state.last_grade, seen]
+        since = jnp.where(state.seen > 0, now - state.last_time, 0.0)
+        columns = [since, state.reviews, state.lapses, state.last_grade, state.seen]
         progress = state.step.astype(jnp.float32) / self.max_steps
         slot = (state.step % cfg.slots_per_day).astype(jnp.float32) / cfg.slots_per_day
         last = state.last_step_grade.astype(jnp.float32)
