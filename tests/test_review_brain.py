@@ -133,3 +133,9 @@ def test_practice_and_restudy_at_item_n_leave_the_brain_state_unchanged(preset):
             np.testing.assert_array_equal(np.asarray(new), np.asarray(old))
     _, practiced = jax.jit(learner.practice)(jax.random.key(9), state, 3, now, p)
     assert bool(practiced.seen[3]) and not bool(state.seen[3])
+    # The reviewed item's time, seen flag and tag are written (a5084b5 computes these writes from the captured
+    # dopamine, for XLA's ordering): exactly now, True and a positive tag; every other item keeps its values.
+    assert float(practiced.last_review[3]) == np.float32(now) and float(practiced.tag[3]) > 0
+    others = np.arange(12) != 3
+    for name in ("last_review", "seen", "tag"):
+        np.testing.assert_array_equal(np.asarray(getattr(practiced, name))[others], np.asarray(getattr(state, name))[others])
