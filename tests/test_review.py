@@ -113,7 +113,6 @@ def test_episode_metrics_and_reward_accounting():
     assert info["successes"] <= info["retrievals"] == 4
 
 
-
 def test_app_records_replay_the_reviews_rests_and_invalid_actions():
     """The per-item records and the observation's item blocks (reviews, lapses, last grade, last
     review time, seen) equal a replay of the actions and the grades in ``info``: a rest or an
@@ -139,6 +138,7 @@ def test_app_records_replay_the_reviews_rests_and_invalid_actions():
     now = float(env.time(jnp.int32(len(actions)), params))
     np.testing.assert_allclose(items[:, 0], np.where(reviews > 0, now - last_time, 0.0), rtol=1e-6)
     np.testing.assert_array_equal(items[:, 1:], np.stack([reviews, lapses, last_grade, reviews > 0], 1))
+
 
 def test_invalid_action_in_jit_rests_and_is_flagged():
     env, params = studygym.make("Review-v0", n_items=3)

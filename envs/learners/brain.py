@@ -596,6 +596,9 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
     def stamp(times):  # now, written as a value computed from the item's old time (see below)
         return jnp.where(in_range, jnp.asarray(now, jnp.float32), times[item])
 
+    def after_capture(value):  # value, written as a value computed after the capture (see below)
+        return jnp.where(in_range, value, captured_item)
+
     # Every value scattered back is computed from the item's old value (out of range, where the scatter is
     # dropped, the old value itself): XLA then orders the reads of each array before its write and updates it in
     # place, as FSRSLearner.practice does; a write of a constant (now, True) costs a copy of the array every step.
@@ -607,14 +610,14 @@ def _expose(state: BrainState, item: Array, now: Array, params: BrainParams, enc
     return state.replace(
         stability=put(state.stability, stability),
         difficulty=put(state.difficulty, difficulty),
-        last_review=put(state.last_review, jnp.where(in_range, jnp.asarray(now, jnp.float32), captured_item)),
+        last_review=put(state.last_review, after_capture(jnp.asarray(now, jnp.float32))),
         labile_since=put(state.labile_since, stamp(state.labile_since)),
         consolidated_since=put(state.consolidated_since, stamp(state.consolidated_since)),
         seen=put(state.seen, in_range | (captured_item > 0)),
         labile=put(state.labile * keep, new_labile),
         acquired=put(state.acquired, acquired_now + acquisition(enc, params) * (1.0 - acquired_now)),
         slow=put(state.slow, new_slow),
-        tag=put(state.tag, jnp.where(in_range, new_tag, captured_item)),
+        tag=put(state.tag, after_capture(new_tag)),
         captured=put(captured, captured_item),
         retrieval_tag=put(state.retrieval_tag, retrieval_tag),
         pool=jnp.where(in_range, pool, state.pool),
