@@ -7,6 +7,7 @@ import pytest
 
 import studygym
 from studygym.envs.core import AutoReset, item_obs_index, split_item_obs
+from studygym.envs.learners import LEARNERS
 
 
 def rollout(env, params, key, actions):
@@ -113,16 +114,19 @@ def test_episode_metrics_and_reward_accounting():
     assert info["successes"] <= info["retrievals"] == 4
 
 
-def test_app_records_replay_the_reviews_rests_and_invalid_actions():
+@pytest.mark.parametrize("learner", list(LEARNERS))
+def test_app_records_replay_the_reviews_rests_and_invalid_actions(learner):
     """The per-item records and the observation's item blocks (reviews, lapses, last grade, last
     review time, seen) equal a replay of the actions and the grades in ``info``: a rest or an
-    invalid action leaves every record as it was."""
-    env, params = studygym.make("Review-v0", n_items=4, n_days=20, slots_per_day=2)
+    invalid action leaves every record as it was. On every learner: the step tells a first review
+    from a later one by the last grade, which relies on each learner grading a review 1..4."""
+    env, params = studygym.make("Review-v0", n_items=4, n_days=20, slots_per_day=2, learner=learner)
     rng = np.random.default_rng(0)
     actions = rng.integers(-1, 12, size=env.max_steps - 1)  # -1 and 5.. invalid, 4 rests
     out, state = rollout(env, params, jax.random.key(3), actions)
     reviews, lapses, last_grade, last_time = (np.zeros(4) for _ in range(4))
     for t, (a, (_, _, _, info)) in enumerate(zip(actions, out)):
+        assert info["grade"] in ((1, 2, 3, 4) if 0 <= a < 4 else (0,))
         if 0 <= a < 4:
             lapses[a] += reviews[a] > 0 and info["grade"] == 1
             reviews[a] += 1
