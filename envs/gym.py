@@ -29,8 +29,8 @@ from gymnasium.vector import VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from studygym import render
-from studygym.envs.core import (UNROLLED_THREEFRY, AutoReset, Box, check_positive_int, check_seed,
-                                feature_columns)
+from studygym.envs.core import (AutoReset, Box, check_positive_int, check_seed, feature_columns,
+                                unrolled_keys)
 from studygym.registry import make, registered_ids
 
 try:  # gymnasium >= 1.1 declares a vector env's autoreset mode; 1.0 has no AutoresetMode
@@ -594,19 +594,16 @@ class BatchedCore:
         autoreset = AutoReset(env)
 
         # Keys travel between calls as raw key data (uint32): typed key arrays cost Python time
-        # on every call (wrapping and checking the outputs). Inside, they are jax's threefry keys
-        # with the hash unrolled (UNROLLED_THREEFRY: the same numbers, one kernel per hash instead
-        # of a loop of several).
-        def keys_of(key_data):
-            return jax.random.wrap_key_data(key_data, impl=UNROLLED_THREEFRY)
-
+        # on every call (wrapping and checking the outputs). Inside, unrolled_keys makes them jax's
+        # threefry keys with the hash unrolled on the CPU (the same numbers, one kernel per hash
+        # instead of a loop of several); any other PRNG or backend keeps jax's own keys.
         def reset(key_data):
-            split = jax.vmap(jax.random.split)(keys_of(key_data))
+            split = jax.vmap(jax.random.split)(unrolled_keys(key_data))
             obs, state = batched_reset(split[:, 1], params)
             return jax.random.key_data(split[:, 0]), scale(obs), state
 
         def step(key_data, state, actions):
-            split = jax.vmap(jax.random.split)(keys_of(key_data))
+            split = jax.vmap(jax.random.split)(unrolled_keys(key_data))
             # The observation map runs once per step (before step_some's per-env select), and
             # maps both the next and the final observations.
             next_obs, state, reward, terminated, truncated, info = autoreset.step_some(

@@ -18,17 +18,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from studygym.machine import load_average, machine_description
+from studygym.machine import best_seconds, load_average, machine_description
 from studygym.markdown import table_lines
-
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def bench_evaluate(n_learners: int, repeats: int) -> list[tuple[str, float]]:
@@ -43,7 +34,7 @@ def bench_evaluate(n_learners: int, repeats: int) -> list[tuple[str, float]]:
         run = jax.jit(jax.vmap(make_episode_fn(env, params, policy)))
         keys = learner_keys(0, np.arange(n_learners))
         jax.block_until_ready(run(keys))  # compile
-        seconds = best_of(lambda: jax.block_until_ready(run(keys)), repeats)
+        seconds = best_seconds(lambda: jax.block_until_ready(run(keys)), repeats)
         rows.append((f"evaluate Review-v0, {name}, {n_learners} learners", n_learners / seconds))
     start = time.perf_counter()
     evaluate("fsrs", "Review-v0", n_learners=n_learners)
@@ -63,7 +54,7 @@ def bench_deck(deck_size: int, n_days: int, n_learners: int, repeats: int) -> tu
     run = jax.jit(jax.vmap(make_episode_fn(env, params, Constant(0.9, "dr_0.90"))))
     keys = learner_keys(0, np.arange(n_learners))
     jax.block_until_ready(run(keys))
-    ours = best_of(lambda: jax.block_until_ready(run(keys)), repeats)
+    ours = best_seconds(lambda: jax.block_until_ready(run(keys)), repeats)
     ours_rate = n_learners * deck_size * n_days / ours
     w = np.asarray(params.learner.w, dtype=np.float64).tolist()
 
@@ -73,7 +64,7 @@ def bench_deck(deck_size: int, n_days: int, n_learners: int, repeats: int) -> tu
                  review_limit_perday=env.config.review_limit, seed=42)
 
     peer()
-    peer_seconds = best_of(peer, repeats)
+    peer_seconds = best_seconds(peer, repeats)
     return ours_rate, deck_size * n_days / peer_seconds
 
 

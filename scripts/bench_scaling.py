@@ -29,16 +29,8 @@ import time
 from pathlib import Path
 
 POLICY = "fsrs"
+PARTS = ("devices", "cost", "sweep")  # the report's sections
 BASE = {"n_items": 30, "n_days": 10}  # 100 steps per episode (10 slots a day)
-
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def episode_seconds(n_learners: int, overrides: dict, repeats: int) -> tuple[float, int]:
@@ -47,6 +39,7 @@ def episode_seconds(n_learners: int, overrides: dict, repeats: int) -> tuple[flo
     import numpy as np
 
     from studygym.evaluation.harness import learner_keys, make_episode_fn
+    from studygym.machine import best_seconds
     from studygym.registry import make
     from studygym.sharding import batch_mesh, pad_to_devices, shard_batch
     from studygym.evaluation.suites import policy_by_name
@@ -56,7 +49,7 @@ def episode_seconds(n_learners: int, overrides: dict, repeats: int) -> tuple[flo
     mesh = batch_mesh()
     keys = shard_batch(learner_keys(0, pad_to_devices(np.arange(n_learners), mesh)), mesh)
     jax.block_until_ready(run(keys))  # compile
-    return best_of(lambda: jax.block_until_ready(run(keys)), repeats), env.max_steps
+    return best_seconds(lambda: jax.block_until_ready(run(keys)), repeats), env.max_steps
 
 
 def worker(parts: list[str], learners: list[int], items: list[int], days: list[int], repeats: int) -> dict:
@@ -175,7 +168,7 @@ def main() -> int:
     parser.add_argument("--days", default="5,10,30,100")
     parser.add_argument("--workers", default="1,2", help="Ray worker counts for the sweep timing")
     parser.add_argument("--sweep-learners", type=int, default=1024)
-    parser.add_argument("--parts", default="devices,cost,sweep")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
     parser.add_argument("--platform", default="cpu", choices=("cpu", "gpu"),
                         help="cpu: forced host devices; gpu: the first N GPUs")
     parser.add_argument("--repeats", type=int, default=2)
@@ -194,6 +187,9 @@ def main() -> int:
     from studygym.markdown import table_lines
 
     parts = args.parts.split(",")
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        parser.error(f"--parts: unknown {', '.join(map(repr, unknown))}; choose from {', '.join(PARTS)}")
     start, load_start = time.perf_counter(), load_average()
     results = {}
     for devices in ints(args.devices):

@@ -47,26 +47,29 @@ ROOT = Path(__file__).resolve().parents[1]
 N_ITEMS = 100
 # config -> (kind, threshold). Issue 21: every target is a ratio over a peer timed in the same run
 # (absolute steps/s on a shared VM measure the neighbours); absolute figures only on a GPU.
+# The batch sizes of issue 21's NumPy targets; the brain learner's target is at the first.
+TARGET_BATCHES = (1024, 8192)
+# 64 envs: the README's path (make_sb3_vec_env's default, studygym/hyperparams/ppo.yml); 8 envs: the
+# batch of issue 21's first measurement. The same settings for both envs at each size.
+SB3_ENV_COUNTS = (64, 8)
 TARGETS = {
-    "jax B=1024": ("ratio", 1.5),  # >= 1.5x the leanest NumPy version of the same per-step maths
-    "jax B=8192": ("ratio", 1.5),
-    "jax B=1024, brain learner": ("ratio", 1 / 3),  # within 3x of the FSRS learner's env-steps/s
+    # >= 1.5x the leanest NumPy version of the same per-step maths
+    **{f"jax B={batch}": ("ratio", 1.5) for batch in TARGET_BATCHES},
+    # within 3x of the FSRS learner's env-steps/s
+    f"jax B={TARGET_BATCHES[0]}, brain learner": ("ratio", 1 / 3),
     # SB3 PPO on Review-v0 at >= 0.9x its CartPole speed, same settings: 64 envs is the README's path.
-    "SB3 PPO, 64 envs": ("ratio", 0.9),
-    "SB3 PPO, 8 envs": ("ratio", 0.9),
+    **{f"SB3 PPO, {n} envs": ("ratio", 0.9) for n in SB3_ENV_COUNTS},
 }
 # Rows against the yardstick that also builds Review-v0's observation (NumpyReviewYardstick(observe=True)):
 # reported in the table and the medians beside the targeted rows, without a target of their own.
 OBSERVED_SUFFIX = ", observation in both"
-# 64 envs: the README's path (make_sb3_vec_env's default, studygym/hyperparams/ppo.yml); 8 envs: the
-# batch of issue 21's first measurement. The same settings for both envs at each size.
-SB3_ENV_COUNTS = (64, 8)
 ONE_CORE_SUFFIX = ", process on 1 core"
 # Rows whose loop (random actions, per-env keys) draws on jax's default threefry keys instead.
 DEFAULT_KEYS_SUFFIX = ", jax's default keys in the loop"
 # Also reported: those rows, and SB3 PPO with the whole training process pinned to one core, CartPole's too
 # (the README's advice for the SB3 VecEnv on a CPU with few cores).
-REPORTED = (*(f"jax B={batch}{suffix}" for suffix in (OBSERVED_SUFFIX, DEFAULT_KEYS_SUFFIX) for batch in (1024, 8192)),
+REPORTED = (*(f"jax B={batch}{suffix}" for suffix in (OBSERVED_SUFFIX, DEFAULT_KEYS_SUFFIX)
+              for batch in TARGET_BATCHES),
             *(f"SB3 PPO, {n} envs{ONE_CORE_SUFFIX}" for n in SB3_ENV_COUNTS))
 # Adapter rows take the best of more runs: a run is short (~0.3 s) and thread wake-ups on a shared
 # VM vary from run to run.
@@ -675,11 +678,11 @@ def main(argv=None) -> int:
 
     import jax
 
-    from studygym.machine import cpu_description, load_average  # here: a child mode sets jax up first
+    from studygym.machine import load_average, machine_description  # here: a child mode sets jax up first
 
     load = load_average()
     repeats = 3
-    batches = (1, 64) if args.quick else (1024, 8192) if args.targets_only else (1, 64, 1024, 8192)
+    batches = (1, 64) if args.quick else TARGET_BATCHES if args.targets_only else (1, 64, *TARGET_BATCHES)
     rows, notes = [], []
 
     # Steps per timed call: whole 300-step episodes (the batch reset runs inside), sized so each
@@ -702,7 +705,7 @@ def main(argv=None) -> int:
         if "chunked" in rate:
             rows.append((f"jax B={batch} as 8 x 1024", rate["chunked"], yardstick, rate["peer"]))
         print(*rows[-len(rate) + 1:], sep="\n", flush=True)
-        if batch == 1024:
+        if batch == TARGET_BATCHES[0]:
             # The brain learner (sleep, tags, interference) beside the FSRS learner, same run.
             rate = steps_per_second({"ours": prepare_jax(batch, jax_steps, learner="brain"),
                                      "peer": prepare_jax(batch, jax_steps)}, repeats)
@@ -717,11 +720,9 @@ def main(argv=None) -> int:
             rows += child_rows(mode, notes)
 
     load_end = load_average()
-    cpu = cpu_description()
     header = (f"_Review-v0, N = {N_ITEMS} items, random actions; best of {repeats} timed runs after warm-up "
               f"({ADAPTER_REPEATS} for the adapter rows), ours and peer timed in turns. "
-              f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} CPU cores ({platform.machine()}"
-              f"{'; ' + cpu if cpu else ''}; "
+              f"Measured {dt.date.today().isoformat()} on {machine_description()} ("
               f"Python {platform.python_version()}, jax {jax.__version__}, "
               f"numpy {np.__version__}); load average {load:.1f} at start, {load_end:.1f} at end"
               f"{'; `--quick` run (short, noisy)' if args.quick else ''}"

@@ -1,4 +1,4 @@
-"""What a benchmark ran on, for the headers of its report (``scripts/bench_*.py``).
+"""What a benchmark ran on, for the headers of its report (``scripts/bench_*.py``), and its timer.
 
 A speed figure is only comparable with another measured on the same CPU: NumPy dispatches its
 float32 ``exp``/``log`` loops to AVX-512 where the CPU has it while XLA's generated code gains less,
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from pathlib import Path
 
 
@@ -36,3 +37,14 @@ def load_average() -> float:
 def machine_description() -> str:
     """``"2 CPU cores, x86_64, Intel(R) Xeon(R) Processor, AVX-512"``: cores, architecture and CPU."""
     return ", ".join(x for x in (f"{os.cpu_count()} CPU cores", platform.machine(), cpu_description()) if x)
+
+
+def best_seconds(fn, repeats: int) -> float:
+    """The shortest of ``repeats`` wall-clock timings of ``fn()``: on a shared machine the other
+    work only ever adds time, so the best run is the least noisy."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
