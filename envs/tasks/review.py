@@ -271,7 +271,9 @@ class ReviewEnv(Environment[ReviewState, ReviewParams]):
         # reads of the lapses and the last time, whose values only went back unchanged on a rest
         # (whose write is dropped anyway), cost ~9% of a B = 1024 step, the review count's ~3% of a
         # B = 8192 step. Every learner grades a review 1..4 (the learner contract, checked for each
-        # in tests/test_review.py), so an item has been reviewed exactly when its last grade is > 0.
+        # in tests/test_review.py), so an item has been reviewed exactly when its last grade is > 0:
+        # the grade read for the phase also gives seen_before (reading the stored seen flag instead
+        # would be one more gather a step).
         last_grade_item = state.last_grade[item]
         seen_before = last_grade_item > 0
         phase = jnp.where(seen_before, jnp.where(last_grade_item == 1, 2, 1), 0)
